@@ -1,0 +1,86 @@
+/* kvamsrc: AWS credentials and region, resolved like the AWS default chain
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* An immutable, reference-counted set of keys. The secret and the token are
+ * never printed: use kvam_credentials_describe() in logs. */
+typedef struct _KvamCredentials KvamCredentials;
+
+struct _KvamCredentials
+{
+  gchar *access_key_id;
+  gchar *secret_access_key;
+  gchar *session_token;         /* NULL for long-term keys */
+  gint64 expiration;            /* Unix seconds, 0 when the keys never expire */
+  gchar *source;                /* "properties", "environment", "profile default", ... */
+};
+
+#define KVAM_TYPE_CREDENTIALS (kvam_credentials_get_type ())
+GType kvam_credentials_get_type (void);
+
+KvamCredentials *kvam_credentials_new (const gchar * access_key_id,
+    const gchar * secret_access_key, const gchar * session_token,
+    gint64 expiration, const gchar * source);
+KvamCredentials *kvam_credentials_ref (KvamCredentials * creds);
+void kvam_credentials_unref (KvamCredentials * creds);
+gchar *kvam_credentials_describe (const KvamCredentials * creds);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamCredentials, kvam_credentials_unref)
+
+#define KVAM_CREDENTIALS_ERROR (kvam_credentials_error_quark ())
+GQuark kvam_credentials_error_quark (void);
+
+typedef enum
+{
+  KVAM_CREDENTIALS_ERROR_NOT_FOUND,     /* no source in the chain had keys */
+  KVAM_CREDENTIALS_ERROR_MALFORMED,     /* a file or a response could not be parsed */
+  KVAM_CREDENTIALS_ERROR_FETCH,         /* a credentials endpoint failed */
+  KVAM_CREDENTIALS_ERROR_NO_REGION,
+} KvamCredentialsError;
+
+/* What the element knows before the chain runs. Strings may be NULL. */
+typedef struct
+{
+  const gchar *access_key_id;
+  const gchar *secret_access_key;
+  const gchar *session_token;
+  const gchar *profile;
+  guint timeout_ms;             /* bound on each container/IMDS request */
+} KvamCredentialsConfig;
+
+typedef struct _KvamCredentialsProvider KvamCredentialsProvider;
+
+KvamCredentialsProvider *kvam_credentials_provider_new (const
+    KvamCredentialsConfig * config);
+void kvam_credentials_provider_free (KvamCredentialsProvider * provider);
+
+/* Returns cached keys while they have more than the refresh window left,
+ * else walks the chain again. Blocking; @cancellable aborts it. */
+KvamCredentials *kvam_credentials_provider_get (KvamCredentialsProvider *
+    provider, GCancellable * cancellable, GError ** error);
+
+/* Forget the cached keys (after ExpiredTokenException, say). */
+void kvam_credentials_provider_invalidate (KvamCredentialsProvider * provider);
+
+/* Seconds before expiry at which keys are fetched again (default 300). */
+void kvam_credentials_provider_set_refresh_window (KvamCredentialsProvider *
+    provider, guint seconds);
+
+/* Region: @property, AWS_REGION, AWS_DEFAULT_REGION, the profile's region. */
+gchar *kvam_resolve_region (const gchar * property, const gchar * profile,
+    GError ** error);
+
+/* The URL container credentials are fetched from, or NULL when the
+ * environment names none. Exposed so tests can check it without connecting. */
+gchar *kvam_container_credentials_uri (GError ** error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamCredentialsProvider,
+    kvam_credentials_provider_free)
+
+G_END_DECLS

@@ -1,0 +1,71 @@
+/* kvamsrc: parsing the time values users give to start-time / end-time
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "kvamtime.h"
+
+#include <math.h>
+
+/* Years 1970..9999 keep nanoseconds well inside a GstClockTime. */
+#define MAX_EPOCH_SECONDS 253402300799.0
+
+static gboolean
+parse_epoch_seconds (const gchar * text, GstClockTime * out)
+{
+  gchar *end = NULL;
+  gdouble secs;
+  const gchar *p;
+
+  for (p = text; *p; p++)
+    if (!g_ascii_isdigit (*p) && *p != '.')
+      return FALSE;
+  secs = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !isfinite (secs) || secs < 0 ||
+      secs > MAX_EPOCH_SECONDS)
+    return FALSE;
+  /* round to microseconds: doubles cannot hold nanoseconds of 2026 */
+  *out = (GstClockTime) llround (secs * 1e6) * GST_USECOND;
+  return TRUE;
+}
+
+gboolean
+kvam_time_parse (const gchar * text, GstClockTime * out)
+{
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr (GDateTime) dt = NULL;
+  gint64 secs;
+
+  if (!text || !*text)
+    return FALSE;
+  if (parse_epoch_seconds (text, out))
+    return TRUE;
+  dt = g_date_time_new_from_iso8601 (text, utc);
+  if (!dt)
+    return FALSE;
+  secs = g_date_time_to_unix (dt);
+  if (secs < 0)
+    return FALSE;
+  *out = secs * GST_SECOND +
+      (GstClockTime) g_date_time_get_microsecond (dt) * GST_USECOND;
+  return TRUE;
+}
+
+gchar *
+kvam_time_to_iso8601 (GstClockTime epoch_ns)
+{
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree gchar *base = NULL;
+
+  if (!GST_CLOCK_TIME_IS_VALID (epoch_ns))
+    return g_strdup ("(none)");
+  dt = g_date_time_new_from_unix_utc ((gint64) (epoch_ns / GST_SECOND));
+  if (!dt)
+    return g_strdup ("(invalid)");
+  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%03uZ", base,
+      (guint) ((epoch_ns % GST_SECOND) / GST_MSECOND));
+}

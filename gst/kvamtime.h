@@ -1,0 +1,19 @@
+/* kvamsrc: parsing the time values users give to start-time / end-time
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* ISO 8601 with a zone ("2026-11-24T10:00:00Z", "...:00.250+01:00"; no zone
+ * means UTC) or epoch seconds ("1764000000.25"). Returns nanoseconds since
+ * the epoch in @out. */
+gboolean kvam_time_parse (const gchar * text, GstClockTime * out);
+
+/* "2026-11-24T10:00:00.250Z", for logs and messages; free with g_free */
+gchar *kvam_time_to_iso8601 (GstClockTime epoch_ns);
+
+G_END_DECLS

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# kvamsrc developer entry point: set up a Debian 12 machine, build, and then
+#   demo  - play a range from a local kvs-emulator into an MP4 file
+#   test  - run the whole test suite (plain build, then ASan/UBSan build)
+#   setup - only install packages and build
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+# Debian packages the build, the tests and the demo need.
+packages=(
+  gcc pkg-config meson ninja-build
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libsoup-3.0-dev libjson-glib-dev libssl-dev
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  mkvtoolnix awscli python3-boto3
+)
+
+install_packages() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages; install them with:" >&2
+    echo "  sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build() {
+  local dir=$1; shift
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
+  ninja -C "$dir" >/dev/null
+}
+
+# Runs the suite in build dir $1; prints its own pass/fail counts.
+run_suite() {
+  local dir=$1 label=$2 rc=0
+  meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+  local ok fail
+  ok=$(grep -c '"result": "OK"' "$dir/meson-logs/testlog.json" || true)
+  fail=$(grep -c '"result": "\(FAIL\|TIMEOUT\|ERROR\)"' "$dir/meson-logs/testlog.json" || true)
+  echo "$label: $ok passed, $fail failed"
+  total_ok=$((total_ok + ok)); total_fail=$((total_fail + fail))
+  return $rc
+}
+
+cmd=${1:-demo}
+install_packages
+build build -Dwerror_strict=true
+
+case "$cmd" in
+  setup) ;;
+  test)
+    total_ok=0; total_fail=0; status=0
+    run_suite build "plain build" || status=1
+    build build-asan -Dwerror_strict=true -Db_sanitize=address,undefined -Db_lundef=false
+    run_suite build-asan "ASan/UBSan build" || status=1
+    echo "$total_ok passed, $total_fail failed"
+    exit $status ;;
+  demo)
+    exec "$top/examples/demo.sh" ;;
+  *)
+    echo "usage: $0 [demo|test|setup]" >&2; exit 2 ;;
+esac

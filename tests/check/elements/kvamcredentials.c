@@ -1,0 +1,625 @@
+/* kvamsrc: the AWS default credential chain and region
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "kvamcredentials.h"
+#include "kvamtestutil.h"
+
+static gchar *home;
+
+static const gchar *const aws_vars[] = {
+  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+  "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+  "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT", NULL
+};
+
+/* Every test starts with an empty HOME and no AWS_* variable but
+ * AWS_EC2_METADATA_DISABLED=true. */
+static void
+setup (void)
+{
+  guint i;
+
+  for (i = 0; aws_vars[i]; i++)
+    g_unsetenv (aws_vars[i]);
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
+  home = g_dir_make_tmp ("kvam-home-XXXXXX", NULL);
+  /* never read the real ~/.aws of the machine running the tests */
+  {
+    g_autofree gchar *none = g_build_filename (home, "absent", NULL);
+    g_setenv ("AWS_SHARED_CREDENTIALS_FILE", none, TRUE);
+    g_setenv ("AWS_CONFIG_FILE", none, TRUE);
+  }
+}
+
+static void
+rm_rf (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *n;
+
+  while (d && (n = g_dir_read_name (d))) {
+    g_autofree gchar *p = g_build_filename (dir, n, NULL);
+    if (g_file_test (p, G_FILE_TEST_IS_DIR))
+      rm_rf (p);
+    else
+      g_unlink (p);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
+static void
+teardown (void)
+{
+  rm_rf (home);
+  g_clear_pointer (&home, g_free);
+}
+
+/* Writes @contents to HOME/@name and points @env_var at it. */
+static gchar *
+write_file (const gchar * env_var, const gchar * name, const gchar * contents)
+{
+  gchar *path = g_build_filename (home, name, NULL);
+
+  fail_unless (g_file_set_contents (path, contents, -1, NULL));
+  if (env_var)
+    g_setenv (env_var, path, TRUE);
+  return path;
+}
+
+static KvamCredentials *
+get_creds (const KvamCredentialsConfig * config, GError ** error)
+{
+  g_autoptr (KvamCredentialsProvider) p = kvam_credentials_provider_new
+      (config);
+
+  return kvam_credentials_provider_get (p, NULL, error);
+}
+
+static const KvamCredentialsConfig no_props = { NULL, NULL, NULL, NULL, 2000 };
+
+#define CREDENTIALS_FILE \
+  "[default]\naws_access_key_id = FILEDEFAULT\n" \
+  "aws_secret_access_key = file-default-secret\n\n" \
+  "# a comment\n; another\n[work]\naws_access_key_id=FILEWORK\n" \
+  "aws_secret_access_key=file-work-secret\naws_session_token = tok\n" \
+  "s3 =\n  max_concurrent_requests = 10\n"
+
+GST_START_TEST (test_properties_first)
+{
+  KvamCredentialsConfig config = { "PROPKEY", "prop-secret", "prop-token",
+    NULL, 2000
+  };
+  g_autoptr (KvamCredentials) c = NULL;
+
+  g_setenv ("AWS_ACCESS_KEY_ID", "ENVKEY", TRUE);
+  g_setenv ("AWS_SECRET_ACCESS_KEY", "env-secret", TRUE);
+  c = get_creds (&config, NULL);
+  fail_unless_equals_string (c->access_key_id, "PROPKEY");
+  fail_unless_equals_string (c->secret_access_key, "prop-secret");
+  fail_unless_equals_string (c->session_token, "prop-token");
+  fail_unless_equals_string (c->source, "properties");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_half_properties_is_an_error)
+{
+  KvamCredentialsConfig config = { "PROPKEY", NULL, NULL, NULL, 2000 };
+  GError *err = NULL;
+
+  g_setenv ("AWS_ACCESS_KEY_ID", "ENVKEY", TRUE);
+  g_setenv ("AWS_SECRET_ACCESS_KEY", "env-secret", TRUE);
+  fail_unless (get_creds (&config, &err) == NULL);
+  fail_unless (strstr (err->message, "secret-access-key") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_environment_before_files)
+{
+  g_autoptr (KvamCredentials) c = NULL;
+  g_autofree gchar *f = write_file ("AWS_SHARED_CREDENTIALS_FILE", "creds",
+      CREDENTIALS_FILE);
+
+  g_setenv ("AWS_ACCESS_KEY_ID", "ENVKEY", TRUE);
+  g_setenv ("AWS_SECRET_ACCESS_KEY", "env-secret", TRUE);
+  g_setenv ("AWS_SESSION_TOKEN", "env-token", TRUE);
+  c = get_creds (&no_props, NULL);
+  fail_unless_equals_string (c->access_key_id, "ENVKEY");
+  fail_unless_equals_string (c->session_token, "env-token");
+  fail_unless_equals_string (c->source, "environment");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_shared_credentials_profiles)
+{
+  g_autofree gchar *f = write_file ("AWS_SHARED_CREDENTIALS_FILE", "creds",
+      CREDENTIALS_FILE);
+  KvamCredentialsConfig config = { NULL, NULL, NULL, "work", 2000 };
+  KvamCredentials *c;
+
+  c = get_creds (&no_props, NULL);
+  fail_unless_equals_string (c->access_key_id, "FILEDEFAULT");
+  fail_unless (c->session_token == NULL);
+  kvam_credentials_unref (c);
+
+  g_setenv ("AWS_PROFILE", "work", TRUE);
+  c = get_creds (&no_props, NULL);
+  fail_unless_equals_string (c->access_key_id, "FILEWORK");
+  fail_unless_equals_string (c->session_token, "tok");
+  kvam_credentials_unref (c);
+
+  /* the property beats AWS_PROFILE */
+  g_setenv ("AWS_PROFILE", "default", TRUE);
+  c = get_creds (&config, NULL);
+  fail_unless_equals_string (c->access_key_id, "FILEWORK");
+  kvam_credentials_unref (c);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_config_file_profile_sections)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      "[default]\nregion = eu-west-1\n"
+      "[profile cam]\nregion = ap-south-1\naws_access_key_id = CONFCAM\n"
+      "aws_secret_access_key = conf-cam-secret\n"
+      "[cam]\naws_access_key_id = WRONG\naws_secret_access_key = wrong\n");
+  KvamCredentialsConfig config = { NULL, NULL, NULL, "cam", 2000 };
+  g_autoptr (KvamCredentials) c = get_creds (&config, NULL);
+  g_autofree gchar *r1 = kvam_resolve_region (NULL, "cam", NULL);
+  g_autofree gchar *r2 = kvam_resolve_region (NULL, NULL, NULL);
+
+  /* in config, "[profile cam]" is the section of profile cam */
+  fail_unless_equals_string (c->access_key_id, "CONFCAM");
+  fail_unless_equals_string (r1, "ap-south-1");
+  fail_unless_equals_string (r2, "eu-west-1");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_credentials_file_before_config)
+{
+  g_autofree gchar *f = write_file ("AWS_SHARED_CREDENTIALS_FILE", "creds",
+      CREDENTIALS_FILE);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      "[default]\naws_access_key_id = CONFDEFAULT\n"
+      "aws_secret_access_key = conf-secret\n");
+  g_autoptr (KvamCredentials) c = get_creds (&no_props, NULL);
+
+  fail_unless_equals_string (c->access_key_id, "FILEDEFAULT");
+}
+
+GST_END_TEST;
+
+static void
+assert_malformed (const gchar * contents, guint line)
+{
+  g_autofree gchar *f = write_file ("AWS_SHARED_CREDENTIALS_FILE", "bad",
+      contents);
+  g_autofree gchar *where = g_strdup_printf ("%s:%u:", f, line);
+  GError *err = NULL;
+
+  fail_unless (get_creds (&no_props, &err) == NULL);
+  fail_unless (g_error_matches (err, KVAM_CREDENTIALS_ERROR,
+          KVAM_CREDENTIALS_ERROR_MALFORMED));
+  fail_unless (g_str_has_prefix (err->message, where), "'%s' lacks %s",
+      err->message, where);
+  /* the offending line may be a pasted secret: it is never quoted */
+  fail_unless (strstr (err->message, "SECRETLINE") == NULL);
+  g_error_free (err);
+}
+
+GST_START_TEST (test_malformed_files)
+{
+  assert_malformed ("[default]\naws_access_key_id = A\nSECRETLINE\n", 3);
+  assert_malformed ("aws_access_key_id = A\n", 1);
+  assert_malformed ("\n\n[default\nSECRETLINE=1\n", 3);
+  assert_malformed ("[default]\n = SECRETLINE\n", 2);
+  assert_malformed ("[]\n", 1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_file_is_rejected)
+{
+  g_autofree gchar *path = g_build_filename (home, "bin", NULL);
+  static const gchar junk[] = "[default]\naws\0\xff\xfe";
+  GError *err = NULL;
+
+  fail_unless (g_file_set_contents (path, junk, sizeof (junk), NULL));
+  g_setenv ("AWS_SHARED_CREDENTIALS_FILE", path, TRUE);
+  fail_unless (get_creds (&no_props, &err) == NULL);
+  fail_unless (strstr (err->message, path) != NULL, "%s", err->message);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_half_profile_is_an_error)
+{
+  g_autofree gchar *f = write_file ("AWS_SHARED_CREDENTIALS_FILE", "creds",
+      "[default]\naws_access_key_id = ONLYID\n");
+  GError *err = NULL;
+
+  fail_unless (get_creds (&no_props, &err) == NULL);
+  fail_unless (strstr (err->message, "aws_secret_access_key") != NULL);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_nothing_found)
+{
+  GError *err = NULL;
+
+  fail_unless (get_creds (&no_props, &err) == NULL);
+  fail_unless (g_error_matches (err, KVAM_CREDENTIALS_ERROR,
+          KVAM_CREDENTIALS_ERROR_NOT_FOUND));
+  fail_unless (strstr (err->message, "AWS_EC2_METADATA_DISABLED") != NULL,
+      "%s", err->message);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+/* ---- container and IMDS against a server on 127.0.0.1 ----------------- */
+
+typedef struct
+{
+  gint hits;
+  gint token_puts;
+  gint64 expires_in;            /* seconds from now in the JSON */
+  gchar *last_authorization;
+  gchar *last_imds_token;
+} Fake;
+
+static gchar *
+creds_json (Fake * fake, const gchar * id)
+{
+  g_autoptr (GDateTime) exp = g_date_time_new_from_unix_utc
+      (g_get_real_time () / G_USEC_PER_SEC + fake->expires_in);
+  g_autofree gchar *iso = g_date_time_format_iso8601 (exp);
+
+  return g_strdup_printf ("{\"Code\":\"Success\",\"AccessKeyId\":\"%s%d\","
+      "\"SecretAccessKey\":\"temp-secret\",\"Token\":\"temp-token\","
+      "\"Expiration\":\"%s\"}", id, g_atomic_int_get (&fake->hits), iso);
+}
+
+static void
+respond (SoupServerMessage * msg, guint status, gchar * body)
+{
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, body, strlen (body));
+  soup_server_message_set_status (msg, status, NULL);
+}
+
+static void
+container_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  Fake *fake = data;
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+
+  g_atomic_int_inc (&fake->hits);
+  g_free (fake->last_authorization);
+  fake->last_authorization = g_strdup (soup_message_headers_get_one (h,
+          "Authorization"));
+  respond (msg, 200, creds_json (fake, "CONTAINER"));
+}
+
+static void
+imds_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  Fake *fake = data;
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  const gchar *token = soup_message_headers_get_one (h,
+      "X-aws-ec2-metadata-token");
+
+  if (g_str_equal (path, "/latest/api/token")) {
+    fail_unless_equals_string (soup_server_message_get_method (msg), "PUT");
+    fail_unless (soup_message_headers_get_one (h,
+            "X-aws-ec2-metadata-token-ttl-seconds") != NULL);
+    g_atomic_int_inc (&fake->token_puts);
+    respond (msg, 200, g_strdup ("imds-session-token"));
+    return;
+  }
+  if (g_strcmp0 (token, "imds-session-token") != 0) {
+    respond (msg, 401, g_strdup (""));
+    return;
+  }
+  if (g_str_equal (path, "/latest/meta-data/iam/security-credentials/")) {
+    respond (msg, 200, g_strdup ("my-role\n"));
+  } else if (g_str_equal (path,
+          "/latest/meta-data/iam/security-credentials/my-role")) {
+    g_atomic_int_inc (&fake->hits);
+    respond (msg, 200, creds_json (fake, "IMDS"));
+  } else {
+    respond (msg, 404, g_strdup (""));
+  }
+}
+
+GST_START_TEST (test_container_credentials)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  Fake fake = { 0, 0, 3600, NULL, NULL };
+  g_autofree gchar *url = NULL;
+  g_autoptr (KvamCredentials) c = NULL;
+
+  kvam_test_server_add_handler (server, "/creds", container_handler, &fake);
+  url = kvam_test_server_url (server, "/creds");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  g_setenv ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth", TRUE);
+
+  c = get_creds (&no_props, NULL);
+  fail_unless (c != NULL);
+  fail_unless_equals_string (c->access_key_id, "CONTAINER1");
+  fail_unless_equals_string (c->session_token, "temp-token");
+  fail_unless_equals_string (fake.last_authorization, "container-auth");
+  fail_unless (ABS (c->expiration - (g_get_real_time () / G_USEC_PER_SEC +
+              3600)) < 5);
+
+  kvam_test_server_free (server);
+  g_free (fake.last_authorization);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_container_token_file)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  Fake fake = { 0, 0, 3600, NULL, NULL };
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *tf = write_file ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+      "token", "from-file\n");
+  g_autoptr (KvamCredentials) c = NULL;
+
+  kvam_test_server_add_handler (server, "/creds", container_handler, &fake);
+  url = kvam_test_server_url (server, "/creds");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  g_setenv ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored", TRUE);
+  c = get_creds (&no_props, NULL);
+  fail_unless (c != NULL);
+  fail_unless_equals_string (fake.last_authorization, "from-file");
+
+  kvam_test_server_free (server);
+  g_free (fake.last_authorization);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_temporary_credentials_refresh)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  Fake fake = { 0, 0, 3600, NULL, NULL };
+  g_autofree gchar *url = NULL;
+  g_autoptr (KvamCredentialsProvider) p = NULL;
+  KvamCredentials *c;
+
+  kvam_test_server_add_handler (server, "/creds", container_handler, &fake);
+  url = kvam_test_server_url (server, "/creds");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  p = kvam_credentials_provider_new (&no_props);
+
+  /* an hour left: the second call is served from the cache */
+  c = kvam_credentials_provider_get (p, NULL, NULL);
+  kvam_credentials_unref (c);
+  c = kvam_credentials_provider_get (p, NULL, NULL);
+  fail_unless_equals_string (c->access_key_id, "CONTAINER1");
+  fail_unless_equals_int (g_atomic_int_get (&fake.hits), 1);
+  kvam_credentials_unref (c);
+
+  /* inside the refresh window: fetched again before they expire */
+  kvam_credentials_provider_set_refresh_window (p, 7200);
+  c = kvam_credentials_provider_get (p, NULL, NULL);
+  fail_unless_equals_string (c->access_key_id, "CONTAINER2");
+  fail_unless_equals_int (g_atomic_int_get (&fake.hits), 2);
+  kvam_credentials_unref (c);
+
+  /* after ExpiredTokenException the caller invalidates */
+  kvam_credentials_provider_set_refresh_window (p, 300);
+  kvam_credentials_provider_invalidate (p);
+  c = kvam_credentials_provider_get (p, NULL, NULL);
+  fail_unless_equals_string (c->access_key_id, "CONTAINER3");
+  kvam_credentials_unref (c);
+
+  kvam_test_server_free (server);
+  g_free (fake.last_authorization);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_container_uri_rules)
+{
+  GError *err = NULL;
+  g_autofree gchar *rel = NULL;
+
+  /* checked as a URL: nothing connects to 169.254.170.2 in tests */
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc",
+      TRUE);
+  rel = kvam_container_credentials_uri (NULL);
+  fail_unless_equals_string (rel, "http://169.254.170.2/v2/credentials/abc");
+  g_unsetenv ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds",
+      TRUE);
+  fail_unless (kvam_container_credentials_uri (&err) == NULL);
+  fail_unless (strstr (err->message, "example.com") != NULL);
+  g_clear_error (&err);
+
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "not a url", TRUE);
+  fail_unless (kvam_container_credentials_uri (&err) == NULL);
+  g_clear_error (&err);
+}
+
+GST_END_TEST;
+
+static void
+garbage_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  respond (msg, 200, g_strdup ("{\"AccessKeyId\": 12"));
+}
+
+GST_START_TEST (test_container_bad_json)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  g_autofree gchar *url = NULL;
+  GError *err = NULL;
+
+  kvam_test_server_add_handler (server, "/creds", garbage_handler, NULL);
+  url = kvam_test_server_url (server, "/creds");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  fail_unless (get_creds (&no_props, &err) == NULL);
+  fail_unless (g_error_matches (err, KVAM_CREDENTIALS_ERROR,
+          KVAM_CREDENTIALS_ERROR_MALFORMED), "%s", err->message);
+  g_clear_error (&err);
+  kvam_test_server_free (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_container_http_error)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  Fake fake = { 0, 0, 3600, NULL, NULL };
+  g_autofree gchar *url = NULL;
+  GError *err = NULL;
+
+  kvam_test_server_add_handler (server, "/creds", imds_handler, &fake);
+  /* imds_handler answers 401 to a request without the IMDS token */
+  url = kvam_test_server_url (server, "/creds");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  fail_unless (get_creds (&no_props, &err) == NULL);
+  fail_unless (strstr (err->message, "401") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  kvam_test_server_free (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_imds_v2)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  Fake fake = { 0, 0, 3600, NULL, NULL };
+  g_autofree gchar *base = NULL;
+  g_autoptr (KvamCredentials) c = NULL;
+
+  kvam_test_server_add_handler (server, "/latest", imds_handler, &fake);
+  base = kvam_test_server_url (server, "");
+  g_setenv ("AWS_EC2_METADATA_SERVICE_ENDPOINT", base, TRUE);
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "false", TRUE);
+
+  c = get_creds (&no_props, NULL);
+  fail_unless (c != NULL);
+  fail_unless_equals_string (c->access_key_id, "IMDS1");
+  fail_unless_equals_string (c->session_token, "temp-token");
+  fail_unless (c->expiration > 0);
+  fail_unless_equals_int (fake.token_puts, 1);
+
+  kvam_test_server_free (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_imds_disabled)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  Fake fake = { 0, 0, 3600, NULL, NULL };
+  g_autofree gchar *base = NULL;
+  GError *err = NULL;
+
+  kvam_test_server_add_handler (server, "/latest", imds_handler, &fake);
+  base = kvam_test_server_url (server, "");
+  g_setenv ("AWS_EC2_METADATA_SERVICE_ENDPOINT", base, TRUE);
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "TRUE", TRUE);
+
+  fail_unless (get_creds (&no_props, &err) == NULL);
+  fail_unless_equals_int (fake.token_puts, 0);
+  g_clear_error (&err);
+  kvam_test_server_free (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_region_precedence)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      "[default]\nregion = eu-west-1\n");
+  GError *err = NULL;
+  gchar *r;
+
+  r = kvam_resolve_region (NULL, NULL, NULL);
+  fail_unless_equals_string (r, "eu-west-1");
+  g_free (r);
+  g_setenv ("AWS_DEFAULT_REGION", "us-east-2", TRUE);
+  r = kvam_resolve_region (NULL, NULL, NULL);
+  fail_unless_equals_string (r, "us-east-2");
+  g_free (r);
+  g_setenv ("AWS_REGION", "us-west-1", TRUE);
+  r = kvam_resolve_region (NULL, NULL, NULL);
+  fail_unless_equals_string (r, "us-west-1");
+  g_free (r);
+  r = kvam_resolve_region ("ca-central-1", NULL, NULL);
+  fail_unless_equals_string (r, "ca-central-1");
+  g_free (r);
+
+  g_unsetenv ("AWS_REGION");
+  g_unsetenv ("AWS_DEFAULT_REGION");
+  g_unsetenv ("AWS_CONFIG_FILE");
+  g_setenv ("AWS_CONFIG_FILE", "/nonexistent/kvam/config", TRUE);
+  fail_unless (kvam_resolve_region (NULL, NULL, &err) == NULL);
+  fail_unless (g_error_matches (err, KVAM_CREDENTIALS_ERROR,
+          KVAM_CREDENTIALS_ERROR_NO_REGION));
+  fail_unless (strstr (err->message, "AWS_REGION") != NULL);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+static Suite *
+kvamcredentials_suite (void)
+{
+  Suite *s = suite_create ("kvamcredentials");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_properties_first);
+  tcase_add_test (tc, test_half_properties_is_an_error);
+  tcase_add_test (tc, test_environment_before_files);
+  tcase_add_test (tc, test_shared_credentials_profiles);
+  tcase_add_test (tc, test_config_file_profile_sections);
+  tcase_add_test (tc, test_credentials_file_before_config);
+  tcase_add_test (tc, test_malformed_files);
+  tcase_add_test (tc, test_binary_file_is_rejected);
+  tcase_add_test (tc, test_half_profile_is_an_error);
+  tcase_add_test (tc, test_nothing_found);
+  tcase_add_test (tc, test_container_credentials);
+  tcase_add_test (tc, test_container_token_file);
+  tcase_add_test (tc, test_temporary_credentials_refresh);
+  tcase_add_test (tc, test_container_uri_rules);
+  tcase_add_test (tc, test_container_bad_json);
+  tcase_add_test (tc, test_container_http_error);
+  tcase_add_test (tc, test_imds_v2);
+  tcase_add_test (tc, test_imds_disabled);
+  tcase_add_test (tc, test_region_precedence);
+  return s;
+}
+
+GST_CHECK_MAIN (kvamcredentials);

@@ -1,0 +1,368 @@
+/* kvamsrc: element properties, configuration errors, secrets
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <gst/base/gstpushsrc.h>
+#include <string.h>
+
+#include "kvamtestutil.h"
+
+#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzzSECRETzz"
+#define TOKEN "FwoGZXIvYXdzEzzTOKENzzLONGSESSIONTOKEN=="
+
+static void
+setup (void)
+{
+  /* the type must exist for the README check */
+  gst_object_unref (gst_element_factory_make ("kvamsrc", NULL));
+  g_unsetenv ("AWS_ACCESS_KEY_ID");
+  g_unsetenv ("AWS_SECRET_ACCESS_KEY");
+  g_unsetenv ("AWS_SESSION_TOKEN");
+  g_unsetenv ("AWS_REGION");
+  g_unsetenv ("AWS_DEFAULT_REGION");
+  g_unsetenv ("AWS_PROFILE");
+  g_setenv ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/kvam/credentials",
+      TRUE);
+  g_setenv ("AWS_CONFIG_FILE", "/nonexistent/kvam/config", TRUE);
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
+}
+
+GST_START_TEST (test_properties_defaults_and_roundtrip)
+{
+  GstElement *src = gst_element_factory_make ("kvamsrc", NULL);
+  gchar *s;
+  guint u;
+
+  fail_unless (src != NULL);
+  g_object_get (src, "request-timeout", &u, NULL);
+  fail_unless_equals_int (u, 15000);
+  g_object_get (src, "retry-attempts", &u, NULL);
+  fail_unless_equals_int (u, 5);
+
+  g_object_set (src, "stream-name", "front-door", "start-time",
+      "2026-11-24T10:00:00Z", "end-time", "1764000300.5", "region",
+      "us-west-2", "access-key", "AKIDEXAMPLE", "profile", "work",
+      "endpoint-uri", "http://127.0.0.1:1", NULL);
+  g_object_get (src, "stream-name", &s, NULL);
+  fail_unless_equals_string (s, "front-door");
+  g_free (s);
+  g_object_get (src, "end-time", &s, NULL);
+  fail_unless_equals_string (s, "1764000300.5");
+  g_free (s);
+  g_object_get (src, "access-key", &s, NULL);
+  fail_unless_equals_string (s, "AKIDEXAMPLE");
+  g_free (s);
+
+  /* secrets never read back */
+  g_object_set (src, "secret-access-key", SECRET, "session-token", TOKEN,
+      NULL);
+  g_object_get (src, "secret-access-key", &s, NULL);
+  fail_unless (s == NULL);
+  g_object_get (src, "session-token", &s, NULL);
+  fail_unless (s == NULL);
+
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+/* Bring a configured kvamsrc to PAUSED; returns the error message posted. */
+static GstMessage *
+start_and_get_error (GstElement * src)
+{
+  GstElement *pipe = gst_pipeline_new (NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+
+  gst_bin_add_many (GST_BIN (pipe), src, sink, NULL);
+  fail_unless (gst_element_link (src, sink));
+  gst_element_set_state (pipe, GST_STATE_PAUSED);
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return msg;
+}
+
+static GstElement *
+configured_src (void)
+{
+  GstElement *src = gst_element_factory_make ("kvamsrc", NULL);
+
+  g_object_set (src, "stream-name", "front-door", "start-time",
+      "2026-11-24T10:00:00Z", "end-time", "2026-11-24T11:05:00+01:00",
+      "region", "us-west-2", "access-key", "AKIDEXAMPLE",
+      "secret-access-key", SECRET, "endpoint-uri", "http://127.0.0.1:9",
+      NULL);
+  return src;
+}
+
+static void
+assert_settings_error (const gchar * prop, const gchar * value,
+    const gchar * expect_in_message)
+{
+  GstElement *src = configured_src ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  if (value && g_str_equal (value, "(unset)"))
+    g_object_set (src, prop, NULL, NULL);
+  else
+    gst_util_set_object_arg (G_OBJECT (src), prop, value);
+  msg = start_and_get_error (src);
+  fail_unless (msg != NULL, "no error for %s=%s", prop, value);
+  gst_message_parse_error (msg, &err, &debug);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s=%s gave %s", prop, value,
+      err->message);
+  fail_unless (strstr (err->message, expect_in_message) != NULL,
+      "'%s' does not name '%s'", err->message, expect_in_message);
+  fail_unless (strstr (err->message, SECRET) == NULL);
+  g_error_free (err);
+  g_free (debug);
+  gst_message_unref (msg);
+}
+
+GST_START_TEST (test_invalid_settings_fail_start)
+{
+  assert_settings_error ("stream-name", "(unset)", "stream-name");
+  assert_settings_error ("stream-name", "bad name!", "'bad name!'");
+  assert_settings_error ("stream-arn", "arn:aws:kinesisvideo:x", "stream-arn");
+  assert_settings_error ("start-time", "yesterday", "'yesterday'");
+  assert_settings_error ("start-time", "(unset)", "start-time");
+  assert_settings_error ("end-time", "2026-13-40T99:00:00Z", "end-time");
+  assert_settings_error ("end-time", "2026-11-24T08:00:00Z", "before");
+  assert_settings_error ("start-time", "-5", "'-5'");
+  assert_settings_error ("start-time", "1e400", "'1e400'");
+  assert_settings_error ("region", "US WEST", "'US WEST'");
+  assert_settings_error ("endpoint-uri", "ftp://x", "'ftp://x'");
+  assert_settings_error ("endpoint-uri", "not a url", "endpoint-uri");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_region_is_explained)
+{
+  GstElement *src = configured_src ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_object_set (src, "region", NULL, NULL);
+  msg = start_and_get_error (src);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "region") != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, "AWS_REGION") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_credentials_is_not_authorized)
+{
+  GstElement *src = configured_src ();
+  GstMessage *msg;
+  GError *err = NULL;
+  const GstStructure *details = NULL;
+
+  g_object_set (src, "access-key", NULL, "secret-access-key", NULL, NULL);
+  msg = start_and_get_error (src);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
+  gst_message_parse_error_details (msg, &details);
+  fail_unless (details != NULL);
+  fail_unless_equals_string (gst_structure_get_string (details, "stream"),
+      "front-door");
+  g_error_free (err);
+  gst_message_unref (msg);
+}
+
+GST_END_TEST;
+
+/* Runs the element through the credential chain (properties, and a container
+ * endpoint handing out a session token) at GST_DEBUG=*:9 and looks for the
+ * secrets in every log line and bus message. */
+static void
+token_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  const gchar *body = "{\"AccessKeyId\":\"ASIACONTAINER\","
+      "\"SecretAccessKey\":\"" SECRET "\",\"Token\":\"" TOKEN "\","
+      "\"Expiration\":\"2099-01-01T00:00:00Z\"}";
+
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_STATIC, body, strlen (body));
+  soup_server_message_set_status (msg, 200, NULL);
+}
+
+static gchar *
+run_and_collect_messages (GstElement * src)
+{
+  GstElement *pipe = gst_pipeline_new (NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GString *all = g_string_new (NULL);
+  GstMessage *msg;
+
+  gst_bin_add_many (GST_BIN (pipe), src, sink, NULL);
+  gst_element_link (src, sink);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while ((msg = gst_bus_timed_pop (bus, GST_SECOND))) {
+    gchar *s = gst_structure_to_string (gst_message_get_structure (msg) ?
+        gst_message_get_structure (msg) : gst_structure_new_empty ("none"));
+    GstMessageType type = GST_MESSAGE_TYPE (msg);
+    g_string_append_printf (all, "%s\n", s);
+    g_free (s);
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return g_string_free (all, FALSE);
+}
+
+static void
+assert_no_secret (const gchar * where, const gchar * text)
+{
+  fail_unless (strstr (text, SECRET) == NULL, "secret key in %s", where);
+  fail_unless (strstr (text, TOKEN) == NULL, "session token in %s", where);
+  fail_unless (strstr (text, "zzSECRETzz") == NULL, "secret part in %s",
+      where);
+  fail_unless (strstr (text, "zzTOKENzz") == NULL, "token part in %s", where);
+}
+
+GST_START_TEST (test_secrets_never_logged)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *log = NULL;
+  g_autofree gchar *bus1 = NULL, *bus2 = NULL;
+  GstElement *src;
+
+  kvam_test_server_add_handler (server, "/creds", token_handler, NULL);
+  url = kvam_test_server_url (server, "/creds");
+  kvam_test_log_capture_start ();
+
+  /* keys from properties */
+  src = configured_src ();
+  g_object_set (src, "session-token", TOKEN, NULL);
+  bus1 = run_and_collect_messages (src);
+
+  /* keys from a container endpoint */
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  src = configured_src ();
+  g_object_set (src, "access-key", NULL, "secret-access-key", NULL, NULL);
+  bus2 = run_and_collect_messages (src);
+  g_unsetenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+
+  log = kvam_test_log_capture_stop ();
+  kvam_test_server_free (server);
+
+  /* the capture really saw the element and the credential chain work */
+  fail_unless (strstr (log, "secret-access-key set") != NULL);
+  fail_unless (strstr (log, "key id ASIACONTAINER from container") != NULL,
+      "the chain did not log its source");
+  assert_no_secret ("the debug log", log);
+  assert_no_secret ("bus messages (properties)", bus1);
+  assert_no_secret ("bus messages (container)", bus2);
+}
+
+GST_END_TEST;
+
+/* The README's property table lists exactly the element's own properties,
+ * with the defaults gst-inspect shows. */
+GST_START_TEST (test_readme_property_table)
+{
+  g_autofree gchar *readme_path = g_build_filename (KVAM_TEST_SOURCE_DIR,
+      "README.md", NULL);
+  g_autofree gchar *readme = NULL;
+  g_auto (GStrv) lines = NULL;
+  GObjectClass *klass = g_type_class_ref (g_type_from_name ("GstKvamSrc"));
+  GObjectClass *base = g_type_class_ref (GST_TYPE_PUSH_SRC);
+  g_autoptr (GHashTable) documented = g_hash_table_new (g_str_hash,
+      g_str_equal);
+  GParamSpec **specs;
+  guint n, i;
+
+  fail_unless (g_file_get_contents (readme_path, &readme, NULL, NULL));
+  lines = g_strsplit (readme, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    g_auto (GStrv) cells = NULL;
+    if (!g_str_has_prefix (lines[i], "| `"))
+      continue;
+    cells = g_strsplit (lines[i], "|", -1);
+    if (g_strv_length (cells) < 5)
+      continue;
+    g_strstrip (cells[1]);
+    g_strstrip (cells[3]);
+    if (strlen (cells[1]) < 3)
+      continue;
+    cells[1][strlen (cells[1]) - 1] = '\0';
+    g_hash_table_insert (documented, g_strdup (cells[1] + 1),
+        g_strdup (cells[3]));
+  }
+
+  specs = g_object_class_list_properties (klass, &n);
+  for (i = 0; i < n; i++) {
+    GParamSpec *p = specs[i];
+    const gchar *doc_default;
+    g_autofree gchar *actual = NULL;
+
+    if (g_object_class_find_property (base, p->name))
+      continue;                 /* inherited: name, blocksize, ... */
+    doc_default = g_hash_table_lookup (documented, p->name);
+    fail_unless (doc_default != NULL, "README lacks property %s", p->name);
+    if (G_IS_PARAM_SPEC_STRING (p))
+      actual = g_strdup (G_PARAM_SPEC_STRING (p)->default_value ?
+          G_PARAM_SPEC_STRING (p)->default_value : "NULL");
+    else if (G_IS_PARAM_SPEC_UINT (p))
+      actual = g_strdup_printf ("%u", G_PARAM_SPEC_UINT (p)->default_value);
+    else if (G_IS_PARAM_SPEC_BOOLEAN (p))
+      actual = g_strdup (G_PARAM_SPEC_BOOLEAN (p)->default_value ? "true" :
+          "false");
+    else if (G_IS_PARAM_SPEC_ENUM (p))
+      actual = g_strdup (g_enum_get_value (G_PARAM_SPEC_ENUM (p)->enum_class,
+              G_PARAM_SPEC_ENUM (p)->default_value)->value_nick);
+    if (actual)
+      fail_unless (strstr (doc_default, actual) != NULL,
+          "README default of %s is '%s', the element's is '%s'", p->name,
+          doc_default, actual);
+    g_hash_table_remove (documented, p->name);
+  }
+  fail_unless (g_hash_table_size (documented) == 0,
+      "README documents %u properties the element does not have",
+      g_hash_table_size (documented));
+  g_free (specs);
+  g_type_class_unref (klass);
+  g_type_class_unref (base);
+}
+
+GST_END_TEST;
+
+static Suite *
+kvamsrc_suite (void)
+{
+  Suite *s = suite_create ("kvamsrc");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, NULL);
+  tcase_add_test (tc, test_properties_defaults_and_roundtrip);
+  tcase_add_test (tc, test_invalid_settings_fail_start);
+  tcase_add_test (tc, test_missing_region_is_explained);
+  tcase_add_test (tc, test_missing_credentials_is_not_authorized);
+  tcase_add_test (tc, test_secrets_never_logged);
+  tcase_add_test (tc, test_readme_property_table);
+  return s;
+}
+
+GST_CHECK_MAIN (kvamsrc);
