@@ -15,7 +15,7 @@ packages=(
   libsoup-3.0-dev libjson-glib-dev libssl-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  mkvtoolnix awscli python3-boto3
+  mkvtoolnix awscli python3-boto3 openssl
 )
 
 install_packages() {

@@ -288,8 +288,8 @@ GST_START_TEST (test_readme_property_table)
   g_auto (GStrv) lines = NULL;
   GObjectClass *klass = g_type_class_ref (g_type_from_name ("GstKvamSrc"));
   GObjectClass *base = g_type_class_ref (GST_TYPE_PUSH_SRC);
-  g_autoptr (GHashTable) documented = g_hash_table_new (g_str_hash,
-      g_str_equal);
+  g_autoptr (GHashTable) documented = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, g_free);
   GParamSpec **specs;
   guint n, i;
 

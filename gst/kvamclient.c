@@ -1,0 +1,677 @@
+/* kvamsrc: Kinesis Video API calls over libsoup
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Signs each request, paces calls under the service's 5 per second per
+ * stream and API, retries what the service says to retry with exponential
+ * backoff and full jitter, and caches the data endpoint of each API.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "kvamclient.h"
+#include "kvamsigv4.h"
+
+#include <string.h>
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+
+GST_DEBUG_CATEGORY_STATIC (kvam_client_debug);
+#define GST_CAT_DEFAULT kvam_client_debug
+
+#define PACE_CALLS 5
+/* a little over a second per 5 calls, so arrival jitter never trips the
+ * service's limit */
+#define PACE_WINDOW_US (G_USEC_PER_SEC + 100 * 1000)
+#define BACKOFF_BASE_US (100 * 1000)
+#define BACKOFF_CAP_US (5 * G_USEC_PER_SEC)
+#define MAX_ERROR_BODY (64 * 1024)
+#define USER_AGENT "kvamsrc/" VERSION
+
+static const gchar *const api_names[KVAM_API_COUNT] = {
+  "GetDataEndpoint", "ListFragments", "GetMediaForFragmentList"
+};
+
+static const gchar *const api_paths[KVAM_API_COUNT] = {
+  "/getDataEndpoint", "/listFragments", "/getMediaForFragmentList"
+};
+
+static const gchar *const api_endpoint_names[KVAM_API_COUNT] = {
+  NULL, "LIST_FRAGMENTS", "GET_MEDIA_FOR_FRAGMENT_LIST"
+};
+
+struct _KvamClient
+{
+  gchar *region;
+  gchar *control_uri;
+  gchar *stream_name;
+  gchar *stream_arn;
+  guint retry_attempts;
+  KvamCredentialsProvider *credentials;
+  SoupSession *session;
+
+  GMutex lock;
+  gchar *endpoints[KVAM_API_COUNT];
+  gint64 recent[KVAM_API_COUNT][PACE_CALLS];    /* monotonic µs of sends */
+  guint recent_pos[KVAM_API_COUNT];
+  KvamClientStats stats;
+};
+
+const gchar *
+kvam_api_name (KvamApi api)
+{
+  return api < KVAM_API_COUNT ? api_names[api] : "unknown";
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+void
+kvam_aws_error_clear (KvamAwsError * err)
+{
+  g_clear_pointer (&err->type, g_free);
+  g_clear_pointer (&err->message, g_free);
+  g_clear_pointer (&err->request_id, g_free);
+  err->kind = KVAM_AWS_ERROR_NONE;
+  err->status = 0;
+}
+
+void
+kvam_aws_error_set (KvamAwsError * err, KvamAwsErrorKind kind, KvamApi api,
+    guint status, const gchar * type, const gchar * message,
+    const gchar * request_id)
+{
+  kvam_aws_error_clear (err);
+  err->kind = kind;
+  err->api = api;
+  err->status = status;
+  err->type = g_strdup (type);
+  err->message = g_strdup (message);
+  err->request_id = g_strdup (request_id);
+}
+
+gboolean
+kvam_aws_error_is_retryable (const KvamAwsError * err)
+{
+  switch (err->kind) {
+    case KVAM_AWS_ERROR_THROTTLED:
+    case KVAM_AWS_ERROR_SERVER:
+    case KVAM_AWS_ERROR_NETWORK:
+    case KVAM_AWS_ERROR_TIMEOUT:
+    case KVAM_AWS_ERROR_MALFORMED:
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+gchar *
+kvam_aws_error_describe (const KvamAwsError * err)
+{
+  GString *s = g_string_new (kvam_api_name (err->api));
+
+  g_string_append_printf (s, ": %s", err->type ? err->type : "error");
+  if (err->status || err->request_id) {
+    g_string_append (s, " (");
+    if (err->status)
+      g_string_append_printf (s, "HTTP %u", err->status);
+    if (err->request_id)
+      g_string_append_printf (s, "%srequest id %s", err->status ? ", " : "",
+          err->request_id);
+    g_string_append (s, ")");
+  }
+  if (err->message)
+    g_string_append_printf (s, ": %s", err->message);
+  return g_string_free (s, FALSE);
+}
+
+static KvamAwsErrorKind
+classify (guint status, const gchar * type)
+{
+  static const gchar *const auth_types[] = { "NotAuthorizedException",
+    "InvalidSignatureException", "UnrecognizedClientException",
+    "ExpiredTokenException", "MissingAuthenticationTokenException",
+    "AccessDeniedException", "IncompleteSignatureException", NULL
+  };
+
+  if (g_strcmp0 (type, "ClientLimitExceededException") == 0 ||
+      g_strcmp0 (type, "ThrottlingException") == 0 || status == 429)
+    return KVAM_AWS_ERROR_THROTTLED;
+  if (type && g_strv_contains (auth_types, type))
+    return KVAM_AWS_ERROR_AUTH;
+  if (g_strcmp0 (type, "ResourceNotFoundException") == 0 || status == 404)
+    return KVAM_AWS_ERROR_NOT_FOUND;
+  if (status >= 500)
+    return KVAM_AWS_ERROR_SERVER;
+  if (status == 401 || status == 403)
+    return KVAM_AWS_ERROR_AUTH;
+  return KVAM_AWS_ERROR_INVALID;
+}
+
+/* Type from x-amzn-ErrorType (cut at ':') or __type (after '#'), message
+ * from message/Message. */
+static void
+parse_error_response (SoupMessage * msg, GBytes * body, KvamApi api,
+    KvamAwsError * err)
+{
+  SoupMessageHeaders *h = soup_message_get_response_headers (msg);
+  const gchar *header = soup_message_headers_get_one (h, "x-amzn-ErrorType");
+  const gchar *request_id = soup_message_headers_get_one (h,
+      "x-amzn-RequestId");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree gchar *type = NULL;
+  const gchar *message = NULL;
+  guint status = soup_message_get_status (msg);
+  gsize size = 0;
+  const gchar *data = body ? g_bytes_get_data (body, &size) : NULL;
+
+  if (header)
+    type = g_strndup (header, strcspn (header, ":"));
+  if (data && json_parser_load_from_data (parser, data, size, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+    const gchar *t = json_object_get_string_member_with_default (o, "__type",
+        NULL);
+    message = json_object_get_string_member_with_default (o, "message",
+        json_object_get_string_member_with_default (o, "Message", NULL));
+    if (!type && t)
+      type = g_strdup (strchr (t, '#') ? strchr (t, '#') + 1 : t);
+  }
+  if (!type)
+    type = g_strdup_printf ("HTTP %u %s", status,
+        soup_message_get_reason_phrase (msg));
+  kvam_aws_error_set (err, classify (status, type), api, status, type,
+      message, request_id);
+}
+
+static void
+set_transport_error (KvamAwsError * err, KvamApi api, GError * e)
+{
+  KvamAwsErrorKind kind = KVAM_AWS_ERROR_NETWORK;
+
+  if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    kind = KVAM_AWS_ERROR_CANCELLED;
+  else if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    kind = KVAM_AWS_ERROR_TIMEOUT;
+  kvam_aws_error_set (err, kind, api, 0, kind == KVAM_AWS_ERROR_TIMEOUT ?
+      "Timeout" : kind == KVAM_AWS_ERROR_CANCELLED ? "Cancelled" :
+      "ConnectionError", e->message, NULL);
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+gchar *
+kvam_client_default_control_uri (const gchar * region)
+{
+  return g_strdup_printf ("https://kinesisvideo.%s.amazonaws.com%s", region,
+      g_str_has_prefix (region, "cn-") ? ".cn" : "");
+}
+
+static void
+ensure_debug_category (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (kvam_client_debug, "kvamclient", 0,
+        "kvamsrc Kinesis Video API client");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+KvamClient *
+kvam_client_new (const KvamClientConfig * config)
+{
+  KvamClient *self = g_new0 (KvamClient, 1);
+  guint timeout_s = MAX (1, (config->timeout_ms + 999) / 1000);
+
+  ensure_debug_category ();
+  self->region = g_strdup (config->region);
+  self->control_uri = config->endpoint_uri ?
+      g_strdup (config->endpoint_uri) :
+      kvam_client_default_control_uri (config->region);
+  /* no trailing slash: paths are appended */
+  if (g_str_has_suffix (self->control_uri, "/"))
+    self->control_uri[strlen (self->control_uri) - 1] = '\0';
+  self->stream_name = g_strdup (config->stream_name);
+  self->stream_arn = g_strdup (config->stream_arn);
+  self->retry_attempts = config->retry_attempts;
+  self->credentials = config->credentials;
+  /* libsoup's timeout bounds connecting and each read, in whole seconds */
+  self->session = soup_session_new_with_options ("timeout", timeout_s,
+      "idle-timeout", 60, "user-agent", USER_AGENT, NULL);
+  g_mutex_init (&self->lock);
+  return self;
+}
+
+void
+kvam_client_free (KvamClient * self)
+{
+  guint i;
+
+  if (!self)
+    return;
+  g_free (self->region);
+  g_free (self->control_uri);
+  g_free (self->stream_name);
+  g_free (self->stream_arn);
+  for (i = 0; i < KVAM_API_COUNT; i++)
+    g_free (self->endpoints[i]);
+  g_clear_object (&self->session);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+JsonBuilder *
+kvam_client_begin_body (KvamClient * self)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, self->stream_name ? "StreamName" :
+      "StreamARN");
+  json_builder_add_string_value (b, self->stream_name ? self->stream_name :
+      self->stream_arn);
+  return b;
+}
+
+void
+kvam_client_get_stats (KvamClient * self, KvamClientStats * stats)
+{
+  g_mutex_lock (&self->lock);
+  *stats = self->stats;
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- waiting ------------------------------------------------------------- */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean cancelled;
+} Sleeper;
+
+static void
+wake_sleeper (GCancellable * c, Sleeper * s)
+{
+  g_mutex_lock (&s->lock);
+  s->cancelled = TRUE;
+  g_cond_signal (&s->cond);
+  g_mutex_unlock (&s->lock);
+}
+
+gboolean
+kvam_cancellable_sleep (GCancellable * cancellable, gint64 usec)
+{
+  Sleeper s = { 0 };
+  gint64 until = g_get_monotonic_time () + usec;
+  gulong id = 0;
+
+  if (usec <= 0)
+    return !g_cancellable_is_cancelled (cancellable);
+  g_mutex_init (&s.lock);
+  g_cond_init (&s.cond);
+  if (cancellable)
+    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_sleeper), &s,
+        NULL);
+  g_mutex_lock (&s.lock);
+  while (!s.cancelled && g_cond_wait_until (&s.cond, &s.lock, until));
+  g_mutex_unlock (&s.lock);
+  if (cancellable)
+    g_cancellable_disconnect (cancellable, id);
+  g_mutex_clear (&s.lock);
+  g_cond_clear (&s.cond);
+  return !s.cancelled && !g_cancellable_is_cancelled (cancellable);
+}
+
+/* Waits until a call of @api keeps us under PACE_CALLS per window. */
+static gboolean
+pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
+{
+  gint64 wait;
+
+  for (;;) {
+    g_mutex_lock (&self->lock);
+    wait = self->recent[api][self->recent_pos[api]] + PACE_WINDOW_US -
+        g_get_monotonic_time ();
+    if (!self->recent[api][self->recent_pos[api]] || wait <= 0) {
+      self->recent[api][self->recent_pos[api]] = g_get_monotonic_time ();
+      self->recent_pos[api] = (self->recent_pos[api] + 1) % PACE_CALLS;
+      self->stats.requests[api]++;
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+    g_mutex_unlock (&self->lock);
+    GST_LOG ("pacing %s: waiting %" G_GINT64_FORMAT " us", api_names[api],
+        wait);
+    if (!kvam_cancellable_sleep (cancellable, wait))
+      return FALSE;
+  }
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^attempt)]. */
+static gint64
+backoff_us (guint attempt)
+{
+  gint64 ceiling = BACKOFF_BASE_US << MIN (attempt, 16);
+
+  return g_random_int_range (0, (gint32) MIN (ceiling, BACKOFF_CAP_US) + 1);
+}
+
+/* ---- one request --------------------------------------------------------- */
+
+static gchar *
+host_header (GUri * uri)
+{
+  const gchar *host = g_uri_get_host (uri);
+  const gchar *scheme = g_uri_get_scheme (uri);
+  gint port = g_uri_get_port (uri);
+  gboolean v6 = strchr (host, ':') != NULL;
+  gboolean default_port = port < 0 ||
+      (port == 443 && !g_strcmp0 (scheme, "https")) ||
+      (port == 80 && !g_strcmp0 (scheme, "http"));
+
+  if (default_port)
+    return g_strdup_printf (v6 ? "[%s]" : "%s", host);
+  return g_strdup_printf (v6 ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+static SoupMessage *
+build_signed_message (KvamClient * self, const gchar * url,
+    const gchar * body, KvamCredentials * creds)
+{
+  SoupMessage *msg = soup_message_new ("POST", url);
+  SoupMessageHeaders *h;
+  g_autoptr (KvamSigv4Request) req = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree gchar *host = NULL;
+  KvamSigv4Options opts = KVAM_SIGV4_OPTIONS_INIT ("kinesisvideo",
+      self->region);
+  KvamSigv4Result r;
+  GUri *uri;
+
+  if (!msg)
+    return NULL;
+  uri = soup_message_get_uri (msg);
+  host = host_header (uri);
+  req = kvam_sigv4_request_new ("POST", g_uri_get_path (uri),
+      g_uri_get_query (uri));
+  kvam_sigv4_request_add_header (req, "Content-Type", "application/json");
+  kvam_sigv4_request_add_header (req, "Host", host);
+  kvam_sigv4_request_set_body (req, (const guint8 *) body, strlen (body));
+  kvam_sigv4_sign_headers (&opts, creds, req, now, &r);
+
+  h = soup_message_get_request_headers (msg);
+  soup_message_headers_replace (h, "Host", host);
+  soup_message_headers_replace (h, "X-Amz-Date", r.amz_date);
+  if (creds->session_token)
+    soup_message_headers_replace (h, "X-Amz-Security-Token",
+        creds->session_token);
+  soup_message_headers_replace (h, "Authorization", r.authorization);
+  soup_message_set_request_body_from_bytes (msg, "application/json",
+      g_bytes_new (body, strlen (body)));
+  kvam_sigv4_result_clear (&r);
+  return msg;
+}
+
+static GBytes *
+read_bounded (GInputStream * in, GCancellable * cancellable)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  guint8 chunk[4096];
+  gssize n;
+
+  while (buf->len < MAX_ERROR_BODY &&
+      (n = g_input_stream_read (in, chunk, sizeof (chunk), cancellable,
+              NULL)) > 0)
+    g_byte_array_append (buf, chunk, n);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+}
+
+/* Sends one signed request to @base + @api's path. Returns the body stream
+ * of a 200, else NULL with @err set. */
+static GInputStream *
+send_once (KvamClient * self, KvamApi api, const gchar * base,
+    const gchar * body, GCancellable * cancellable, KvamAwsError * err)
+{
+  g_autoptr (KvamCredentials) creds = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GInputStream) in = NULL;
+  g_autofree gchar *url = g_strconcat (base, api_paths[api], NULL);
+  GError *e = NULL;
+
+  creds = kvam_credentials_provider_get (self->credentials, cancellable, &e);
+  if (!creds) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_CREDENTIALS, api, 0,
+        "NoCredentials", e->message, NULL);
+    g_error_free (e);
+    return NULL;
+  }
+  msg = build_signed_message (self, url, body, creds);
+  if (!msg) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, api, 0, "InvalidURL",
+        url, NULL);
+    return NULL;
+  }
+  if (!pace (self, api, cancellable)) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
+        "cancelled", NULL);
+    return NULL;
+  }
+  GST_DEBUG ("%s %s", api_names[api], url);
+  in = soup_session_send (self->session, msg, cancellable, &e);
+  if (!in) {
+    set_transport_error (err, api, e);
+    g_error_free (e);
+    return NULL;
+  }
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
+    g_autoptr (GBytes) error_body = read_bounded (in, cancellable);
+    parse_error_response (msg, error_body, api, err);
+    GST_DEBUG ("%s failed: %s %s", api_names[api], err->type,
+        GST_STR_NULL (err->message));
+    return NULL;
+  }
+  return g_steal_pointer (&in);
+}
+
+/* ---- endpoints and retries ----------------------------------------------- */
+
+static GInputStream *send_with_retries (KvamClient * self, KvamApi api,
+    const gchar * body, GCancellable * cancellable, KvamAwsError * err);
+
+static JsonNode *
+parse_json_stream (GInputStream * in, KvamApi api, GCancellable * c,
+    KvamAwsError * err)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  GError *e = NULL;
+
+  if (!json_parser_load_from_stream (parser, in, c, &e) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    if (e && e->domain == G_IO_ERROR)
+      set_transport_error (err, api, e);
+    else
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, 200,
+          "MalformedResponse", e ? e->message : "not a JSON object", NULL);
+    g_clear_error (&e);
+    return NULL;
+  }
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+/* The data endpoint of @api, from the cache or GetDataEndpoint. */
+static gchar *
+data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
+    KvamAwsError * err)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonNode) body_node = NULL;
+  g_autoptr (GInputStream) in = NULL;
+  g_autofree gchar *body = NULL;
+  const gchar *endpoint;
+  gchar *cached;
+
+  if (api == KVAM_API_GET_DATA_ENDPOINT)
+    return g_strdup (self->control_uri);
+  g_mutex_lock (&self->lock);
+  cached = g_strdup (self->endpoints[api]);
+  g_mutex_unlock (&self->lock);
+  if (cached)
+    return cached;
+
+  b = kvam_client_begin_body (self);
+  json_builder_set_member_name (b, "APIName");
+  json_builder_add_string_value (b, api_endpoint_names[api]);
+  json_builder_end_object (b);
+  body_node = json_builder_get_root (b);
+  body = json_to_string (body_node, FALSE);
+  in = send_with_retries (self, KVAM_API_GET_DATA_ENDPOINT, body,
+      cancellable, err);
+  if (!in)
+    return NULL;
+  root = parse_json_stream (in, KVAM_API_GET_DATA_ENDPOINT, cancellable, err);
+  if (!root)
+    return NULL;
+  endpoint = json_object_get_string_member_with_default
+      (json_node_get_object (root), "DataEndpoint", NULL);
+  if (!endpoint || !g_str_has_prefix (endpoint, "http")) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
+        KVAM_API_GET_DATA_ENDPOINT, 200, "MalformedResponse",
+        "no DataEndpoint URL in the response", NULL);
+    return NULL;
+  }
+  GST_INFO ("data endpoint of %s: %s", api_names[api], endpoint);
+  g_mutex_lock (&self->lock);
+  g_free (self->endpoints[api]);
+  self->endpoints[api] = g_strdup (endpoint);
+  if (self->endpoints[api][strlen (endpoint) - 1] == '/')
+    self->endpoints[api][strlen (endpoint) - 1] = '\0';
+  cached = g_strdup (self->endpoints[api]);
+  g_mutex_unlock (&self->lock);
+  return cached;
+}
+
+void
+kvam_client_invalidate_endpoint (KvamClient * self, KvamApi api)
+{
+  g_mutex_lock (&self->lock);
+  if (self->endpoints[api])
+    self->stats.endpoint_refreshes++;
+  g_clear_pointer (&self->endpoints[api], g_free);
+  g_mutex_unlock (&self->lock);
+}
+
+/* After an error: note it, refresh what it points at, and say whether the
+ * call is worth trying again. */
+static gboolean
+prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
+    gboolean * refreshed_credentials)
+{
+  g_mutex_lock (&self->lock);
+  if (err->kind == KVAM_AWS_ERROR_THROTTLED)
+    self->stats.throttles++;
+  g_mutex_unlock (&self->lock);
+
+  if (err->kind == KVAM_AWS_ERROR_AUTH && !*refreshed_credentials &&
+      (g_strcmp0 (err->type, "ExpiredTokenException") == 0 ||
+          g_strcmp0 (err->type, "NotAuthorizedException") == 0)) {
+    /* the keys may have rotated: fetch them again, once */
+    *refreshed_credentials = TRUE;
+    kvam_credentials_provider_invalidate (self->credentials);
+    g_mutex_lock (&self->lock);
+    self->stats.credential_refreshes++;
+    g_mutex_unlock (&self->lock);
+    return TRUE;
+  }
+  if (err->kind == KVAM_AWS_ERROR_NETWORK && api != KVAM_API_GET_DATA_ENDPOINT)
+    kvam_client_invalidate_endpoint (self, api);
+  return kvam_aws_error_is_retryable (err);
+}
+
+static GInputStream *
+send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  gboolean refreshed_credentials = FALSE;
+  guint attempt;
+
+  for (attempt = 0;; attempt++) {
+    g_autofree gchar *base = data_endpoint (self, api, cancellable, err);
+    GInputStream *in;
+
+    if (!base)
+      return NULL;
+    in = send_once (self, api, base, body, cancellable, err);
+    if (in) {
+      kvam_aws_error_clear (err);     /* earlier attempts' errors are past */
+      return in;
+    }
+    if (attempt >= self->retry_attempts ||
+        !prepare_retry (self, api, err, &refreshed_credentials))
+      return NULL;
+    g_mutex_lock (&self->lock);
+    self->stats.retries++;
+    g_mutex_unlock (&self->lock);
+    GST_INFO ("%s: %s, retry %u of %u", api_names[api], err->type,
+        attempt + 1, self->retry_attempts);
+    if (!kvam_cancellable_sleep (cancellable, backoff_us (attempt))) {
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
+          "cancelled", NULL);
+      return NULL;
+    }
+  }
+}
+
+static gchar *
+finish_body (JsonBuilder * body)
+{
+  g_autoptr (JsonNode) node = NULL;
+
+  json_builder_end_object (body);
+  node = json_builder_get_root (body);
+  return json_to_string (node, FALSE);
+}
+
+JsonNode *
+kvam_client_call (KvamClient * self, KvamApi api, JsonBuilder * body,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  g_autofree gchar *text = finish_body (body);
+  guint attempt;
+
+  /* a 200 with a body we cannot read is retried like a failed call */
+  for (attempt = 0;; attempt++) {
+    g_autoptr (GInputStream) in = send_with_retries (self, api, text,
+        cancellable, err);
+    JsonNode *root;
+
+    if (!in)
+      return NULL;
+    root = parse_json_stream (in, api, cancellable, err);
+    if (root)
+      kvam_aws_error_clear (err);
+    if (root || attempt >= self->retry_attempts ||
+        !kvam_aws_error_is_retryable (err))
+      return root;
+    g_mutex_lock (&self->lock);
+    self->stats.retries++;
+    g_mutex_unlock (&self->lock);
+    if (!kvam_cancellable_sleep (cancellable, backoff_us (attempt))) {
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
+          "cancelled", NULL);
+      return NULL;
+    }
+  }
+}
+
+GInputStream *
+kvam_client_open (KvamClient * self, KvamApi api, JsonBuilder * body,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  g_autofree gchar *text = finish_body (body);
+
+  return send_with_retries (self, api, text, cancellable, err);
+}

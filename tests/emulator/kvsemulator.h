@@ -1,0 +1,101 @@
+/* kvs-emulator: a local Kinesis Video Streams archived-media service
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Serves GetDataEndpoint, ListFragments and GetMediaForFragmentList on one
+ * loopback port, checks SigV4 signatures, and injects the faults the real
+ * service shows. Runs on a thread and GMainContext of its own, so a test can
+ * start it in-process and block on a pipeline.
+ */
+#pragma once
+
+#include <glib.h>
+#include "kvsmedia.h"
+
+G_BEGIN_DECLS
+
+#define KVS_EMULATOR_DEFAULT_ACCESS_KEY "AKIDEXAMPLE"
+#define KVS_EMULATOR_DEFAULT_SECRET_KEY "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define KVS_EMULATOR_DEFAULT_REGION "us-west-2"
+#define KVS_EMULATOR_MAX_BODY (1024 * 1024)
+
+typedef struct _KvsEmulator KvsEmulator;
+
+typedef struct
+{
+  gdouble time;                 /* epoch seconds */
+  gchar *operation;             /* ListFragments, ..., or the path if unknown */
+  gchar *stream;                /* may be NULL */
+  guint status;
+  gchar *error_type;            /* NULL on success */
+  guint64 bytes;                /* response body bytes sent */
+  guint fragments;              /* fragments asked for (media) or returned (list) */
+  gboolean cut;                 /* the connection was closed mid-body */
+} KvsLogEntry;
+
+void kvs_log_entry_free (KvsLogEntry * entry);
+
+KvsEmulator *kvs_emulator_new (void);
+void kvs_emulator_free (KvsEmulator * emu);
+
+/* Configuration, before start() */
+void kvs_emulator_set_region (KvsEmulator * emu, const gchar * region);
+/* Keys it accepts; the first call replaces the default pair. */
+void kvs_emulator_add_credentials (KvsEmulator * emu, const gchar * access_key,
+    const gchar * secret_key, const gchar * session_token);
+/* Requests signed with @access_key get ExpiredTokenException from now on. */
+void kvs_emulator_expire_credentials (KvsEmulator * emu,
+    const gchar * access_key);
+/* Start of streams added next (epoch ms); default: now minus their length */
+void kvs_emulator_set_stream_start (KvsEmulator * emu, gint64 epoch_ms);
+void kvs_emulator_set_tag_style (KvsEmulator * emu, KvsTagStyle style);
+
+/* Streams. Adding to an existing name appends after its last fragment. */
+gboolean kvs_emulator_add_synthetic (KvsEmulator * emu, const gchar * name,
+    guint count, guint seconds, guint width, guint height, GError ** error);
+gboolean kvs_emulator_add_capture (KvsEmulator * emu, const gchar * name,
+    const gchar * path, GError ** error);
+gboolean kvs_emulator_add_matroska (KvsEmulator * emu, const gchar * name,
+    const gchar * path, guint seconds, GError ** error);
+/* Fragments of @name, in ingestion order (owned by the emulator). */
+const KvsFragment *kvs_emulator_get_fragments (KvsEmulator * emu,
+    const gchar * name, guint * n_fragments);
+
+/* Limits and faults: any time, from any thread. 0 turns a fault off. */
+void kvs_emulator_set_rate_limit (KvsEmulator * emu, gboolean enabled);
+void kvs_emulator_set_bandwidth (KvsEmulator * emu, guint64 bytes_per_second);
+void kvs_emulator_set_latency (KvsEmulator * emu, guint ms);
+void kvs_emulator_set_throttle_every (KvsEmulator * emu, guint n);
+void kvs_emulator_set_fail_every (KvsEmulator * emu, guint n);
+void kvs_emulator_set_malformed_json_every (KvsEmulator * emu, guint n);
+void kvs_emulator_set_ordered (KvsEmulator * emu, gboolean ordered);
+/* The @nth GetMediaForFragmentList response (1-based) is cut after @bytes. */
+void kvs_emulator_add_cut (KvsEmulator * emu, guint nth, guint64 bytes);
+/* ... or stops sending after @bytes and keeps the connection open. */
+void kvs_emulator_add_stall (KvsEmulator * emu, guint nth, guint64 bytes);
+/* Fragment @index of @name comes back as an in-band error @times times. */
+void kvs_emulator_add_fragment_error (KvsEmulator * emu, const gchar * name,
+    guint index, guint times, const gchar * code);
+
+gboolean kvs_emulator_start (KvsEmulator * emu, const gchar * address,
+    guint port, const gchar * tls_cert, const gchar * tls_key,
+    GError ** error);
+guint kvs_emulator_get_port (KvsEmulator * emu);
+/* "http://127.0.0.1:PORT" */
+gchar *kvs_emulator_get_url (KvsEmulator * emu);
+
+/* Request log */
+void kvs_emulator_set_log_file (KvsEmulator * emu, const gchar * path);
+GPtrArray *kvs_emulator_get_log (KvsEmulator * emu);
+/* Entries of @operation (NULL: any) with @error_type (NULL: successes,
+ * "*": any outcome). */
+guint kvs_emulator_count (KvsEmulator * emu, const gchar * operation,
+    const gchar * error_type);
+void kvs_emulator_clear_log (KvsEmulator * emu);
+
+/* "1.764000002123E9": how the service writes epoch seconds in JSON */
+gchar *kvs_format_java_double_seconds (gint64 epoch_ms);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvsEmulator, kvs_emulator_free)
+
+G_END_DECLS
