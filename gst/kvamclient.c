@@ -351,8 +351,8 @@ pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
 }
 
 /* Full jitter: uniform in [0, min(cap, base * 2^attempt)]. */
-static gint64
-backoff_us (guint attempt)
+gint64
+kvam_backoff_us (guint attempt)
 {
   gint64 ceiling = BACKOFF_BASE_US << MIN (attempt, 16);
 
@@ -617,7 +617,7 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
     g_mutex_unlock (&self->lock);
     GST_INFO ("%s: %s, retry %u of %u", api_names[api], err->type,
         attempt + 1, self->retry_attempts);
-    if (!kvam_cancellable_sleep (cancellable, backoff_us (attempt))) {
+    if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
       kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
           "cancelled", NULL);
       return NULL;
@@ -659,7 +659,7 @@ kvam_client_call (KvamClient * self, KvamApi api, JsonBuilder * body,
     g_mutex_lock (&self->lock);
     self->stats.retries++;
     g_mutex_unlock (&self->lock);
-    if (!kvam_cancellable_sleep (cancellable, backoff_us (attempt))) {
+    if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
       kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
           "cancelled", NULL);
       return NULL;

@@ -99,6 +99,9 @@ GInputStream *kvam_client_open (KvamClient * client, KvamApi api,
 /* Forget the cached data endpoint of @api (after a failure on it). */
 void kvam_client_invalidate_endpoint (KvamClient * client, KvamApi api);
 
+/* Backoff before retry @attempt (0-based): full jitter, exponential. */
+gint64 kvam_backoff_us (guint attempt);
+
 /* Sleeps @usec unless @cancellable fires first; FALSE when cancelled. */
 gboolean kvam_cancellable_sleep (GCancellable * cancellable, gint64 usec);
 

@@ -73,6 +73,7 @@ struct _KvsEmulator
   guint throttle_every;
   guint fail_every;
   guint malformed_every;
+  gint clock_offset;
   gboolean ordered;
   GArray *cuts;                 /* Cut */
   guint calls;                  /* all calls, for the every-Nth faults */
@@ -290,6 +291,12 @@ kvs_emulator_set_malformed_json_every (KvsEmulator * emu, guint n)
 }
 
 void
+kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds)
+{
+  LOCKED (emu, emu->clock_offset = seconds);
+}
+
+void
 kvs_emulator_set_ordered (KvsEmulator * emu, gboolean ordered)
 {
   LOCKED (emu, emu->ordered = ordered);
@@ -392,12 +399,15 @@ next_start (KvsEmulator * emu, Stream * s, gint64 length_ms)
   return (g_get_real_time () / 1000 - length_ms) / 1000 * 1000;
 }
 
+/* The keys point into the fragment array, which moves as it grows: index
+ * all of it again. */
 static void
-index_fragments (Stream * s, guint from)
+index_fragments (Stream * s)
 {
   guint i;
 
-  for (i = from; i < s->fragments->len; i++)
+  g_hash_table_remove_all (s->by_number);
+  for (i = 0; i < s->fragments->len; i++)
     g_hash_table_insert (s->by_number,
         g_array_index (s->fragments, KvsFragment, i).number,
         GUINT_TO_POINTER (i + 1));
@@ -430,7 +440,7 @@ append_gop_fragments (KvsEmulator * emu, Stream * s, GPtrArray * gops,
         emu->tag_style);
     t += kvs_gop_duration_ms (gop);
   }
-  index_fragments (s, from);
+  index_fragments (s);
 }
 
 gboolean
@@ -486,7 +496,7 @@ kvs_emulator_add_capture (KvsEmulator * emu, const gchar * name,
   g_autoptr (GPtrArray) frags = NULL;
   Stream *s;
   gsize size;
-  guint i, from;
+  guint i;
 
   if (!g_file_get_contents (path, &data, &size, error))
     return FALSE;
@@ -497,14 +507,13 @@ kvs_emulator_add_capture (KvsEmulator * emu, const gchar * name,
   }
   g_mutex_lock (&emu->lock);
   s = get_or_create_stream (emu, name);
-  from = s->fragments->len;
   /* a capture keeps its own numbers and times */
   for (i = 0; i < frags->len; i++) {
     KvsFragment *f = frags->pdata[i];
     g_array_append_val (s->fragments, *f);
     f->document = NULL;
   }
-  index_fragments (s, from);
+  index_fragments (s);
   g_mutex_unlock (&emu->lock);
   return TRUE;
 }
@@ -902,9 +911,10 @@ check_signature (Request * r)
   expected = expected_signature (emu, r->msg, &auth, c, when,
       g_strv_contains ((const gchar * const *) auth.signed_headers,
           "x-amz-security-token"));
+  skew = g_date_time_to_unix (when) - g_get_real_time () / G_USEC_PER_SEC -
+      emu->clock_offset;
   g_mutex_unlock (&emu->lock);
 
-  skew = g_date_time_to_unix (when) - g_get_real_time () / G_USEC_PER_SEC;
   if (ABS (skew) > MAX_SKEW_SECONDS) {
     g_autofree gchar *m = g_strdup_printf ("Signature expired: %s is now "
         "%s than the server time (5 minutes allowed)", amz_date,

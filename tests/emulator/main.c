@@ -23,6 +23,7 @@ static gboolean no_rate_limit = FALSE, ordered = FALSE;
 static gchar *bandwidth = NULL;
 static gint latency = 0, throttle_every = 0, fail_every = 0;
 static gint malformed_every = 0;
+static gint clock_offset = 0;
 static gchar **cuts = NULL, **stalls = NULL, **fragment_errors = NULL;
 static gchar *request_log = NULL;
 
@@ -80,6 +81,10 @@ static GOptionEntry entries[] = {
       "Answer every Nth call with HTTP 500 InternalFailure", "N"},
   {"malformed-json-every", 0, 0, G_OPTION_ARG_INT, &malformed_every,
       "Cut every Nth JSON response body in half", "N"},
+  {"clock-offset", 0, 0, G_OPTION_ARG_INT, &clock_offset,
+        "Run the service's clock SECONDS ahead (negative: behind), so "
+        "clients see clock-skew errors",
+      "SECONDS"},
   {"cut", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cuts,
         "Close the connection of the Nth GetMediaForFragmentList response "
         "after BYTES of body",
@@ -155,6 +160,7 @@ apply_faults (KvsEmulator * emu, GError ** error)
   kvs_emulator_set_throttle_every (emu, MAX (throttle_every, 0));
   kvs_emulator_set_fail_every (emu, MAX (fail_every, 0));
   kvs_emulator_set_malformed_json_every (emu, MAX (malformed_every, 0));
+  kvs_emulator_set_clock_offset (emu, clock_offset);
   if (bandwidth)
     kvs_emulator_set_bandwidth (emu, g_str_equal (bandwidth, "aws") ?
         25 * 1000 * 1000 : g_ascii_strtoull (bandwidth, NULL, 10));

@@ -1,0 +1,456 @@
+/* kvamsrc: the fragments of a time range, listed in windows and sorted
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ListFragments returns a range's fragments in no order, even across pages.
+ * To start playing before a day of pages is in, the range is listed in time
+ * windows: once all pages of a window are in, every fragment starting up to
+ * its end is known, and the window is sorted and published after the ones
+ * before it. The reader only ever sees that complete, sorted prefix.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "kvamfragmentindex.h"
+
+#include <math.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (kvam_index_debug);
+#define GST_CAT_DEFAULT kvam_index_debug
+
+/* Windows double without bound, so even a range of years takes a few dozen
+ * windows; the first is small for a quick first byte. */
+#define FIRST_WINDOW (10 * GST_SECOND)
+
+struct _KvamFragmentIndex
+{
+  KvamSelector selector;
+  GstClockTime start, end;
+
+  GMutex lock;
+  GCond cond;
+  GPtrArray *published;         /* KvamFragment, sorted */
+  GPtrArray *pending;           /* KvamFragment, listed, not yet published */
+  GHashTable *numbers;          /* every number seen, for duplicates */
+  gboolean finished;
+  KvamAwsError error;
+};
+
+gint
+kvam_fragment_number_compare (const gchar * a, const gchar * b)
+{
+  gsize la, lb;
+
+  /* ignore leading zeros, then the longer number is the larger */
+  while (*a == '0' && a[1])
+    a++;
+  while (*b == '0' && b[1])
+    b++;
+  la = strlen (a);
+  lb = strlen (b);
+  if (la != lb)
+    return la < lb ? -1 : 1;
+  return strcmp (a, b);
+}
+
+static void
+fragment_free (KvamFragment * f)
+{
+  if (!f)
+    return;                     /* taken from a page being added */
+  g_free (f->number);
+  g_free (f);
+}
+
+KvamFragmentIndex *
+kvam_fragment_index_new (KvamSelector selector, GstClockTime start,
+    GstClockTime end)
+{
+  KvamFragmentIndex *self = g_new0 (KvamFragmentIndex, 1);
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (kvam_index_debug, "kvamindex", 0,
+        "kvamsrc fragment index");
+    g_once_init_leave (&once, 1);
+  }
+  self->selector = selector;
+  self->start = start;
+  self->end = end;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->published = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      fragment_free);
+  self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      fragment_free);
+  self->numbers = g_hash_table_new (g_str_hash, g_str_equal);
+  return self;
+}
+
+void
+kvam_fragment_index_free (KvamFragmentIndex * self)
+{
+  if (!self)
+    return;
+  g_hash_table_unref (self->numbers);
+  g_ptr_array_unref (self->published);
+  g_ptr_array_unref (self->pending);
+  kvam_aws_error_clear (&self->error);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
+
+GstClockTime
+kvam_fragment_index_time (KvamFragmentIndex * self, const KvamFragment * f)
+{
+  return self->selector == KVAM_SELECTOR_SERVER ? f->server : f->producer;
+}
+
+/* ---- listing side -------------------------------------------------------- */
+
+/* Epoch seconds as JSON numbers, e.g. 1.764000002123E9, to ns (rounded to
+ * the millisecond the service works in). */
+static gboolean
+read_time (JsonObject * o, const gchar * name, GstClockTime * out)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  gdouble secs;
+
+  if (!n || !JSON_NODE_HOLDS_VALUE (n))
+    return FALSE;
+  secs = json_node_get_double (n);
+  if (!(secs >= 0 && secs < 253402300800.0))
+    return FALSE;
+  *out = (GstClockTime) llround (secs * 1000.0) * GST_MSECOND;
+  return TRUE;
+}
+
+static KvamFragment *
+parse_entry (JsonNode * node, GError ** error)
+{
+  KvamFragment f = { 0 };
+  JsonObject *o;
+  const gchar *number, *p;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    goto bad;
+  o = json_node_get_object (node);
+  number = json_object_get_string_member_with_default (o, "FragmentNumber",
+      NULL);
+  if (!number || !*number || strlen (number) > 128)
+    goto bad;
+  for (p = number; *p; p++)
+    if (!g_ascii_isdigit (*p))
+      goto bad;
+  if (!read_time (o, "ProducerTimestamp", &f.producer) ||
+      !read_time (o, "ServerTimestamp", &f.server))
+    goto bad;
+  f.duration = json_object_get_int_member_with_default (o,
+      "FragmentLengthInMilliseconds", 0) * GST_MSECOND;
+  f.size = json_object_get_int_member_with_default (o, "FragmentSizeInBytes",
+      0);
+  f.number = g_strdup (number);
+  return g_memdup2 (&f, sizeof (f));
+
+bad:
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "ListFragments returned a malformed fragment entry");
+  return NULL;
+}
+
+gboolean
+kvam_fragment_index_add_page (KvamFragmentIndex * self, JsonArray * fragments,
+    GError ** error)
+{
+  g_autoptr (GPtrArray) parsed = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) fragment_free);
+  guint i;
+
+  for (i = 0; i < json_array_get_length (fragments); i++) {
+    KvamFragment *f = parse_entry (json_array_get_element (fragments, i),
+        error);
+    if (!f)
+      return FALSE;
+    g_ptr_array_add (parsed, f);
+  }
+
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < parsed->len; i++) {
+    KvamFragment *f = parsed->pdata[i];
+    GstClockTime t = kvam_fragment_index_time (self, f);
+
+    /* outside the range (a window may be asked for wider) or seen before */
+    if (t < self->start || t > self->end ||
+        g_hash_table_contains (self->numbers, f->number))
+      continue;
+    parsed->pdata[i] = NULL;
+    g_hash_table_add (self->numbers, f->number);
+    g_ptr_array_add (self->pending, f);
+  }
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gint
+compare_fragments (KvamFragmentIndex * self, const KvamFragment * a,
+    const KvamFragment * b)
+{
+  GstClockTime ta = kvam_fragment_index_time (self, a);
+  GstClockTime tb = kvam_fragment_index_time (self, b);
+
+  if (ta != tb)
+    return ta < tb ? -1 : 1;
+  return kvam_fragment_number_compare (a->number, b->number);
+}
+
+static gint
+compare_fragment_ptrs (gconstpointer a, gconstpointer b, gpointer self)
+{
+  return compare_fragments (self, *(KvamFragment **) a,
+      *(KvamFragment **) b);
+}
+
+void
+kvam_fragment_index_publish (KvamFragmentIndex * self, GstClockTime t)
+{
+  g_autoptr (GPtrArray) later = g_ptr_array_new ();
+  guint i, n = 0;
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_sort_with_data (self->pending, compare_fragment_ptrs, self);
+  for (i = 0; i < self->pending->len; i++) {
+    KvamFragment *f = self->pending->pdata[i];
+    if (kvam_fragment_index_time (self, f) <= t) {
+      g_ptr_array_add (self->published, f);
+      n++;
+    } else {
+      g_ptr_array_add (later, f);
+    }
+  }
+  /* keep what lies beyond @t for a later window */
+  g_ptr_array_set_free_func (self->pending, NULL);
+  g_ptr_array_set_size (self->pending, 0);
+  g_ptr_array_extend_and_steal (self->pending, g_steal_pointer (&later));
+  g_ptr_array_set_free_func (self->pending, (GDestroyNotify) fragment_free);
+  GST_DEBUG ("published %u fragments up to %" GST_TIME_FORMAT ", %u in all",
+      n, GST_TIME_ARGS (t), self->published->len);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+kvam_fragment_index_finish (KvamFragmentIndex * self, const KvamAwsError * err)
+{
+  g_mutex_lock (&self->lock);
+  self->finished = TRUE;
+  if (err && err->kind != KVAM_AWS_ERROR_NONE)
+    kvam_aws_error_set (&self->error, err->kind, err->api, err->status,
+        err->type, err->message, err->request_id);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+add_timestamp (JsonBuilder * b, const gchar * name, GstClockTime t)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, (gdouble) (t / GST_MSECOND) / 1000.0);
+}
+
+/* One ListFragments page of [from, to]. Returns the next token ("" on the
+ * last page), or NULL with @err set. */
+static gchar *
+list_page (KvamFragmentIndex * self, KvamClient * client, guint max_results,
+    GstClockTime from, GstClockTime to, const gchar * token,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  JsonBuilder *b = kvam_client_begin_body (client);
+  g_autoptr (JsonNode) root = NULL;
+  GError *e = NULL;
+  JsonObject *o;
+  JsonNode *frags;
+
+  json_builder_set_member_name (b, "MaxResults");
+  json_builder_add_int_value (b, max_results);
+  /* the selector goes on every page: a first page without one has been
+   * seen to fail */
+  json_builder_set_member_name (b, "FragmentSelector");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "FragmentSelectorType");
+  json_builder_add_string_value (b, self->selector == KVAM_SELECTOR_SERVER ?
+      "SERVER_TIMESTAMP" : "PRODUCER_TIMESTAMP");
+  json_builder_set_member_name (b, "TimestampRange");
+  json_builder_begin_object (b);
+  add_timestamp (b, "StartTimestamp", from);
+  add_timestamp (b, "EndTimestamp", to);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  if (token) {
+    json_builder_set_member_name (b, "NextToken");
+    json_builder_add_string_value (b, token);
+  }
+  root = kvam_client_call (client, KVAM_API_LIST_FRAGMENTS, b, cancellable,
+      err);
+  g_object_unref (b);
+  if (!root)
+    return NULL;
+
+  o = json_node_get_object (root);
+  frags = json_object_get_member (o, "Fragments");
+  if (!frags || !JSON_NODE_HOLDS_ARRAY (frags) ||
+      !kvam_fragment_index_add_page (self, json_node_get_array (frags), &e)) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
+        KVAM_API_LIST_FRAGMENTS, 200, "MalformedResponse",
+        e ? e->message : "no Fragments list in the response", NULL);
+    g_clear_error (&e);
+    return NULL;
+  }
+  return g_strdup (json_object_get_string_member_with_default (o,
+          "NextToken", ""));
+}
+
+/* All pages of [from, to]; FALSE with @err set on failure. */
+static gboolean
+list_window (KvamFragmentIndex * self, KvamClient * client,
+    guint max_results, GstClockTime from, GstClockTime to,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  g_autofree gchar *token = NULL;
+
+  do {
+    gchar *next = list_page (self, client, max_results, from, to, token,
+        cancellable, err);
+    if (!next)
+      return FALSE;
+    g_free (token);
+    token = next;
+  } while (*token);
+  return TRUE;
+}
+
+void
+kvam_fragment_index_list (KvamFragmentIndex * self, KvamClient * client,
+    guint max_results, GCancellable * cancellable)
+{
+  KvamAwsError err = { 0 };
+  GstClockTime from = self->start, window = FIRST_WINDOW;
+  g_autofree gchar *token = NULL;
+
+  /* one page of the whole range first: a range of up to @max_results
+   * fragments is then listed in one call; otherwise its entries are kept
+   * and the range is listed in windows */
+  token = list_page (self, client, max_results, self->start, self->end, NULL,
+      cancellable, &err);
+  if (token && !*token)
+    kvam_fragment_index_publish (self, self->end);
+
+  while (token && *token) {
+    /* windows meet without overlap at the service's 1 ms resolution */
+    GstClockTime to = MIN (self->end, from + window - GST_MSECOND);
+
+    if (!list_window (self, client, max_results, from, to, cancellable,
+            &err))
+      break;
+    kvam_fragment_index_publish (self, to);
+    if (to >= self->end)
+      break;
+    from = to + GST_MSECOND;
+    window = window > G_MAXUINT64 / 4 ? window : window * 2;
+  }
+  kvam_fragment_index_finish (self, &err);
+  kvam_aws_error_clear (&err);
+}
+
+/* ---- reading side -------------------------------------------------------- */
+
+static void
+wake_waiters (GCancellable * c, KvamFragmentIndex * self)
+{
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+kvam_fragment_index_wait (KvamFragmentIndex * self, guint have,
+    GCancellable * cancellable, guint * n_published, gboolean * complete)
+{
+  gulong id = 0;
+  gboolean ok;
+
+  if (cancellable)
+    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self,
+        NULL);
+  g_mutex_lock (&self->lock);
+  while (self->published->len <= have && !self->finished &&
+      !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait (&self->cond, &self->lock);
+  *n_published = self->published->len;
+  *complete = self->finished && self->error.kind == KVAM_AWS_ERROR_NONE;
+  ok = !g_cancellable_is_cancelled (cancellable) &&
+      !(self->finished && self->error.kind != KVAM_AWS_ERROR_NONE &&
+      self->published->len <= have);
+  g_mutex_unlock (&self->lock);
+  if (cancellable)
+    g_cancellable_disconnect (cancellable, id);
+  return ok;
+}
+
+const KvamFragment *
+kvam_fragment_index_get (KvamFragmentIndex * self, guint i)
+{
+  const KvamFragment *f = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (i < self->published->len)
+    f = self->published->pdata[i];
+  g_mutex_unlock (&self->lock);
+  return f;
+}
+
+guint
+kvam_fragment_index_find (KvamFragmentIndex * self, GstClockTime t)
+{
+  guint lo = 0, hi;
+
+  g_mutex_lock (&self->lock);
+  hi = self->published->len;
+  while (lo < hi) {
+    guint mid = (lo + hi) / 2;
+    if (kvam_fragment_index_time (self, self->published->pdata[mid]) < t)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  g_mutex_unlock (&self->lock);
+  return lo;
+}
+
+gboolean
+kvam_fragment_index_get_error (KvamFragmentIndex * self, KvamAwsError * err)
+{
+  gboolean failed;
+
+  g_mutex_lock (&self->lock);
+  failed = self->error.kind != KVAM_AWS_ERROR_NONE;
+  if (failed)
+    kvam_aws_error_set (err, self->error.kind, self->error.api,
+        self->error.status, self->error.type, self->error.message,
+        self->error.request_id);
+  g_mutex_unlock (&self->lock);
+  return failed;
+}
+
+guint
+kvam_fragment_index_get_listed (KvamFragmentIndex * self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = g_hash_table_size (self->numbers);
+  g_mutex_unlock (&self->lock);
+  return n;
+}

@@ -1,0 +1,77 @@
+/* kvamsrc: the fragments of a time range, listed in windows and sorted
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+#include "kvamclient.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  KVAM_SELECTOR_SERVER,         /* SERVER_TIMESTAMP, as AWS's own HLS/clip APIs */
+  KVAM_SELECTOR_PRODUCER,       /* PRODUCER_TIMESTAMP */
+} KvamSelector;
+
+typedef struct
+{
+  gchar *number;                /* ~47 decimal digits */
+  GstClockTime producer;        /* ns since the epoch */
+  GstClockTime server;
+  GstClockTime duration;        /* may be 0 */
+  guint64 size;
+} KvamFragment;
+
+/* Fragment numbers are wider than 128 bits: by length, then digits. */
+gint kvam_fragment_number_compare (const gchar * a, const gchar * b);
+
+/* All fragments of [start, end] (inclusive, on the selected timestamp),
+ * filled window by window by a lister while a reader takes the sorted
+ * prefix that is known to be complete. Thread-safe. */
+typedef struct _KvamFragmentIndex KvamFragmentIndex;
+
+KvamFragmentIndex *kvam_fragment_index_new (KvamSelector selector,
+    GstClockTime start, GstClockTime end);
+void kvam_fragment_index_free (KvamFragmentIndex * index);
+
+GstClockTime kvam_fragment_index_time (KvamFragmentIndex * index,
+    const KvamFragment * fragment);
+
+/* ---- the listing side ---- */
+
+/* Adds the entries of one ListFragments page (any order, duplicates
+ * dropped); FALSE with @error on malformed entries. */
+gboolean kvam_fragment_index_add_page (KvamFragmentIndex * index,
+    JsonArray * fragments, GError ** error);
+/* Every fragment starting at or before @t is now known: sort and publish. */
+void kvam_fragment_index_publish (KvamFragmentIndex * index, GstClockTime t);
+/* Listing ended: successfully, or with @err (copied). */
+void kvam_fragment_index_finish (KvamFragmentIndex * index,
+    const KvamAwsError * err);
+
+/* Lists the whole range with ListFragments, window by window (the first
+ * small, then doubling), publishing each window when its pages are in.
+ * Blocking; run it on a thread of its own. */
+void kvam_fragment_index_list (KvamFragmentIndex * index, KvamClient * client,
+    guint max_results, GCancellable * cancellable);
+
+/* ---- the reading side ---- */
+
+/* Waits until more than @have fragments are published or the listing has
+ * ended. Returns the number published; *@complete tells whether that is
+ * all. FALSE if cancelled or the listing failed (see _get_error). */
+gboolean kvam_fragment_index_wait (KvamFragmentIndex * index, guint have,
+    GCancellable * cancellable, guint * n_published, gboolean * complete);
+/* Fragment @i of the published, sorted prefix (stable pointer). */
+const KvamFragment *kvam_fragment_index_get (KvamFragmentIndex * index,
+    guint i);
+/* First published fragment whose selected time is >= @t. */
+guint kvam_fragment_index_find (KvamFragmentIndex * index, GstClockTime t);
+gboolean kvam_fragment_index_get_error (KvamFragmentIndex * index,
+    KvamAwsError * err);
+guint kvam_fragment_index_get_listed (KvamFragmentIndex * index);
+
+G_END_DECLS

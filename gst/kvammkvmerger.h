@@ -1,0 +1,80 @@
+/* kvamsrc: merges per-fragment Matroska documents into one stream
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include "kvamfragmentindex.h"
+
+G_BEGIN_DECLS
+
+/* An incremental EBML scanner over GetMediaForFragmentList responses. Out
+ * comes one Matroska stream: the EBML header, an unknown-size Segment, Info
+ * and Tracks once; then each fragment's Tags and Clusters, with cluster
+ * timecodes rebased on the fragment's listed time. Repeated headers are
+ * dropped, a changed Tracks is passed on. Elements inside a cluster are
+ * written only when complete and clusters have unknown size, so a response
+ * cut anywhere leaves the output valid; a resumed fragment skips the blocks
+ * already written. */
+typedef struct _KvamMkvMerger KvamMkvMerger;
+
+typedef enum
+{
+  KVAM_MERGER_FRAGMENT_STARTED, /* its first frame was written */
+  KVAM_MERGER_FRAGMENT_DONE,    /* its document ended, all of it written */
+  KVAM_MERGER_FRAGMENT_ERROR,   /* an in-band error document: the merger
+                                 * takes nothing more of this response */
+} KvamMergerEventType;
+
+typedef struct
+{
+  KvamMergerEventType type;
+  guint fragment;               /* position in the response's list */
+  GstClockTime first_frame;     /* STARTED: output time of its first frame */
+  gchar *producer_tag;          /* STARTED: AWS tags as read, or NULL */
+  gchar *server_tag;
+  gchar *code;                  /* ERROR */
+  gchar *message;
+} KvamMergerEvent;
+
+void kvam_merger_event_free (KvamMergerEvent * ev);
+
+/* @base: epoch time that becomes output time 0; GST_CLOCK_TIME_NONE keeps
+ * the producer's timecodes. */
+KvamMkvMerger *kvam_mkv_merger_new (GstClockTime base);
+void kvam_mkv_merger_free (KvamMkvMerger * merger);
+
+/* How far a cut response got into its first incomplete fragment. */
+typedef struct
+{
+  guint blocks_written;         /* frames already written */
+  gboolean tags_written;
+  guint64 bytes_seen;           /* of its document */
+} KvamMergerResume;
+
+/* A response for @fragments (in order) starts. @resume, if not NULL, says
+ * what a cut response already did with the first of them. */
+void kvam_mkv_merger_begin_response (KvamMkvMerger * merger,
+    const KvamFragment * const *fragments, guint n_fragments,
+    const KvamMergerResume * resume);
+
+/* Feeds response bytes; returns the merged bytes they complete (maybe
+ * none) or NULL with @error on data that is not what was asked for. */
+GBytes *kvam_mkv_merger_push (KvamMkvMerger * merger, const guint8 * data,
+    gsize size, GError ** error);
+
+/* Events since the last call, oldest first (KvamMergerEvent). */
+GPtrArray *kvam_mkv_merger_take_events (KvamMkvMerger * merger);
+
+/* The response ended (or was abandoned). Returns how many of its fragments
+ * were complete; fills @resume for the next one if it was begun. */
+guint kvam_mkv_merger_end_response (KvamMkvMerger * merger,
+    KvamMergerResume * resume);
+
+/* Output time of the last frame written (for stats and messages). */
+GstClockTime kvam_mkv_merger_get_position (KvamMkvMerger * merger);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamMkvMerger, kvam_mkv_merger_free)
+
+G_END_DECLS

@@ -1,0 +1,193 @@
+/* kvamsrc: running kvamsrc pipelines against kvs-emulator in tests
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "kvamtestplay.h"
+
+#include <string.h>
+
+void
+kvam_play_result_free (KvamPlayResult * r)
+{
+  g_ptr_array_unref (r->fragments);
+  g_array_unref (r->fragment_times);
+  if (r->raw)
+    g_byte_array_unref (r->raw);
+  g_ptr_array_unref (r->widths);
+  g_clear_pointer (&r->error, gst_message_unref);
+  g_ptr_array_unref (r->warnings);
+  g_clear_pointer (&r->stats, gst_structure_free);
+  g_free (r);
+}
+
+typedef struct
+{
+  KvamPlayResult *r;
+  GstClockTime last_pts;
+  GMutex lock;
+} Probe;
+
+static GstPadProbeReturn
+sink_probe (GstPad * pad, GstPadProbeInfo * info, Probe * p)
+{
+  g_mutex_lock (&p->lock);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    p->r->frames++;
+    if (GST_CLOCK_TIME_IS_VALID (pts)) {
+      if (GST_CLOCK_TIME_IS_VALID (p->last_pts) && pts < p->last_pts)
+        p->r->monotonic = FALSE;
+      p->last_pts = pts;
+    }
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_SEGMENT) {
+      p->r->segments++;
+    } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      gint w = 0, h = 0;
+      gst_event_parse_caps (ev, &caps);
+      gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &w);
+      gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", &h);
+      g_ptr_array_add (p->r->widths, g_strdup_printf ("%dx%d", w, h));
+    }
+  }
+  g_mutex_unlock (&p->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+raw_probe (GstPad * pad, GstPadProbeInfo * info, Probe * p)
+{
+  GstMapInfo map;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    g_mutex_lock (&p->lock);
+    g_byte_array_append (p->r->raw, map.data, map.size);
+    g_mutex_unlock (&p->lock);
+    gst_buffer_unmap (buf, &map);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+handle_message (KvamPlayResult * r, GstMessage * msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:
+      if (gst_structure_has_name (s, "kvam-fragment")) {
+        guint64 t = 0;
+        gst_structure_get_uint64 (s, "timestamp", &t);
+        g_ptr_array_add (r->fragments, g_strdup (gst_structure_get_string (s,
+                    "fragment-number")));
+        g_array_append_val (r->fragment_times, t);
+      }
+      break;
+    case GST_MESSAGE_WARNING:
+      g_ptr_array_add (r->warnings, gst_message_ref (msg));
+      break;
+    case GST_MESSAGE_ERROR:
+      if (!r->error)
+        r->error = gst_message_ref (msg);
+      break;
+    case GST_MESSAGE_EOS:
+      r->eos = TRUE;
+      break;
+    default:
+      break;
+  }
+}
+
+KvamPlayResult *
+kvam_test_play (KvsEmulator * emu, const gchar * tail, gboolean keep_raw,
+    guint timeout_s, const gchar * const *props)
+{
+  KvamPlayResult *r = g_new0 (KvamPlayResult, 1);
+  g_autofree gchar *launch = g_strdup_printf ("kvamsrc name=src ! %s", tail);
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+  GstElement *pipeline = gst_parse_launch (launch, NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  Probe probe = { r, GST_CLOCK_TIME_NONE, {0} };
+  gint64 t0 = g_get_monotonic_time ();
+  gint64 deadline = t0 + timeout_s * G_USEC_PER_SEC;
+  guint i;
+
+  r->fragments = g_ptr_array_new_with_free_func (g_free);
+  r->fragment_times = g_array_new (FALSE, FALSE, sizeof (guint64));
+  r->widths = g_ptr_array_new_with_free_func (g_free);
+  r->warnings = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  r->monotonic = TRUE;
+  g_mutex_init (&probe.lock);
+
+  g_object_set (src, "endpoint-uri", url, "region",
+      KVS_EMULATOR_DEFAULT_REGION, "access-key",
+      KVS_EMULATOR_DEFAULT_ACCESS_KEY, "secret-access-key",
+      KVS_EMULATOR_DEFAULT_SECRET_KEY, "request-timeout", 3000, NULL);
+  for (i = 0; props && props[i]; i += 2)
+    gst_util_set_object_arg (G_OBJECT (src), props[i], props[i + 1]);
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, (GstPadProbeCallback) sink_probe,
+      &probe, NULL);
+  if (keep_raw) {
+    GstPad *srcpad = gst_element_get_static_pad (src, "src");
+    r->raw = g_byte_array_new ();
+    gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER,
+        (GstPadProbeCallback) raw_probe, &probe, NULL);
+    gst_object_unref (srcpad);
+  }
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while (!r->eos && !r->error && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
+    if (msg) {
+      handle_message (r, msg);
+      gst_message_unref (msg);
+    }
+  }
+  r->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  g_object_get (src, "stats", &r->stats, NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  /* messages posted while stopping */
+  while (TRUE) {
+    GstMessage *msg = gst_bus_pop (bus);
+    if (!msg)
+      break;
+    handle_message (r, msg);
+    gst_message_unref (msg);
+  }
+
+  g_mutex_clear (&probe.lock);
+  gst_object_unref (sinkpad);
+  gst_object_unref (sink);
+  gst_object_unref (src);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  return r;
+}
+
+GPtrArray *
+kvam_test_tag_values (const guint8 * d, gsize size, const gchar * name)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  gsize len = strlen (name), i;
+
+  /* TagName's payload, then TagString (0x44 0x87) with a 1-byte size */
+  for (i = 0; i + len + 3 < size; i++) {
+    if (memcmp (d + i, name, len) == 0 && d[i + len] == 0x44 &&
+        d[i + len + 1] == 0x87) {
+      guint vlen = d[i + len + 2] & 0x7F;
+      if (i + len + 3 + vlen <= size)
+        g_ptr_array_add (out, g_strndup ((const gchar *) d + i + len + 3,
+                vlen));
+    }
+  }
+  return out;
+}

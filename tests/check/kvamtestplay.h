@@ -1,0 +1,42 @@
+/* kvamsrc: running kvamsrc pipelines against kvs-emulator in tests
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include "kvsemulator.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GPtrArray *fragments;         /* fragment-number of each kvam-fragment message */
+  GArray *fragment_times;       /* their "timestamp" (GstClockTime) */
+  GByteArray *raw;              /* kvamsrc's output, when asked for */
+  guint frames;                 /* buffers reaching the sink */
+  guint segments;               /* SEGMENT events reaching the sink */
+  gboolean monotonic;           /* sink buffer PTS never went back */
+  GPtrArray *widths;            /* "WxH" of each caps event at the sink */
+  GstMessage *error;            /* the first error, or NULL */
+  GPtrArray *warnings;          /* GstMessage */
+  gboolean eos;
+  gdouble seconds;              /* wall time to EOS or error */
+  GstStructure *stats;          /* kvamsrc's stats at the end */
+} KvamPlayResult;
+
+void kvam_play_result_free (KvamPlayResult * r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamPlayResult, kvam_play_result_free)
+
+/* "kvamsrc name=src ! @tail": @tail must name its last element "sink".
+ * kvamsrc gets the emulator's endpoint and keys, then the NULL-terminated
+ * property/value string pairs of @props. Runs until EOS, an error or
+ * @timeout_s. */
+KvamPlayResult *kvam_test_play (KvsEmulator * emu, const gchar * tail,
+    gboolean keep_raw, guint timeout_s, const gchar * const *props);
+
+/* Values of an AWS tag in Matroska bytes, in order. */
+GPtrArray *kvam_test_tag_values (const guint8 * data, gsize size,
+    const gchar * name);
+
+G_END_DECLS
