@@ -1011,14 +1011,16 @@ read_and_merge (GstKvamSrc * self, guint blocksize, GBytes ** out)
   return GST_FLOW_OK;
 }
 
+/* Wraps and takes @bytes. */
 static GstBuffer *
 make_buffer (GstKvamSrc * self, GBytes * bytes)
 {
   GstBuffer *buf = gst_buffer_new_wrapped_bytes (bytes);
 
+  g_bytes_unref (bytes);        /* the buffer holds its own reference */
   GST_OBJECT_LOCK (self);
   GST_BUFFER_OFFSET (buf) = self->bytes_out;
-  self->bytes_out += g_bytes_get_size (bytes);
+  self->bytes_out += gst_buffer_get_size (buf);
   GST_BUFFER_OFFSET_END (buf) = self->bytes_out;
   GST_OBJECT_UNLOCK (self);
   if (self->discont) {

@@ -119,7 +119,9 @@ read_time (JsonObject * o, const gchar * name, GstClockTime * out)
   JsonNode *n = json_object_get_member (o, name);
   gdouble secs;
 
-  if (!n || !JSON_NODE_HOLDS_VALUE (n))
+  if (!n || !JSON_NODE_HOLDS_VALUE (n) ||
+      (json_node_get_value_type (n) != G_TYPE_DOUBLE &&
+          json_node_get_value_type (n) != G_TYPE_INT64))
     return FALSE;
   secs = json_node_get_double (n);
   if (!(secs >= 0 && secs < 253402300800.0))

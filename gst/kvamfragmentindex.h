@@ -74,4 +74,6 @@ gboolean kvam_fragment_index_get_error (KvamFragmentIndex * index,
     KvamAwsError * err);
 guint kvam_fragment_index_get_listed (KvamFragmentIndex * index);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamFragmentIndex, kvam_fragment_index_free)
+
 G_END_DECLS

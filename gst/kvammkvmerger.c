@@ -669,6 +669,11 @@ step (KvamMkvMerger * self, GError ** error)
     return TRUE;
   }
 
+  /* between documents only an EBML header may come: say so now rather than
+   * wait for the bytes of whatever this is */
+  if (self->level == LEVEL_DOCUMENT && e.h.id != KVAM_EBML_ID_HEADER)
+    return malformed (self, error, "expected an EBML header");
+
   /* everything else is taken whole */
   if (e.h.size == KVAM_EBML_SIZE_UNKNOWN || e.h.size > MAX_ELEMENT_SIZE)
     return malformed (self, error, "element of unknown or absurd size");
@@ -678,8 +683,6 @@ step (KvamMkvMerger * self, GError ** error)
   e.size = e.h.header_len + e.h.size;
 
   if (self->level == LEVEL_DOCUMENT) {
-    if (e.h.id != KVAM_EBML_ID_HEADER)
-      return malformed (self, error, "expected an EBML header");
     if (!begin_document (self, error))
       return FALSE;
     if (!self->header_written)

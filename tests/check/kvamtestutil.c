@@ -130,10 +130,22 @@ kvam_test_server_url (KvamTestServer * s, const gchar * path)
   return g_strdup_printf ("http://127.0.0.1:%u%s", s->port, path);
 }
 
+static gboolean
+quit_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
 void
 kvam_test_server_free (KvamTestServer * s)
 {
-  g_main_loop_quit (s->loop);
+  GSource *idle = g_idle_source_new ();
+
+  /* from inside the loop: a quit before it runs would be lost */
+  g_source_set_callback (idle, quit_loop, s->loop, NULL);
+  g_source_attach (idle, s->context);
+  g_source_unref (idle);
   g_thread_join (s->thread);
   g_main_loop_unref (s->loop);
   g_main_context_unref (s->context);

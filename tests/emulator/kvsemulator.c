@@ -5,6 +5,7 @@
 #include "kvsemulator.h"
 #include "kvamsigv4.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -175,13 +176,32 @@ kvs_emulator_new (void)
   return emu;
 }
 
+static gboolean
+quit_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Quits @loop from inside it: a quit before the loop starts running would
+ * be lost. */
+static void
+quit_loop_in_context (GMainLoop * loop, GMainContext * context)
+{
+  GSource *idle = g_idle_source_new ();
+
+  g_source_set_callback (idle, quit_loop, loop, NULL);
+  g_source_attach (idle, context);
+  g_source_unref (idle);
+}
+
 void
 kvs_emulator_free (KvsEmulator * emu)
 {
   if (!emu)
     return;
   if (emu->thread) {
-    g_main_loop_quit (emu->loop);
+    quit_loop_in_context (emu->loop, emu->context);
     g_thread_join (emu->thread);
   }
   g_main_loop_unref (emu->loop);
@@ -1543,15 +1563,44 @@ plan_fragment_errors (Stream * s, GPtrArray * numbers)
   return errors;
 }
 
+/* Streams the documents of @numbers; called with the lock held, which it
+ * releases. Takes @numbers. */
+static void
+start_media_writer (Request * r, Stream * s, GPtrArray * numbers)
+{
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (r->msg);
+  g_autofree gchar *uuid = g_uuid_string_random ();
+  MediaWriter *w = g_new0 (MediaWriter, 1);
+
+  w->errors = plan_fragment_errors (s, numbers);
+  plan_cut (r->emu, w);
+  w->bandwidth = r->emu->bandwidth;
+  g_mutex_unlock (&r->emu->lock);
+
+  w->req = g_new0 (Request, 1);
+  *w->req = *r;
+  w->req->msg = g_object_ref (r->msg);
+  w->req->stream = g_strdup (r->stream);
+  w->numbers = numbers;
+  w->started = g_get_monotonic_time ();
+
+  soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
+  soup_message_headers_set_content_type (h, "video/webm", NULL);
+  soup_message_headers_replace (h, "x-amzn-RequestId", uuid);
+  soup_message_body_set_accumulate (soup_server_message_get_response_body
+      (r->msg), FALSE);
+  soup_server_message_set_status (r->msg, 200, NULL);
+  g_signal_connect (r->msg, "wrote-chunk", G_CALLBACK (media_wrote_chunk), w);
+  g_signal_connect (r->msg, "finished", G_CALLBACK (media_finished), w);
+  media_writer_pump (w);
+}
+
 static void
 handle_get_media (Request * r, JsonObject * o)
 {
   g_autoptr (GPtrArray) numbers = g_ptr_array_new_with_free_func (g_free);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (r->msg);
-  g_autofree gchar *uuid = g_uuid_string_random ();
   JsonNode *list = json_object_get_member (o, "Fragments");
   JsonArray *arr;
-  MediaWriter *w;
   Stream *s;
   guint i;
 
@@ -1578,29 +1627,38 @@ handle_get_media (Request * r, JsonObject * o)
   }
   if (!(s = lookup_stream (r, o)) || !admit_call (r, s))
     return;
+  start_media_writer (r, s, g_steal_pointer (&numbers));
+}
 
-  w = g_new0 (MediaWriter, 1);
-  w->errors = plan_fragment_errors (s, numbers);
-  plan_cut (r->emu, w);
-  w->bandwidth = r->emu->bandwidth;
-  g_mutex_unlock (&r->emu->lock);
+/* GET /raw/NAME[?first=N&count=M]: the same documents, unsigned and
+ * unthrottled, through the same writer, so a benchmark can fetch the very
+ * bytes kvamsrc gets with a plain HTTP client. */
+static void
+handle_raw (Request * r, const gchar * name, GHashTable * query)
+{
+  const gchar *first_s = query ? g_hash_table_lookup (query, "first") : NULL;
+  const gchar *count_s = query ? g_hash_table_lookup (query, "count") : NULL;
+  GPtrArray *numbers = g_ptr_array_new_with_free_func (g_free);
+  Stream *s;
+  guint first, count, i;
 
-  w->req = g_new0 (Request, 1);
-  *w->req = *r;
-  w->req->msg = g_object_ref (r->msg);
-  w->req->stream = g_strdup (r->stream);
-  w->numbers = g_steal_pointer (&numbers);
-  w->started = g_get_monotonic_time ();
-
-  soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
-  soup_message_headers_set_content_type (h, "video/webm", NULL);
-  soup_message_headers_replace (h, "x-amzn-RequestId", uuid);
-  soup_message_body_set_accumulate (soup_server_message_get_response_body
-      (r->msg), FALSE);
-  soup_server_message_set_status (r->msg, 200, NULL);
-  g_signal_connect (r->msg, "wrote-chunk", G_CALLBACK (media_wrote_chunk), w);
-  g_signal_connect (r->msg, "finished", G_CALLBACK (media_finished), w);
-  media_writer_pump (w);
+  r->stream = g_strdup (name);
+  g_mutex_lock (&r->emu->lock);
+  s = g_hash_table_lookup (r->emu->streams, name);
+  if (!s) {
+    g_mutex_unlock (&r->emu->lock);
+    g_ptr_array_unref (numbers);
+    respond_error (r, 404, "ResourceNotFoundException",
+        "The requested stream is not found or not active.");
+    return;
+  }
+  first = first_s ? MIN (strtoul (first_s, NULL, 10), s->fragments->len) : 0;
+  count = count_s ? strtoul (count_s, NULL, 10) : s->fragments->len;
+  count = MIN (count, s->fragments->len - first);
+  for (i = first; i < first + count; i++)
+    g_ptr_array_add (numbers, g_strdup (g_array_index (s->fragments,
+                KvsFragment, i).number));
+  start_media_writer (r, s, numbers);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -1672,6 +1730,13 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
     op = OP_LIST_FRAGMENTS;
   else if (g_str_equal (path, "/getMediaForFragmentList"))
     op = OP_GET_MEDIA;
+  if (op < 0 && g_str_has_prefix (path, "/raw/") &&
+      strcmp (soup_server_message_get_method (msg), "GET") == 0) {
+    Request raw = { emu, msg, OP_GET_MEDIA, NULL };
+    handle_raw (&raw, path + strlen ("/raw/"), query);
+    g_free (raw.stream);
+    return;
+  }
   if (op < 0 || strcmp (soup_server_message_get_method (msg), "POST") != 0) {
     unknown_operation (msg, path, emu);
     return;
@@ -1810,7 +1875,7 @@ kvs_emulator_start (KvsEmulator * emu, const gchar * address, guint port,
     g_propagate_error (error, g_steal_pointer (&emu->start_error));
   g_mutex_unlock (&emu->lock);
   if (!ok) {
-    g_main_loop_quit (emu->loop);
+    /* the thread returns without running the loop */
     g_thread_join (emu->thread);
     emu->thread = NULL;
   }

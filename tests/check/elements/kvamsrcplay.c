@@ -323,6 +323,7 @@ GST_START_TEST (test_output_is_a_valid_file)
   g_autofree gchar *dir = g_dir_make_tmp ("kvam-mkv-XXXXXX", NULL);
   g_autofree gchar *file = g_build_filename (dir, "out.mkv", NULL);
   g_autofree gchar *cmd = NULL, *out = NULL;
+  g_autofree gchar *mkvmerge = g_find_program_in_path ("mkvmerge");
   gint status = -1;
 
   add_synthetic ("cam", 4, 1, 64, 48);
@@ -331,7 +332,7 @@ GST_START_TEST (test_output_is_a_valid_file)
   fail_unless (r->eos);
   fail_unless (g_file_set_contents (file, (gchar *) r->raw->data,
           r->raw->len, NULL));
-  if (!g_find_program_in_path ("mkvmerge")) {
+  if (!mkvmerge) {
     g_print ("SKIP mkvmerge check: mkvtoolnix is not installed\n");
   } else {
     cmd = g_strdup_printf ("mkvmerge -J %s", file);

@@ -1,0 +1,265 @@
+/* kvamsrc: the fragment index and its ListFragments paginator
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+
+#include "kvamfragmentindex.h"
+#include "kvsemulator.h"
+
+#define T0 G_GUINT64_CONSTANT (1764000000)
+
+static JsonNode *
+entry (const gchar * number, const gchar * producer, const gchar * server)
+{
+  g_autofree gchar *json = g_strdup_printf ("{\"FragmentNumber\":\"%s\","
+      "\"FragmentSizeInBytes\":100,\"ProducerTimestamp\":%s,"
+      "\"ServerTimestamp\":%s,\"FragmentLengthInMilliseconds\":2000}",
+      number, producer, server);
+
+  return json_from_string (json, NULL);
+}
+
+static JsonArray *
+page_of (JsonNode ** entries, guint n)
+{
+  JsonArray *a = json_array_new ();
+  guint i;
+
+  for (i = 0; i < n; i++)
+    json_array_add_element (a, json_node_copy (entries[i]));
+  return a;
+}
+
+GST_START_TEST (test_number_compare)
+{
+  fail_unless (kvam_fragment_number_compare ("9", "10") < 0);
+  fail_unless (kvam_fragment_number_compare ("10", "9") > 0);
+  fail_unless (kvam_fragment_number_compare ("0010", "9") > 0);
+  fail_unless (kvam_fragment_number_compare ("91343852333181432392682062607743920146159169392", "91343852333181432392682062607743920146159169393") < 0);
+  fail_unless (kvam_fragment_number_compare ("913438523331814323926820626077439201461591693920", "91343852333181432392682062607743920146159169393") > 0);
+  fail_unless (kvam_fragment_number_compare ("42", "42") == 0);
+}
+
+GST_END_TEST;
+
+/* Pages of 1, 7 and the rest of 1000 entries, shuffled, some listed twice,
+ * with equal timestamps and numbers of different lengths: the published
+ * index is sorted by time, then number, without duplicates. */
+GST_START_TEST (test_unordered_pages_sorted)
+{
+  const guint n = 1000;
+  g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+      (KVAM_SELECTOR_PRODUCER, 0, G_MAXUINT64);
+  JsonNode **entries = g_new0 (JsonNode *, n);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  guint i, published;
+  gboolean complete;
+  JsonArray *page;
+
+  for (i = 0; i < n; i++) {
+    /* pairs share a timestamp; numbers grow by one digit at i = 10, 100 */
+    g_autofree gchar *num = g_strdup_printf ("%u", i + 1);
+    g_autofree gchar *t = g_strdup_printf ("%" G_GUINT64_FORMAT ".%03u",
+        T0 + i / 2, 0);
+    entries[i] = entry (num, t, t);
+  }
+  for (i = n - 1; i > 0; i--) {
+    guint j = g_rand_int_range (rand, 0, i + 1);
+    JsonNode *tmp = entries[i];
+    entries[i] = entries[j];
+    entries[j] = tmp;
+  }
+  page = page_of (entries, 1);
+  fail_unless (kvam_fragment_index_add_page (idx, page, NULL));
+  json_array_unref (page);
+  page = page_of (entries + 1, 7);
+  fail_unless (kvam_fragment_index_add_page (idx, page, NULL));
+  json_array_unref (page);
+  page = page_of (entries, n);  /* all again: duplicates */
+  fail_unless (kvam_fragment_index_add_page (idx, page, NULL));
+  json_array_unref (page);
+  kvam_fragment_index_publish (idx, G_MAXUINT64 - 1);
+  kvam_fragment_index_finish (idx, NULL);
+
+  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &published,
+          &complete));
+  fail_unless (complete);
+  fail_unless_equals_int (published, n);
+  fail_unless_equals_int (kvam_fragment_index_get_listed (idx), n);
+  for (i = 0; i < n; i++) {
+    const KvamFragment *f = kvam_fragment_index_get (idx, i);
+    g_autofree gchar *want = g_strdup_printf ("%u", i + 1);
+    fail_unless_equals_string (f->number, want);
+    fail_unless_equals_uint64 (f->producer, (T0 + i / 2) * GST_SECOND);
+  }
+  fail_unless_equals_int (kvam_fragment_index_find (idx, (T0 + 10) *
+          GST_SECOND), 20);
+  for (i = 0; i < n; i++)
+    json_node_unref (entries[i]);
+  g_free (entries);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_java_doubles_and_range)
+{
+  g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+      (KVAM_SELECTOR_SERVER, 1764000002000 * GST_MSECOND,
+      1764000003000 * GST_MSECOND);
+  JsonNode *e[] = {
+    entry ("1", "1.764000002123E9", "1.764000001999E9"),      /* before */
+    entry ("2", "1.7640000021E9", "1.764000002E9"),   /* on the start */
+    entry ("3", "1.764000002123E9", "1.764000003E9"), /* on the end */
+    entry ("4", "1.764000002123E9", "1.764000003001E9"),      /* after */
+  };
+  JsonArray *page = page_of (e, 4);
+  guint n;
+  gboolean complete;
+
+  fail_unless (kvam_fragment_index_add_page (idx, page, NULL));
+  kvam_fragment_index_publish (idx, 1764000003000 * GST_MSECOND);
+  kvam_fragment_index_finish (idx, NULL);
+  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &n, &complete));
+  fail_unless_equals_int (n, 2);
+  fail_unless_equals_string (kvam_fragment_index_get (idx, 0)->number, "2");
+  fail_unless_equals_uint64 (kvam_fragment_index_get (idx, 0)->producer,
+      1764000002100 * GST_MSECOND);
+  fail_unless_equals_string (kvam_fragment_index_get (idx, 1)->number, "3");
+  json_array_unref (page);
+  for (n = 0; n < 4; n++)
+    json_node_unref (e[n]);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_malformed_entries)
+{
+  static const gchar *bad[] = {
+    "[{\"ProducerTimestamp\":1,\"ServerTimestamp\":1}]",
+    "[{\"FragmentNumber\":\"12a\",\"ProducerTimestamp\":1,\"ServerTimestamp\":1}]",
+    "[{\"FragmentNumber\":\"12\",\"ProducerTimestamp\":\"1\",\"ServerTimestamp\":1}]",
+    "[{\"FragmentNumber\":\"12\",\"ProducerTimestamp\":-5,\"ServerTimestamp\":1}]",
+    "[{\"FragmentNumber\":12,\"ProducerTimestamp\":1,\"ServerTimestamp\":1}]",
+    "[7]",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+        (KVAM_SELECTOR_SERVER, 0, G_MAXUINT64);
+    JsonNode *n = json_from_string (bad[i], NULL);
+    GError *err = NULL;
+    fail_if (kvam_fragment_index_add_page (idx, json_node_get_array (n),
+            &err), "accepted %s", bad[i]);
+    fail_unless (err != NULL);
+    g_error_free (err);
+    json_node_unref (n);
+  }
+}
+
+GST_END_TEST;
+
+static gpointer
+publish_later (gpointer idx)
+{
+  g_usleep (100000);
+  kvam_fragment_index_finish (idx, NULL);
+  return NULL;
+}
+
+GST_START_TEST (test_wait_blocks_until_known_or_cancelled)
+{
+  g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+      (KVAM_SELECTOR_SERVER, 0, G_MAXUINT64);
+  g_autoptr (KvamFragmentIndex) idx2 = kvam_fragment_index_new
+      (KVAM_SELECTOR_SERVER, 0, G_MAXUINT64);
+  g_autoptr (GCancellable) c = g_cancellable_new ();
+  GThread *t = g_thread_new ("finisher", publish_later, idx);
+  guint n;
+  gboolean complete;
+
+  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &n, &complete));
+  fail_unless (complete && n == 0);
+  g_thread_join (t);
+
+  g_cancellable_cancel (c);
+  fail_if (kvam_fragment_index_wait (idx2, 0, c, &n, &complete));
+}
+
+GST_END_TEST;
+
+/* The whole paginator against the emulator's shuffled pages. */
+static void
+list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
+{
+  g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
+  KvamCredentialsConfig cc = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
+    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000
+  };
+  g_autoptr (KvamCredentialsProvider) creds = NULL;
+  g_autoptr (KvamClient) client = NULL;
+  g_autoptr (KvamFragmentIndex) idx = NULL;
+  g_autofree gchar *url = NULL;
+  const KvsFragment *f;
+  KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
+    2000, 3, NULL
+  };
+  GError *err = NULL;
+  guint n, published, i;
+  gboolean complete;
+
+  kvs_emulator_set_stream_start (emu, T0 * 1000);
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", count, 1, 32, 32,
+          &err));
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
+  url = kvs_emulator_get_url (emu);
+  creds = kvam_credentials_provider_new (&cc);
+  conf.endpoint_uri = url;
+  conf.credentials = creds;
+  client = kvam_client_new (&conf);
+  idx = kvam_fragment_index_new (KVAM_SELECTOR_PRODUCER, T0 * GST_SECOND,
+      (T0 * 1000 + end_offset_ms) * GST_MSECOND);
+
+  kvam_fragment_index_list (idx, client, page_size, NULL);
+  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &published,
+          &complete));
+  fail_unless (complete);
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  fail_unless_equals_int (published, MIN (n, end_offset_ms / 1000 + 1));
+  for (i = 0; i < published; i++)
+    fail_unless_equals_string (kvam_fragment_index_get (idx, i)->number,
+        f[i].number);
+  GST_INFO ("%u fragments, pages of %u: %u ListFragments calls", count,
+      page_size, kvs_emulator_count (emu, "ListFragments", NULL));
+}
+
+GST_START_TEST (test_list_against_emulator)
+{
+  list_with_page_size (40, 3, 100000);  /* many small pages, one window */
+  list_with_page_size (300, 1000, 1000000);     /* one call */
+  list_with_page_size (2500, 1000, 10000000);   /* windows */
+  list_with_page_size (300, 7, 149999); /* range ends inside the stream */
+}
+
+GST_END_TEST;
+
+static Suite *
+kvamfragmentindex_suite (void)
+{
+  Suite *s = suite_create ("kvamfragmentindex");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_number_compare);
+  tcase_add_test (tc, test_unordered_pages_sorted);
+  tcase_add_test (tc, test_java_doubles_and_range);
+  tcase_add_test (tc, test_malformed_entries);
+  tcase_add_test (tc, test_wait_blocks_until_known_or_cancelled);
+  tcase_add_test (tc, test_list_against_emulator);
+  return s;
+}
+
+GST_CHECK_MAIN (kvamfragmentindex);

@@ -1,0 +1,354 @@
+/* kvamsrc: the Matroska merger alone, on real KVS captures
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+
+#include "kvammkvmerger.h"
+#include "kvamebml.h"
+#include "kvsmedia.h"
+#include "kvamtestutil.h"
+
+typedef struct
+{
+  GPtrArray *docs;              /* GBytes of each fragment's document */
+  KvamFragment *fragments;
+  const KvamFragment **ptrs;
+  guint n;
+  guint blocks;                 /* SimpleBlocks in all documents */
+} Capture;
+
+static guint count_blocks (const guint8 * data, gsize size, GArray * times,
+    guint * clusters, guint * headers, guint * tracks);
+
+static Capture *
+load_capture (const gchar * file)
+{
+  g_autofree gchar *rel = g_build_filename ("kvs-captures", file, NULL);
+  g_autofree gchar *path = kvam_test_fixture_path (rel);
+  g_autofree gchar *data = NULL;
+  g_autoptr (GPtrArray) frags = NULL;
+  Capture *c = g_new0 (Capture, 1);
+  gsize size;
+  guint i;
+
+  fail_unless (g_file_get_contents (path, &data, &size, NULL));
+  frags = kvs_media_split_capture ((const guint8 *) data, size, NULL);
+  fail_unless (frags != NULL);
+  c->n = frags->len;
+  c->docs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  c->fragments = g_new0 (KvamFragment, c->n);
+  c->ptrs = g_new0 (const KvamFragment *, c->n);
+  for (i = 0; i < c->n; i++) {
+    KvsFragment *f = frags->pdata[i];
+    c->fragments[i].number = g_strdup (f->number);
+    c->fragments[i].producer = f->producer_ms * GST_MSECOND;
+    c->fragments[i].server = f->server_ms * GST_MSECOND;
+    c->fragments[i].size = f->size;
+    c->ptrs[i] = &c->fragments[i];
+    g_ptr_array_add (c->docs, f->document);
+    c->blocks += count_blocks (g_bytes_get_data (f->document, NULL),
+        g_bytes_get_size (f->document), NULL, NULL, NULL, NULL);
+  }
+  return c;
+}
+
+static void
+capture_free (Capture * c)
+{
+  guint i;
+
+  for (i = 0; i < c->n; i++)
+    g_free (c->fragments[i].number);
+  g_free (c->fragments);
+  g_free (c->ptrs);
+  g_ptr_array_unref (c->docs);
+  g_free (c);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Capture, capture_free);
+
+/* Documents @from.. of @c, concatenated, as a response would carry them. */
+static GByteArray *
+response_bytes (Capture * c, guint from)
+{
+  GByteArray *out = g_byte_array_new ();
+  guint i;
+
+  for (i = from; i < c->n; i++)
+    g_byte_array_append (out, g_bytes_get_data (c->docs->pdata[i], NULL),
+        g_bytes_get_size (c->docs->pdata[i]));
+  return out;
+}
+
+/* Counts SimpleBlocks (and Clusters, EBML headers, Tracks) by walking the
+ * Matroska in @data; unknown sizes end at the next top-level ID. Block
+ * times (cluster timecode + relative) go to @times. */
+static guint
+count_blocks (const guint8 * data, gsize size, GArray * times,
+    guint * clusters, guint * headers, guint * tracks)
+{
+  gsize pos = 0;
+  guint blocks = 0;
+  gint64 cluster_tc = 0;
+  gboolean in_cluster = FALSE;
+
+  while (pos < size) {
+    KvamEbmlHeader h;
+    if (kvam_ebml_read_header (data + pos, size - pos, &h) != KVAM_EBML_OK)
+      break;
+    if (kvam_ebml_is_top_level_id (h.id))
+      in_cluster = FALSE;
+    if (h.id == KVAM_EBML_ID_HEADER && headers)
+      (*headers)++;
+    if (h.id == KVAM_EBML_ID_TRACKS && tracks)
+      (*tracks)++;
+    if (h.id == KVAM_EBML_ID_SEGMENT) {
+      pos += h.header_len;      /* descend */
+      continue;
+    }
+    if (h.id == KVAM_EBML_ID_CLUSTER) {
+      if (clusters)
+        (*clusters)++;
+      in_cluster = TRUE;
+      pos += h.header_len;
+      continue;
+    }
+    if (h.size == KVAM_EBML_SIZE_UNKNOWN || h.size > size - pos - h.header_len)
+      break;                    /* truncated at the end */
+    if (in_cluster && h.id == KVAM_EBML_ID_TIMECODE)
+      cluster_tc = kvam_ebml_read_uint (data + pos + h.header_len, h.size);
+    if (in_cluster && h.id == KVAM_EBML_ID_SIMPLEBLOCK) {
+      const guint8 *p = data + pos + h.header_len;
+      gint64 t = cluster_tc + (gint16) ((p[1] << 8) | p[2]);
+      blocks++;
+      if (times)
+        g_array_append_val (times, t);
+    }
+    pos += h.header_len + h.size;
+  }
+  return blocks;
+}
+
+static GByteArray *
+merge_in_chunks (Capture * c, gsize chunk)
+{
+  g_autoptr (KvamMkvMerger) m = kvam_mkv_merger_new (c->fragments[0].producer);
+  g_autoptr (GByteArray) in = response_bytes (c, 0);
+  GByteArray *out = g_byte_array_new ();
+  KvamMergerResume resume;
+  gsize pos;
+
+  kvam_mkv_merger_begin_response (m, c->ptrs, c->n, NULL);
+  for (pos = 0; pos < in->len; pos += chunk) {
+    GError *err = NULL;
+    g_autoptr (GBytes) b = kvam_mkv_merger_push (m, in->data + pos,
+        MIN (chunk, in->len - pos), &err);
+    fail_unless (b != NULL, "%s", err ? err->message : "");
+    g_byte_array_append (out, g_bytes_get_data (b, NULL),
+        g_bytes_get_size (b));
+  }
+  fail_unless_equals_int (kvam_mkv_merger_end_response (m, &resume), c->n);
+  return out;
+}
+
+GST_START_TEST (test_one_segment_any_chunking)
+{
+  g_autoptr (Capture) c = load_capture ("output_get_media.mkv");
+  g_autoptr (GByteArray) whole = merge_in_chunks (c, G_MAXSIZE / 2);
+  g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gsize chunks[] = { 7, 4096, 65536 };
+  guint clusters = 0, headers = 0, tracks = 0, blocks, i;
+
+  blocks = count_blocks (whole->data, whole->len, times, &clusters, &headers,
+      &tracks);
+  fail_unless_equals_int (headers, 1);
+  fail_unless_equals_int (tracks, 1);
+  fail_unless_equals_int (clusters, c->n);
+  fail_unless_equals_int (blocks, c->blocks);
+  /* rebased: the first frame at 0, never backwards */
+  fail_unless_equals_int (g_array_index (times, gint64, 0), 0);
+  for (i = 1; i < times->len; i++)
+    fail_unless (g_array_index (times, gint64, i) >= g_array_index (times,
+            gint64, i - 1) - 100 /* B-frames reorder within 100 ms */ );
+
+  for (i = 0; i < G_N_ELEMENTS (chunks); i++) {
+    g_autoptr (GByteArray) other = merge_in_chunks (c, chunks[i]);
+    fail_unless (other->len == whole->len &&
+        memcmp (other->data, whole->data, whole->len) == 0,
+        "chunks of %" G_GSIZE_FORMAT " give other bytes", chunks[i]);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_byte_by_byte)
+{
+  g_autoptr (Capture) c = load_capture ("test_mixed_tags.mkv");
+  g_autoptr (GByteArray) whole = merge_in_chunks (c, G_MAXSIZE / 2);
+  g_autoptr (GByteArray) bytes = merge_in_chunks (c, 1);
+
+  fail_unless (bytes->len == whole->len &&
+      memcmp (bytes->data, whole->data, whole->len) == 0);
+  fail_unless_equals_int (count_blocks (whole->data, whole->len, NULL, NULL,
+          NULL, NULL), c->blocks);
+}
+
+GST_END_TEST;
+
+/* Cut the response at @cut, resume from the first incomplete fragment as
+ * kvamsrc does, and check every frame is written exactly once. */
+static void
+cut_and_resume (Capture * c, gsize cut)
+{
+  g_autoptr (KvamMkvMerger) m = kvam_mkv_merger_new (c->fragments[0].producer);
+  g_autoptr (GByteArray) in = response_bytes (c, 0);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) rest = NULL;
+  g_autoptr (GBytes) a = NULL, b = NULL;
+  g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  KvamMergerResume resume;
+  guint done, blocks, i, headers = 0;
+
+  kvam_mkv_merger_begin_response (m, c->ptrs, c->n, NULL);
+  a = kvam_mkv_merger_push (m, in->data, cut, NULL);
+  fail_unless (a != NULL);
+  g_byte_array_append (out, g_bytes_get_data (a, NULL), g_bytes_get_size (a));
+  done = kvam_mkv_merger_end_response (m, &resume);
+  fail_unless (done < c->n, "cut at %" G_GSIZE_FORMAT " looked whole", cut);
+
+  rest = response_bytes (c, done);
+  kvam_mkv_merger_begin_response (m, c->ptrs + done, c->n - done, &resume);
+  b = kvam_mkv_merger_push (m, rest->data, rest->len, NULL);
+  fail_unless (b != NULL);
+  g_byte_array_append (out, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+  fail_unless_equals_int (kvam_mkv_merger_end_response (m, &resume),
+      c->n - done);
+
+  blocks = count_blocks (out->data, out->len, times, NULL, &headers, NULL);
+  fail_unless (blocks == c->blocks, "cut at %" G_GSIZE_FORMAT ": %u frames, "
+      "want %u", cut, blocks, c->blocks);
+  fail_unless_equals_int (headers, 1);
+  /* no frame twice: the times of I/P frames only grow (B-frames aside) */
+  for (i = 1; i < times->len; i++)
+    fail_unless (g_array_index (times, gint64, i) != g_array_index (times,
+            gint64, i - 1), "cut at %" G_GSIZE_FORMAT ": a frame repeats",
+        cut);
+}
+
+GST_START_TEST (test_cut_anywhere_and_resume)
+{
+  g_autoptr (Capture) c = load_capture ("output_get_media.mkv");
+  gsize doc0 = g_bytes_get_size (c->docs->pdata[0]);
+  gsize doc1 = g_bytes_get_size (c->docs->pdata[1]);
+  g_autoptr (GByteArray) in = response_bytes (c, 0);
+  /* inside the EBML header, Segment, SeekHead, Info, Tracks, tags, a
+   * cluster header, a frame; at and around document boundaries */
+  gsize cuts[] = { 1, 10, 45, 60, 200, 400, 600, 700, 800, 900, 1000, 5000,
+    60000, doc0 - 1, doc0 + 1, doc0 + 30, doc0 + doc1 - 300, doc0 + doc1 + 1,
+    in->len - 100, in->len - 1
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cuts); i++)
+    cut_and_resume (c, cuts[i]);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unexpected_fragment_is_an_error)
+{
+  g_autoptr (Capture) c = load_capture ("output_get_media.mkv");
+  g_autoptr (KvamMkvMerger) m = kvam_mkv_merger_new (0);
+  g_autoptr (GByteArray) in = response_bytes (c, 0);
+  GError *err = NULL;
+
+  /* asked for fragments 1.., given 0.. */
+  kvam_mkv_merger_begin_response (m, c->ptrs + 1, c->n - 1, NULL);
+  fail_if (kvam_mkv_merger_push (m, in->data, in->len, &err));
+  fail_unless (strstr (err->message, c->fragments[0].number) != NULL);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_garbage_is_an_error)
+{
+  g_autoptr (Capture) c = load_capture ("output_get_media.mkv");
+  g_autoptr (KvamMkvMerger) m = kvam_mkv_merger_new (0);
+  static const guint8 junk[] = "<html>503 Service Unavailable</html>";
+  static const guint8 zeros[16] = { 0 };
+  KvamMergerResume resume;
+  GError *err = NULL;
+
+  kvam_mkv_merger_begin_response (m, c->ptrs, c->n, NULL);
+  fail_if (kvam_mkv_merger_push (m, junk, sizeof (junk), &err));
+  fail_unless (strstr (err->message, "Malformed Matroska") != NULL);
+  g_clear_error (&err);
+  kvam_mkv_merger_end_response (m, &resume);
+  kvam_mkv_merger_begin_response (m, c->ptrs, c->n, NULL);
+  fail_if (kvam_mkv_merger_push (m, zeros, sizeof (zeros), &err));
+  g_clear_error (&err);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_in_band_error_stops_the_response)
+{
+  g_autoptr (Capture) c = load_capture ("output_get_media.mkv");
+  g_autoptr (KvamMkvMerger) m = kvam_mkv_merger_new (0);
+  g_autoptr (GByteArray) in = g_byte_array_new ();
+  g_autoptr (GBytes) err_doc = kvs_media_error_document (c->fragments[1].number,
+      "FRAGMENT_NOT_FOUND", "gone", KVS_TAGS_DOCUMENTED);
+  g_autoptr (GBytes) out = NULL;
+  g_autoptr (GPtrArray) events = NULL;
+  KvamMergerResume resume;
+  KvamMergerEvent *last;
+  guint i;
+
+  g_byte_array_append (in, g_bytes_get_data (c->docs->pdata[0], NULL),
+      g_bytes_get_size (c->docs->pdata[0]));
+  g_byte_array_append (in, g_bytes_get_data (err_doc, NULL),
+      g_bytes_get_size (err_doc));
+  for (i = 2; i < c->n; i++)
+    g_byte_array_append (in, g_bytes_get_data (c->docs->pdata[i], NULL),
+        g_bytes_get_size (c->docs->pdata[i]));
+
+  kvam_mkv_merger_begin_response (m, c->ptrs, c->n, NULL);
+  out = kvam_mkv_merger_push (m, in->data, in->len, NULL);
+  events = kvam_mkv_merger_take_events (m);
+  last = events->pdata[events->len - 1];
+  fail_unless_equals_int (last->type, KVAM_MERGER_FRAGMENT_ERROR);
+  fail_unless_equals_int (last->fragment, 1);
+  fail_unless_equals_string (last->code, "FRAGMENT_NOT_FOUND");
+  /* only fragment 0's frames were written */
+  fail_unless_equals_int (count_blocks (g_bytes_get_data (out, NULL),
+          g_bytes_get_size (out), NULL, NULL, NULL, NULL),
+      count_blocks (g_bytes_get_data (c->docs->pdata[0], NULL),
+          g_bytes_get_size (c->docs->pdata[0]), NULL, NULL, NULL, NULL));
+  fail_unless_equals_int (kvam_mkv_merger_end_response (m, &resume), 1);
+  fail_unless_equals_int (resume.blocks_written, 0);
+}
+
+GST_END_TEST;
+
+static Suite *
+kvammkvmerger_suite (void)
+{
+  Suite *s = suite_create ("kvammkvmerger");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  if (!kvam_test_fixtures_available ("kvs-captures"))
+    return s;
+  tcase_add_test (tc, test_one_segment_any_chunking);
+  tcase_add_test (tc, test_byte_by_byte);
+  tcase_add_test (tc, test_cut_anywhere_and_resume);
+  tcase_add_test (tc, test_unexpected_fragment_is_an_error);
+  tcase_add_test (tc, test_garbage_is_an_error);
+  tcase_add_test (tc, test_in_band_error_stops_the_response);
+  return s;
+}
+
+GST_CHECK_MAIN (kvammkvmerger);
