@@ -20,14 +20,16 @@
 GST_DEBUG_CATEGORY_STATIC (kvam_index_debug);
 #define GST_CAT_DEFAULT kvam_index_debug
 
-/* Windows double without bound, so even a range of years takes a few dozen
- * windows; the first is small for a quick first byte. */
+/* The first window is small for a quick first byte; later ones double, or
+ * take about a page of fragments, so even a range of years takes a few
+ * dozen windows. */
 #define FIRST_WINDOW (10 * GST_SECOND)
 
 struct _KvamFragmentIndex
 {
   KvamSelector selector;
   GstClockTime start, end;
+  GstClockTime listed_duration; /* sum over listed fragments, for windows */
 
   GMutex lock;
   GCond cond;
@@ -189,6 +191,7 @@ kvam_fragment_index_add_page (KvamFragmentIndex * self, JsonArray * fragments,
         g_hash_table_contains (self->numbers, f->number))
       continue;
     parsed->pdata[i] = NULL;
+    self->listed_duration += f->duration;
     g_hash_table_add (self->numbers, f->number);
     g_ptr_array_add (self->pending, f);
   }
@@ -333,6 +336,23 @@ list_window (KvamFragmentIndex * self, KvamClient * client,
   return TRUE;
 }
 
+/* The next window: twice the last, or wide enough for about one page of
+ * fragments of the average length listed so far, whichever is wider. */
+static GstClockTime
+next_window (KvamFragmentIndex * self, GstClockTime window, guint max_results)
+{
+  GstClockTime per_page = 0;
+  guint listed;
+
+  g_mutex_lock (&self->lock);
+  listed = g_hash_table_size (self->numbers);
+  if (listed > 0)
+    per_page = self->listed_duration / listed * max_results * 9 / 10;
+  g_mutex_unlock (&self->lock);
+  window = window > G_MAXUINT64 / 4 ? window : window * 2;
+  return MAX (window, per_page);
+}
+
 void
 kvam_fragment_index_list (KvamFragmentIndex * self, KvamClient * client,
     guint max_results, GCancellable * cancellable)
@@ -360,7 +380,7 @@ kvam_fragment_index_list (KvamFragmentIndex * self, KvamClient * client,
     if (to >= self->end)
       break;
     from = to + GST_MSECOND;
-    window = window > G_MAXUINT64 / 4 ? window : window * 2;
+    window = next_window (self, window, max_results);
   }
   kvam_fragment_index_finish (self, &err);
   kvam_aws_error_clear (&err);
