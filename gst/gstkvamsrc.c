@@ -799,10 +799,7 @@ handle_merger_events (GstKvamSrc * self, gboolean * abandon)
     if (ev->type == KVAM_MERGER_FRAGMENT_STARTED) {
       queue_fragment_message (self, ev);
     } else if (ev->type == KVAM_MERGER_FRAGMENT_DONE) {
-      GST_OBJECT_LOCK (self);
-      self->delivered++;
-      GST_OBJECT_UNLOCK (self);
-      self->fragment_failures = 0;
+      self->fragment_failures = 0;      /* counted in finish_response() */
     } else {
       *abandon = TRUE;
       self->fragment_failures++;
@@ -826,6 +823,13 @@ finish_response (GstKvamSrc * self)
 {
   guint complete = kvam_mkv_merger_end_response (self->merger, &self->resume);
 
+  /* the DONE events of the ending are counted here, not handled */
+  g_ptr_array_unref (kvam_mkv_merger_take_events (self->merger));
+  if (complete)
+    self->fragment_failures = 0;
+  GST_OBJECT_LOCK (self);
+  self->delivered += complete;
+  GST_OBJECT_UNLOCK (self);
   self->next_fragment += complete;
   g_clear_object (&self->response);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
@@ -964,8 +968,12 @@ end_of_response (GstKvamSrc * self, GError * read_error, gboolean abandoned)
   why = g_strdup_printf ("media response ended after %u of %u fragments%s%s",
       self->next_fragment - first, asked, read_error ? ": " : "",
       read_error ? read_error->message : "");
-  return retry_after_short_response (self, why, read_error != NULL &&
-      self->next_fragment == first && self->resume.blocks_written == 0);
+  /* a connection that broke may point at a stale endpoint */
+  if (read_error && !g_error_matches (read_error, G_IO_ERROR,
+          G_IO_ERROR_TIMED_OUT))
+    kvam_client_invalidate_endpoint (self->client,
+        KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST);
+  return retry_after_short_response (self, why, read_error != NULL);
 }
 
 /* Reads one block of the response and merges it; *@out may stay NULL when

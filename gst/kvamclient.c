@@ -564,11 +564,18 @@ kvam_client_invalidate_endpoint (KvamClient * self, KvamApi api)
   g_mutex_unlock (&self->lock);
 }
 
+static gboolean
+is_clock_skew (const KvamAwsError * err)
+{
+  return g_strcmp0 (err->type, "InvalidSignatureException") == 0 &&
+      err->message && strstr (err->message, "Signature expired");
+}
+
 /* After an error: note it, refresh what it points at, and say whether the
  * call is worth trying again. */
 static gboolean
 prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
-    gboolean * refreshed_credentials)
+    gboolean * refreshed_credentials, gboolean * refreshed_endpoint)
 {
   g_mutex_lock (&self->lock);
   if (err->kind == KVAM_AWS_ERROR_THROTTLED)
@@ -586,8 +593,17 @@ prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
     g_mutex_unlock (&self->lock);
     return TRUE;
   }
-  if (err->kind == KVAM_AWS_ERROR_NETWORK && api != KVAM_API_GET_DATA_ENDPOINT)
+  if (is_clock_skew (err))
+    return TRUE;                /* a request that waited too long to go out */
+  if (api != KVAM_API_GET_DATA_ENDPOINT &&
+      (err->kind == KVAM_AWS_ERROR_NETWORK ||
+          (err->kind == KVAM_AWS_ERROR_NOT_FOUND && !*refreshed_endpoint))) {
+    /* a stale data endpoint: ask GetDataEndpoint again (a 404 only once:
+     * a second one means the stream is gone) */
+    *refreshed_endpoint |= err->kind == KVAM_AWS_ERROR_NOT_FOUND;
     kvam_client_invalidate_endpoint (self, api);
+    return TRUE;
+  }
   return kvam_aws_error_is_retryable (err);
 }
 
@@ -595,7 +611,7 @@ static GInputStream *
 send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
     GCancellable * cancellable, KvamAwsError * err)
 {
-  gboolean refreshed_credentials = FALSE;
+  gboolean refreshed_credentials = FALSE, refreshed_endpoint = FALSE;
   guint attempt;
 
   for (attempt = 0;; attempt++) {
@@ -610,7 +626,8 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
       return in;
     }
     if (attempt >= self->retry_attempts ||
-        !prepare_retry (self, api, err, &refreshed_credentials))
+        !prepare_retry (self, api, err, &refreshed_credentials,
+            &refreshed_endpoint))
       return NULL;
     g_mutex_lock (&self->lock);
     self->stats.retries++;

@@ -220,6 +220,8 @@ begin_document (KvamMkvMerger * self, GError ** error)
   if (self->current == 0) {
     self->doc.skip = self->resume.blocks_written;
     self->doc.skip_tags = self->resume.tags_written;
+    /* a resumed fragment was announced by the response that began it */
+    self->doc.started = self->resume.blocks_written > 0;
   }
   return TRUE;
 }

@@ -63,7 +63,12 @@ raw_probe (GstPad * pad, GstPadProbeInfo * info, Probe * p)
   GstMapInfo map;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+  g_mutex_lock (&p->lock);
+  if (p->r->src_buffers++ > 0 &&
+      GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    p->r->disconts++;
+  g_mutex_unlock (&p->lock);
+  if (p->r->raw && gst_buffer_map (buf, &map, GST_MAP_READ)) {
     g_mutex_lock (&p->lock);
     g_byte_array_append (p->r->raw, map.data, map.size);
     g_mutex_unlock (&p->lock);
@@ -106,6 +111,15 @@ KvamPlayResult *
 kvam_test_play (KvsEmulator * emu, const gchar * tail, gboolean keep_raw,
     guint timeout_s, const gchar * const *props)
 {
+  return kvam_test_play_full (emu, tail, keep_raw, timeout_s, props, NULL,
+      NULL);
+}
+
+KvamPlayResult *
+kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
+    gboolean keep_raw, guint timeout_s, const gchar * const *props,
+    KvamPlayTick tick, gpointer user_data)
+{
   KvamPlayResult *r = g_new0 (KvamPlayResult, 1);
   g_autofree gchar *launch = g_strdup_printf ("kvamsrc name=src ! %s", tail);
   g_autofree gchar *url = kvs_emulator_get_url (emu);
@@ -136,9 +150,10 @@ kvam_test_play (KvsEmulator * emu, const gchar * tail, gboolean keep_raw,
   gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, (GstPadProbeCallback) sink_probe,
       &probe, NULL);
-  if (keep_raw) {
+  {
     GstPad *srcpad = gst_element_get_static_pad (src, "src");
-    r->raw = g_byte_array_new ();
+    if (keep_raw)
+      r->raw = g_byte_array_new ();
     gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER,
         (GstPadProbeCallback) raw_probe, &probe, NULL);
     gst_object_unref (srcpad);
@@ -147,6 +162,8 @@ kvam_test_play (KvsEmulator * emu, const gchar * tail, gboolean keep_raw,
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   while (!r->eos && !r->error && g_get_monotonic_time () < deadline) {
     GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
+    if (tick)
+      tick (user_data);
     if (msg) {
       handle_message (r, msg);
       gst_message_unref (msg);

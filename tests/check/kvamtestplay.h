@@ -15,6 +15,8 @@ typedef struct
   GArray *fragment_times;       /* their "timestamp" (GstClockTime) */
   GByteArray *raw;              /* kvamsrc's output, when asked for */
   guint frames;                 /* buffers reaching the sink */
+  guint disconts;               /* DISCONT buffers from kvamsrc, after the first */
+  guint src_buffers;
   guint segments;               /* SEGMENT events reaching the sink */
   gboolean monotonic;           /* sink buffer PTS never went back */
   GPtrArray *widths;            /* "WxH" of each caps event at the sink */
@@ -34,6 +36,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamPlayResult, kvam_play_result_free)
  * @timeout_s. */
 KvamPlayResult *kvam_test_play (KvsEmulator * emu, const gchar * tail,
     gboolean keep_raw, guint timeout_s, const gchar * const *props);
+
+/* Called every 100 ms while a pipeline plays, on the test's thread. */
+typedef void (*KvamPlayTick) (gpointer user_data);
+KvamPlayResult *kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
+    gboolean keep_raw, guint timeout_s, const gchar * const *props,
+    KvamPlayTick tick, gpointer user_data);
 
 /* Values of an AWS tag in Matroska bytes, in order. */
 GPtrArray *kvam_test_tag_values (const guint8 * data, gsize size,

@@ -75,6 +75,7 @@ struct _KvsEmulator
   guint fail_every;
   guint malformed_every;
   gint clock_offset;
+  guint stale_endpoints;
   gboolean ordered;
   GArray *cuts;                 /* Cut */
   guint calls;                  /* all calls, for the every-Nth faults */
@@ -314,6 +315,12 @@ void
 kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds)
 {
   LOCKED (emu, emu->clock_offset = seconds);
+}
+
+void
+kvs_emulator_set_stale_endpoints (KvsEmulator * emu, guint n)
+{
+  LOCKED (emu, emu->stale_endpoints = n);
 }
 
 void
@@ -1110,6 +1117,7 @@ handle_get_data_endpoint (Request * r, JsonObject * o)
   GUri *uri = soup_server_message_get_uri (r->msg);
   g_autofree gchar *endpoint = NULL;
   const gchar *api;
+  gboolean stale;
   Stream *s;
 
   if (!get_string (r, o, "APIName", &api))
@@ -1122,11 +1130,15 @@ handle_get_data_endpoint (Request * r, JsonObject * o)
   }
   if (!(s = lookup_stream (r, o)) || !admit_call (r, s))
     return;
+  stale = r->emu->stale_endpoints > 0;
+  if (stale)
+    r->emu->stale_endpoints--;
   g_mutex_unlock (&r->emu->lock);
 
-  /* our own address: both planes are served here */
+  /* our own address, both planes being served here; or, as a fault, a
+   * port where nothing listens (port 1 is never ours) */
   endpoint = g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (uri),
-      g_uri_get_host (uri), g_uri_get_port (uri));
+      g_uri_get_host (uri), stale ? 1 : g_uri_get_port (uri));
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "DataEndpoint");
   json_builder_add_string_value (b, endpoint);
@@ -1479,6 +1491,8 @@ media_writer_pump (MediaWriter * w)
     w->done = TRUE;
     if (w->stall) {
       /* keep the connection open and send nothing more */
+      log_request (w->req->emu, op_names[OP_GET_MEDIA], w->req->stream, 200,
+          NULL, w->sent, w->numbers->len, TRUE);
       soup_server_message_pause (w->req->msg);
       return;
     }

@@ -72,6 +72,9 @@ void kvs_emulator_set_ordered (KvsEmulator * emu, gboolean ordered);
 /* The service's clock runs @seconds ahead of this machine's (negative:
  * behind), to test clock-skew errors. */
 void kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds);
+/* The first @n GetDataEndpoint answers name a closed port (a stale
+ * endpoint). */
+void kvs_emulator_set_stale_endpoints (KvsEmulator * emu, guint n);
 /* The @nth GetMediaForFragmentList response (1-based) is cut after @bytes. */
 void kvs_emulator_add_cut (KvsEmulator * emu, guint nth, guint64 bytes);
 /* ... or stops sending after @bytes and keeps the connection open. */

@@ -24,6 +24,7 @@ static gchar *bandwidth = NULL;
 static gint latency = 0, throttle_every = 0, fail_every = 0;
 static gint malformed_every = 0;
 static gint clock_offset = 0;
+static gint stale_endpoints = 0;
 static gchar **cuts = NULL, **stalls = NULL, **fragment_errors = NULL;
 static gchar *request_log = NULL;
 
@@ -85,6 +86,10 @@ static GOptionEntry entries[] = {
         "Run the service's clock SECONDS ahead (negative: behind), so "
         "clients see clock-skew errors",
       "SECONDS"},
+  {"stale-endpoints", 0, 0, G_OPTION_ARG_INT, &stale_endpoints,
+        "Answer the first N GetDataEndpoint calls with a port where nothing "
+        "listens",
+      "N"},
   {"cut", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cuts,
         "Close the connection of the Nth GetMediaForFragmentList response "
         "after BYTES of body",
@@ -161,6 +166,7 @@ apply_faults (KvsEmulator * emu, GError ** error)
   kvs_emulator_set_fail_every (emu, MAX (fail_every, 0));
   kvs_emulator_set_malformed_json_every (emu, MAX (malformed_every, 0));
   kvs_emulator_set_clock_offset (emu, clock_offset);
+  kvs_emulator_set_stale_endpoints (emu, MAX (stale_endpoints, 0));
   if (bandwidth)
     kvs_emulator_set_bandwidth (emu, g_str_equal (bandwidth, "aws") ?
         25 * 1000 * 1000 : g_ascii_strtoull (bandwidth, NULL, 10));

@@ -1,0 +1,423 @@
+/* kvamsrc: riding through throttling, cuts, stalls, in-band errors,
+ * stale endpoints and rotating credentials
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "kvamtestplay.h"
+#include "kvamtestutil.h"
+
+#define START "1764000000"
+#define START_MS G_GINT64_CONSTANT (1764000000000)
+#define DECODE "matroskademux ! h264parse ! avdec_h264 ! fakesink name=sink"
+#define FPS 25
+
+static KvsEmulator *emu;
+static gchar *home;
+
+static void
+setup (void)
+{
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
+  home = g_dir_make_tmp ("kvam-res-XXXXXX", NULL);
+  emu = kvs_emulator_new ();
+  kvs_emulator_set_stream_start (emu, START_MS);
+}
+
+static void
+teardown (void)
+{
+  g_autofree gchar *creds = g_build_filename (home, "credentials", NULL);
+
+  kvs_emulator_free (emu);
+  g_unlink (creds);
+  g_rmdir (home);
+  g_clear_pointer (&home, g_free);
+  g_unsetenv ("AWS_SHARED_CREDENTIALS_FILE");
+}
+
+static void
+start_with (guint fragments)
+{
+  GError *err = NULL;
+
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", fragments, 1, 64, 48,
+          &err), "%s", err ? err->message : "");
+  fail_unless (kvs_emulator_start (emu, "127.0.0.1", 0, NULL, NULL, &err));
+}
+
+/* Every fragment exactly once, in order, in the stream and the messages;
+ * every frame decoded once. */
+static void
+assert_all_fragments_once (KvamPlayResult * r, guint n)
+{
+  guint count, i;
+  const KvsFragment *f = kvs_emulator_get_fragments (emu, "cam", &count);
+  g_autoptr (GPtrArray) tags = kvam_test_tag_values (r->raw->data,
+      r->raw->len, "AWS_KINESISVIDEO_FRAGMENT_NUMBER");
+
+  fail_unless (r->eos, "no EOS: %s", r->error ?
+      gst_structure_to_string (gst_message_get_structure (r->error)) : "");
+  fail_unless_equals_int (tags->len, n);
+  fail_unless_equals_int (r->fragments->len, n);
+  for (i = 0; i < n; i++) {
+    fail_unless_equals_string (tags->pdata[i], f[i].number);
+    fail_unless_equals_string (r->fragments->pdata[i], f[i].number);
+  }
+  fail_unless_equals_int (r->frames, n * FPS);
+  fail_unless_equals_int (r->segments, 1);
+}
+
+static guint
+stat_uint (KvamPlayResult * r, const gchar * field)
+{
+  guint v = G_MAXUINT;
+
+  fail_unless (gst_structure_get_uint (r->stats, field, &v), "no %s", field);
+  return v;
+}
+
+static const gchar *const range_props[] = { "stream-name", "cam",
+  "start-time", START, "fragment-selector-type", "producer", NULL
+};
+
+/* ---- one behaviour at a time --------------------------------------------- */
+
+GST_START_TEST (test_retries_through_throttles_and_failures)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  start_with (20);
+  kvs_emulator_set_throttle_every (emu, 3);
+  kvs_emulator_set_fail_every (emu, 4);
+  r = kvam_test_play (emu, DECODE, TRUE, 60, range_props);
+  assert_all_fragments_once (r, 20);
+  fail_unless (kvs_emulator_count (emu, NULL, "ClientLimitExceededException")
+      > 0);
+  fail_unless_equals_int (stat_uint (r, "throttles"), kvs_emulator_count (emu,
+          NULL, "ClientLimitExceededException"));
+  fail_unless (stat_uint (r, "retries") >= kvs_emulator_count (emu, NULL,
+          "ClientLimitExceededException") + kvs_emulator_count (emu, NULL,
+          "InternalFailure"));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unknown_stream_not_retried)
+{
+  const gchar *props[] = { "stream-name", "nope", "start-time", START, NULL };
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  start_with (2);
+  r = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, props);
+  fail_unless (r->error != NULL);
+  fail_unless_equals_int (kvs_emulator_count (emu, NULL, "*"), 1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cut_at_twenty_offsets)
+{
+  guint n, i, k = 0;
+  guint64 offsets[20], doc = 0;
+  const KvsFragment *f;
+
+  start_with (6);
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  /* inside the EBML header, Segment, Info, Tracks, tags, cluster header
+   * and frames of the first document, around each boundary, and deep in
+   * the later ones */
+  offsets[k++] = 3;
+  offsets[k++] = 30;
+  offsets[k++] = 120;
+  offsets[k++] = 250;
+  offsets[k++] = 400;
+  offsets[k++] = 600;
+  offsets[k++] = f[0].size / 2;
+  for (i = 0; i < 4; i++) {
+    doc += f[i].size;
+    offsets[k++] = doc - 1;
+    offsets[k++] = doc;
+    offsets[k++] = doc + 90;
+  }
+  offsets[k++] = doc + f[4].size / 3;
+  for (i = 0; i < k; i++) {
+    /* each cut counts media calls from 1 again */
+    kvs_emulator_free (emu);
+    emu = kvs_emulator_new ();
+    kvs_emulator_set_stream_start (emu, START_MS);
+    start_with (6);
+    kvs_emulator_set_rate_limit (emu, FALSE);
+    kvs_emulator_add_cut (emu, 1, offsets[i]);
+    {
+      g_autoptr (KvamPlayResult) r = kvam_test_play (emu, DECODE, TRUE, 60,
+          range_props);
+      assert_all_fragments_once (r, 6);
+      fail_unless_equals_int (kvs_emulator_count (emu,
+              "GetMediaForFragmentList", NULL), 2);
+    }
+  }
+  fail_unless_equals_int (k, 20);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stale_endpoint_refreshed)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  start_with (4);
+  kvs_emulator_set_stale_endpoints (emu, 1);
+  r = kvam_test_play (emu, DECODE, TRUE, 60, range_props);
+  assert_all_fragments_once (r, 4);
+  fail_unless (stat_uint (r, "endpoint-refreshes") >= 1);
+  fail_unless (kvs_emulator_count (emu, "GetDataEndpoint", NULL) >= 3);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stall_ends_in_error_in_bounded_time)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "request-timeout", "1000", "retry-attempts", "2", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  GError *err = NULL;
+  guint i;
+
+  start_with (4);
+  for (i = 1; i <= 10; i++)
+    kvs_emulator_add_stall (emu, i, 0);
+  r = kvam_test_play (emu, "fakesink name=sink", FALSE, 60, props);
+  fail_unless (r->error != NULL);
+  gst_message_parse_error (r->error, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_READ), "%s", err->message);
+  fail_unless (strstr (err->message, "'cam'") != NULL);
+  /* request-timeout x (retry-attempts + 1), plus backoff and set-up */
+  fail_unless (r->seconds < 3 * 1.0 + 1.5, "took %.2f s", r->seconds);
+  fail_unless_equals_int (kvs_emulator_count (emu, "GetMediaForFragmentList",
+          "*"), 3);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_in_band_error_retried)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  start_with (5);
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  kvs_emulator_add_fragment_error (emu, "cam", 2, 2, NULL);
+  r = kvam_test_play (emu, DECODE, TRUE, 60, range_props);
+  assert_all_fragments_once (r, 5);
+  fail_unless_equals_int (r->warnings->len, 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_in_band_error_skipped_with_warning)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "fragment-selector-type", "producer", "retry-attempts", "2", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  GError *err = NULL;
+  guint n;
+  const KvsFragment *f;
+
+  start_with (5);
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  kvs_emulator_add_fragment_error (emu, "cam", 3, 100, "INTERNAL_ERROR");
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  r = kvam_test_play (emu, DECODE, TRUE, 60, props);
+  fail_unless (r->eos);
+  fail_unless_equals_int (r->fragments->len, 4);
+  fail_unless_equals_int (r->frames, 4 * FPS);
+  fail_unless_equals_int (r->warnings->len, 1);
+  gst_message_parse_warning (r->warnings->pdata[0], &err, NULL);
+  fail_unless (strstr (err->message, f[3].number) != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "INTERNAL_ERROR") != NULL);
+  fail_unless_equals_int (r->disconts, 1);
+  fail_unless_equals_int (stat_uint (r, "fragments-skipped"), 1);
+  fail_unless_equals_int (stat_uint (r, "fragments-delivered"), 4);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_in_band_error_fatal_when_asked)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "retry-attempts", "1", "on-fragment-error", "fail", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  GError *err = NULL;
+
+  start_with (3);
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  kvs_emulator_add_fragment_error (emu, "cam", 1, 100, NULL);
+  r = kvam_test_play (emu, "fakesink name=sink", FALSE, 60, props);
+  fail_unless (r->error != NULL);
+  gst_message_parse_error (r->error, &err, NULL);
+  fail_unless (strstr (err->message, "FRAGMENT_NOT_FOUND") != NULL);
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+/* ---- rotating credentials ------------------------------------------------ */
+
+static gchar *
+write_credentials (const gchar * key, const gchar * secret)
+{
+  g_autofree gchar *text = g_strdup_printf ("[default]\naws_access_key_id = "
+      "%s\naws_secret_access_key = %s\n", key, secret);
+  gchar *path = g_build_filename (home, "credentials", NULL);
+  g_autofree gchar *tmp = g_strconcat (path, ".new", NULL);
+
+  /* replaced whole, as rotation tools do */
+  fail_unless (g_file_set_contents (tmp, text, -1, NULL));
+  fail_unless (g_rename (tmp, path) == 0);
+  return path;
+}
+
+typedef struct
+{
+  guint after_media_calls;
+  gboolean rotated;
+} Rotation;
+
+static void
+rotate_when_due (gpointer data)
+{
+  Rotation *rot = data;
+  g_autofree gchar *path = NULL;
+
+  if (rot->rotated ||
+      kvs_emulator_count (emu, "GetMediaForFragmentList", "*") <
+      rot->after_media_calls)
+    return;
+  path = write_credentials ("AKIDROTATED", "rotated-secret");
+  kvs_emulator_add_credentials (emu, "AKIDROTATED", "rotated-secret", NULL);
+  kvs_emulator_expire_credentials (emu, "AKIDFIRST");
+  rot->rotated = TRUE;
+}
+
+/* The element reads its keys from a credentials file; mid-run the file is
+ * rotated and the old key expires. */
+static KvamPlayResult *
+play_with_rotation (const gchar * const *extra, guint after_media_calls)
+{
+  g_autofree gchar *path = write_credentials ("AKIDFIRST", "first-secret");
+  const gchar *props[32] = { "stream-name", "cam", "start-time", START,
+    "fragment-selector-type", "producer", "access-key", "",
+    "secret-access-key", "", NULL
+  };
+  Rotation rot = { after_media_calls, FALSE };
+  KvamPlayResult *r;
+  guint i, n = 10;
+
+  for (i = 0; extra && extra[i]; i++)
+    props[n++] = extra[i];
+  g_setenv ("AWS_SHARED_CREDENTIALS_FILE", path, TRUE);
+  kvs_emulator_add_credentials (emu, "AKIDFIRST", "first-secret", NULL);
+  r = kvam_test_play_full (emu, DECODE, TRUE, 120, props, rotate_when_due,
+      &rot);
+  fail_unless (rot.rotated, "the run ended before the rotation");
+  return r;
+}
+
+GST_START_TEST (test_credentials_rotated_mid_run)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+  guint i;
+
+  start_with (10);
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  /* slow enough to rotate between the media calls the cuts cause */
+  kvs_emulator_set_latency (emu, 150);
+  for (i = 1; i <= 3; i++)
+    kvs_emulator_add_cut (emu, i, 2000 * i);
+  r = play_with_rotation (NULL, 1);
+  assert_all_fragments_once (r, 10);
+  fail_unless (kvs_emulator_count (emu, NULL, "ExpiredTokenException") >= 1);
+  fail_unless (stat_uint (r, "credential-refreshes") >= 1);
+}
+
+GST_END_TEST;
+
+/* ---- all at once --------------------------------------------------------- */
+
+GST_START_TEST (test_six_hundred_fragments_through_every_fault)
+{
+  const gchar *extra[] = { "retry-attempts", "6", NULL };
+  g_autoptr (KvamPlayResult) r = NULL;
+  guint64 total = 0;
+  guint n, i;
+  const KvsFragment *f;
+
+  start_with (600);
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  for (i = 0; i < n; i++)
+    total += f[i].size;
+  kvs_emulator_set_latency (emu, 40);
+  kvs_emulator_set_throttle_every (emu, 5);
+  kvs_emulator_set_fail_every (emu, 7);
+  kvs_emulator_add_cut (emu, 1, total / 7);
+  kvs_emulator_add_cut (emu, 2, total / 5);
+  kvs_emulator_add_cut (emu, 3, total / 3);
+  kvs_emulator_add_fragment_error (emu, "cam", 100, 2, NULL);
+  kvs_emulator_add_fragment_error (emu, "cam", 400, 2, NULL);
+
+  r = play_with_rotation (extra, 2);
+  assert_all_fragments_once (r, 600);
+  fail_unless_equals_int (r->warnings->len, 0);
+
+  /* the element's account matches the service's log */
+  fail_unless_equals_int (stat_uint (r, "fragments-delivered"), 600);
+  fail_unless_equals_int (stat_uint (r, "fragments-skipped"), 0);
+  fail_unless_equals_int (stat_uint (r, "requests-list-fragments"),
+      kvs_emulator_count (emu, "ListFragments", "*"));
+  fail_unless_equals_int (stat_uint (r, "requests-get-media-for-fragment-list"),
+      kvs_emulator_count (emu, "GetMediaForFragmentList", "*"));
+  fail_unless_equals_int (stat_uint (r, "requests-get-data-endpoint"),
+      kvs_emulator_count (emu, "GetDataEndpoint", "*"));
+  fail_unless_equals_int (stat_uint (r, "throttles"),
+      kvs_emulator_count (emu, NULL, "ClientLimitExceededException"));
+  fail_unless (stat_uint (r, "credential-refreshes") >= 1);
+  fail_unless (kvs_emulator_count (emu, NULL, "ExpiredTokenException") >= 1);
+  fail_unless (kvs_emulator_count (emu, NULL, "InternalFailure") > 0);
+}
+
+GST_END_TEST;
+
+static Suite *
+kvamsrcresilience_suite (void)
+{
+  Suite *s = suite_create ("kvamsrcresilience");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 240);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_retries_through_throttles_and_failures);
+  tcase_add_test (tc, test_unknown_stream_not_retried);
+  tcase_add_test (tc, test_cut_at_twenty_offsets);
+  tcase_add_test (tc, test_stale_endpoint_refreshed);
+  tcase_add_test (tc, test_stall_ends_in_error_in_bounded_time);
+  tcase_add_test (tc, test_in_band_error_retried);
+  tcase_add_test (tc, test_in_band_error_skipped_with_warning);
+  tcase_add_test (tc, test_in_band_error_fatal_when_asked);
+  tcase_add_test (tc, test_credentials_rotated_mid_run);
+  tcase_add_test (tc, test_six_hundred_fragments_through_every_fault);
+  return s;
+}
+
+GST_CHECK_MAIN (kvamsrcresilience);
