@@ -409,8 +409,11 @@ build_signed_message (KvamClient * self, const gchar * url,
     soup_message_headers_replace (h, "X-Amz-Security-Token",
         creds->session_token);
   soup_message_headers_replace (h, "Authorization", r.authorization);
-  soup_message_set_request_body_from_bytes (msg, "application/json",
-      g_bytes_new (body, strlen (body)));
+  {
+    /* the message takes its own reference */
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  }
   kvam_sigv4_result_clear (&r);
   return msg;
 }
@@ -582,10 +585,13 @@ prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
     self->stats.throttles++;
   g_mutex_unlock (&self->lock);
 
-  if (err->kind == KVAM_AWS_ERROR_AUTH && !*refreshed_credentials &&
+  if (err->kind == KVAM_AWS_ERROR_AUTH &&
       (g_strcmp0 (err->type, "ExpiredTokenException") == 0 ||
-          g_strcmp0 (err->type, "NotAuthorizedException") == 0)) {
-    /* the keys may have rotated: fetch them again, once */
+          (g_strcmp0 (err->type, "NotAuthorizedException") == 0 &&
+              !*refreshed_credentials))) {
+    /* the keys may have rotated: fetch them again. An expired token is
+     * retried with backoff (its replacement may be a moment late); a
+     * refusal only once. */
     *refreshed_credentials = TRUE;
     kvam_credentials_provider_invalidate (self->credentials);
     g_mutex_lock (&self->lock);

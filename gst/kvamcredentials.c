@@ -15,6 +15,7 @@
 #include "kvamconfigfile.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -286,6 +287,7 @@ struct _KvamCredentialsProvider
   SoupSession *session;
   GMutex lock;
   KvamCredentials *cached;
+  gchar *files_stamp;           /* the shared files when cached was read */
 };
 
 /* One bounded HTTP request; returns the body or NULL with @error set. */
@@ -591,6 +593,7 @@ kvam_credentials_provider_free (KvamCredentialsProvider * self)
   g_free (self->profile);
   g_clear_object (&self->session);
   g_clear_pointer (&self->cached, kvam_credentials_unref);
+  g_free (self->files_stamp);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -610,11 +613,32 @@ kvam_credentials_provider_invalidate (KvamCredentialsProvider * self)
   g_mutex_unlock (&self->lock);
 }
 
+/* Identity and change time of the shared files, to notice a rotation. */
+static gchar *
+shared_files_stamp (void)
+{
+  g_autofree gchar *cred = shared_file_path ("AWS_SHARED_CREDENTIALS_FILE",
+      "credentials");
+  g_autofree gchar *conf = shared_file_path ("AWS_CONFIG_FILE", "config");
+  GStatBuf a = { 0 }, b = { 0 };
+
+  g_stat (cred, &a);
+  g_stat (conf, &b);
+  return g_strdup_printf ("%lu.%ld.%ld/%lu.%ld.%ld", (gulong) a.st_ino,
+      (glong) a.st_mtime, (glong) a.st_size, (gulong) b.st_ino,
+      (glong) b.st_mtime, (glong) b.st_size);
+}
+
 static gboolean
 needs_refresh (KvamCredentialsProvider * self, KvamCredentials * creds)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
+  if (g_str_has_prefix (creds->source, "profile ")) {
+    /* keys from a file last until the file changes */
+    g_autofree gchar *stamp = shared_files_stamp ();
+    return g_strcmp0 (stamp, self->files_stamp) != 0;
+  }
   return creds->expiration > 0 &&
       creds->expiration - (gint64) self->refresh_window <= now;
 }
@@ -632,6 +656,8 @@ kvam_credentials_provider_get (KvamCredentialsProvider * self,
     goto out;
   }
 
+  g_free (self->files_stamp);
+  self->files_stamp = shared_files_stamp ();
   creds = resolve_chain (self, cancellable, &err);
   if (creds) {
     g_autofree gchar *desc = kvam_credentials_describe (creds);

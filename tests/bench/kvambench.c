@@ -5,6 +5,11 @@
  * usage: kvambench kvamsrc ENDPOINT STREAM START END
  *        kvambench soup URL
  * Prints: wall_s cpu_s peak_rss_kb first_buffer_s bytes
+ *
+ *        kvambench soak ENDPOINT STREAM START END FRAGMENTS SECONDS
+ * plays the range again and again in one process for SECONDS, checking
+ * each time that exactly FRAGMENTS kvam-fragment messages came, in order,
+ * and printing resident memory and open file descriptors.
  * Keys come from the environment (AWS_ACCESS_KEY_ID, ...).
  */
 #include <gst/gst.h>
@@ -47,6 +52,108 @@ cpu_seconds (void)
       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+static glong
+status_kb (const gchar * field)
+{
+  g_autofree gchar *status = NULL;
+  const gchar *p;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  p = strstr (status, field);
+  return p ? atol (p + strlen (field)) : -1;
+}
+
+static guint
+open_fds (void)
+{
+  GDir *d = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  while (d && g_dir_read_name (d))
+    n++;
+  if (d)
+    g_dir_close (d);
+  return n;
+}
+
+/* One play of the range; returns the number of kvam-fragment messages, or
+ * -1 when they were not in increasing order or the run failed. */
+static gint
+soak_once (const gchar * launch)
+{
+  GstElement *pipe = gst_parse_launch (launch, NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gchar *last = NULL;
+  gint n = 0;
+  gboolean done = FALSE;
+
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while (!done) {
+    GstMessage *msg = gst_bus_timed_pop (bus, GST_CLOCK_TIME_NONE);
+    const GstStructure *s = gst_message_get_structure (msg);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name (s, "kvam-fragment")) {
+      const gchar *num = gst_structure_get_string (s, "fragment-number");
+      if (last && (strlen (num) < strlen (last) || (strlen (num) ==
+                  strlen (last) && strcmp (num, last) <= 0)))
+        n = G_MININT / 2;       /* out of order or repeated */
+      g_free (last);
+      last = g_strdup (num);
+      n++;
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      GError *err;
+      gst_message_parse_error (msg, &err, NULL);
+      g_printerr ("error: %s\n", err->message);
+      g_error_free (err);
+      n = -1;
+      done = TRUE;
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+      done = TRUE;
+    }
+    gst_message_unref (msg);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (last);
+  return n < 0 ? -1 : n;
+}
+
+static int
+soak (gchar ** argv)
+{
+  g_autofree gchar *launch = g_strdup_printf ("kvamsrc endpoint-uri=%s "
+      "stream-name=%s start-time=%s end-time=%s "
+      "fragment-selector-type=producer retry-attempts=8 ! fakesink "
+      "sync=false", argv[2], argv[3], argv[4], argv[5]);
+  gint expected = atoi (argv[6]);
+  gint64 until = g_get_monotonic_time () + atoll (argv[7]) * G_USEC_PER_SEC;
+  gint64 began = g_get_monotonic_time ();
+  glong rss_minute = -1, rss = 0;
+  guint fds_first = 0, fds = 0, loops = 0, bad = 0;
+
+  while (g_get_monotonic_time () < until) {
+    gint got = soak_once (launch);
+    gdouble at = (g_get_monotonic_time () - began) / 1e6;
+    loops++;
+    bad += got != expected;
+    rss = status_kb ("VmRSS:");
+    fds = open_fds ();
+    if (loops == 1)
+      fds_first = fds;
+    if (rss_minute < 0 && at >= 60)
+      rss_minute = rss;
+    printf ("%8.0f s  loop %u: %d of %d fragments  RSS %ld kB  fds %u\n",
+        at, loops, got, expected, rss, fds);
+    fflush (stdout);
+  }
+  printf ("soak: %u loops, %u with lost, repeated or failed fragments; RSS "
+      "growth after the first minute %ld kB; fds %u -> %u\n", loops, bad,
+      rss_minute < 0 ? 0 : rss - rss_minute, fds_first, fds);
+  return bad ? 1 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -58,6 +165,8 @@ main (int argc, char **argv)
   gdouble cpu0;
 
   gst_init (&argc, &argv);
+  if (argc == 8 && g_str_equal (argv[1], "soak"))
+    return soak (argv);
   if (argc == 6 && g_str_equal (argv[1], "kvamsrc"))
     launch = g_strdup_printf ("kvamsrc endpoint-uri=%s stream-name=%s "
         "start-time=%s end-time=%s fragment-selector-type=producer ! "

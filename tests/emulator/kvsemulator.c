@@ -76,6 +76,7 @@ struct _KvsEmulator
   guint malformed_every;
   gint clock_offset;
   guint stale_endpoints;
+  guint cut_every;
   gboolean ordered;
   GArray *cuts;                 /* Cut */
   guint calls;                  /* all calls, for the every-Nth faults */
@@ -315,6 +316,12 @@ void
 kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds)
 {
   LOCKED (emu, emu->clock_offset = seconds);
+}
+
+void
+kvs_emulator_set_cut_every (KvsEmulator * emu, guint n)
+{
+  LOCKED (emu, emu->cut_every = n);
 }
 
 void
@@ -1545,6 +1552,8 @@ plan_cut (KvsEmulator * emu, MediaWriter * w)
   guint nth = ++emu->media_calls, i;
 
   w->cut_at = G_MAXUINT64;
+  if (emu->cut_every && nth % emu->cut_every == 0)
+    w->cut_at = g_random_int_range (1, 256 * 1024);
   for (i = 0; i < emu->cuts->len; i++) {
     Cut *c = &g_array_index (emu->cuts, Cut, i);
     if (c->nth == nth) {

@@ -77,6 +77,9 @@ void kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds);
 void kvs_emulator_set_stale_endpoints (KvsEmulator * emu, guint n);
 /* The @nth GetMediaForFragmentList response (1-based) is cut after @bytes. */
 void kvs_emulator_add_cut (KvsEmulator * emu, guint nth, guint64 bytes);
+/* Every @n-th response (0: none) is cut at a random byte of its first
+ * 256 KiB, for soaks. */
+void kvs_emulator_set_cut_every (KvsEmulator * emu, guint n);
 /* ... or stops sending after @bytes and keeps the connection open. */
 void kvs_emulator_add_stall (KvsEmulator * emu, guint nth, guint64 bytes);
 /* Fragment @index of @name comes back as an in-band error @times times. */

@@ -25,6 +25,7 @@ static gint latency = 0, throttle_every = 0, fail_every = 0;
 static gint malformed_every = 0;
 static gint clock_offset = 0;
 static gint stale_endpoints = 0;
+static gint cut_every = 0;
 static gchar **cuts = NULL, **stalls = NULL, **fragment_errors = NULL;
 static gchar *request_log = NULL;
 
@@ -94,6 +95,10 @@ static GOptionEntry entries[] = {
         "Close the connection of the Nth GetMediaForFragmentList response "
         "after BYTES of body",
       "N:BYTES"},
+  {"cut-every", 0, 0, G_OPTION_ARG_INT, &cut_every,
+        "Close every Nth GetMediaForFragmentList response at a random byte "
+        "of its first 256 KiB",
+      "N"},
   {"stall", 0, 0, G_OPTION_ARG_STRING_ARRAY, &stalls,
         "Stop sending the Nth GetMediaForFragmentList response after BYTES, "
         "keeping the connection open",
@@ -167,6 +172,7 @@ apply_faults (KvsEmulator * emu, GError ** error)
   kvs_emulator_set_malformed_json_every (emu, MAX (malformed_every, 0));
   kvs_emulator_set_clock_offset (emu, clock_offset);
   kvs_emulator_set_stale_endpoints (emu, MAX (stale_endpoints, 0));
+  kvs_emulator_set_cut_every (emu, MAX (cut_every, 0));
   if (bandwidth)
     kvs_emulator_set_bandwidth (emu, g_str_equal (bandwidth, "aws") ?
         25 * 1000 * 1000 : g_ascii_strtoull (bandwidth, NULL, 10));

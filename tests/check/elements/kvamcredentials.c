@@ -444,6 +444,29 @@ GST_START_TEST (test_temporary_credentials_refresh)
 
 GST_END_TEST;
 
+/* Keys from a profile are read again when the file is replaced. */
+GST_START_TEST (test_profile_file_rotation)
+{
+  g_autofree gchar *f = write_file ("AWS_SHARED_CREDENTIALS_FILE", "creds",
+      CREDENTIALS_FILE);
+  g_autoptr (KvamCredentialsProvider) p =
+      kvam_credentials_provider_new (&no_props);
+  g_autofree gchar *tmp = g_strconcat (f, ".new", NULL);
+  KvamCredentials *c;
+
+  c = kvam_credentials_provider_get (p, NULL, NULL);
+  fail_unless_equals_string (c->access_key_id, "FILEDEFAULT");
+  kvam_credentials_unref (c);
+  fail_unless (g_file_set_contents (tmp, "[default]\naws_access_key_id = "
+          "ROTATED\naws_secret_access_key = new-secret\n", -1, NULL));
+  fail_unless (g_rename (tmp, f) == 0);
+  c = kvam_credentials_provider_get (p, NULL, NULL);
+  fail_unless_equals_string (c->access_key_id, "ROTATED");
+  kvam_credentials_unref (c);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_container_uri_rules)
 {
   GError *err = NULL;
@@ -614,6 +637,7 @@ kvamcredentials_suite (void)
   tcase_add_test (tc, test_container_token_file);
   tcase_add_test (tc, test_temporary_credentials_refresh);
   tcase_add_test (tc, test_container_uri_rules);
+  tcase_add_test (tc, test_profile_file_rotation);
   tcase_add_test (tc, test_container_bad_json);
   tcase_add_test (tc, test_container_http_error);
   tcase_add_test (tc, test_imds_v2);

@@ -83,6 +83,10 @@ parse_request_txt (const gchar * text)
     }
     if (name)
       kvam_sigv4_request_add_header (req, name->str, value->str);
+    if (name)
+      g_string_free (name, TRUE);
+    if (value)
+      g_string_free (value, TRUE);
     name = g_string_new_len (lines[i], strchr (lines[i], ':') - lines[i]);
     value = g_string_new (strchr (lines[i], ':') + 1);
   }

@@ -291,23 +291,29 @@ write_credentials (const gchar * key, const gchar * secret)
 typedef struct
 {
   guint after_media_calls;
+  gboolean expired;
   gboolean rotated;
 } Rotation;
 
+/* First the old key stops working, then the file gets the new one: the
+ * element sees ExpiredTokenException until it reads the new file. */
 static void
 rotate_when_due (gpointer data)
 {
   Rotation *rot = data;
   g_autofree gchar *path = NULL;
 
-  if (rot->rotated ||
-      kvs_emulator_count (emu, "GetMediaForFragmentList", "*") <
-      rot->after_media_calls)
-    return;
-  path = write_credentials ("AKIDROTATED", "rotated-secret");
-  kvs_emulator_add_credentials (emu, "AKIDROTATED", "rotated-secret", NULL);
-  kvs_emulator_expire_credentials (emu, "AKIDFIRST");
-  rot->rotated = TRUE;
+  if (!rot->expired &&
+      kvs_emulator_count (emu, "GetMediaForFragmentList", "*") >=
+      rot->after_media_calls) {
+    kvs_emulator_add_credentials (emu, "AKIDROTATED", "rotated-secret", NULL);
+    kvs_emulator_expire_credentials (emu, "AKIDFIRST");
+    rot->expired = TRUE;
+  } else if (rot->expired && !rot->rotated &&
+      kvs_emulator_count (emu, NULL, "ExpiredTokenException") > 0) {
+    path = write_credentials ("AKIDROTATED", "rotated-secret");
+    rot->rotated = TRUE;
+  }
 }
 
 /* The element reads its keys from a credentials file; mid-run the file is
@@ -320,7 +326,7 @@ play_with_rotation (const gchar * const *extra, guint after_media_calls)
     "fragment-selector-type", "producer", "access-key", "",
     "secret-access-key", "", NULL
   };
-  Rotation rot = { after_media_calls, FALSE };
+  Rotation rot = { after_media_calls, FALSE, FALSE };
   KvamPlayResult *r;
   guint i, n = 10;
 

@@ -98,8 +98,11 @@ raw_call_signed (const gchar * path, const gchar * body, const gchar * ak,
   soup_message_headers_replace (h, "Authorization", r.authorization);
   if (token)
     soup_message_headers_replace (h, "X-Amz-Security-Token", token);
-  soup_message_set_request_body_from_bytes (msg, "application/json",
-      g_bytes_new (body, strlen (body)));
+  {
+    /* the message takes its own reference */
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  }
   kvam_sigv4_result_clear (&r);
 
   out->body = soup_session_send_and_read (session, msg, NULL, NULL);
