@@ -159,6 +159,26 @@ add_streams (KvsEmulator * emu, GError ** error)
   return TRUE;
 }
 
+/* --cut and --stall: N:BYTES each */
+static gboolean
+add_cuts (KvsEmulator * emu, gchar ** specs, const gchar * option,
+    void (*add) (KvsEmulator *, guint, guint64), GError ** error)
+{
+  guint i;
+
+  for (i = 0; specs && specs[i]; i++) {
+    guint n;
+    guint64 b;
+    if (sscanf (specs[i], "%u:%" G_GUINT64_FORMAT, &n, &b) != 2) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "%s %s: expected N:BYTES", option, specs[i]);
+      return FALSE;
+    }
+    add (emu, n, b);
+  }
+  return TRUE;
+}
+
 static gboolean
 apply_faults (KvsEmulator * emu, GError ** error)
 {
@@ -176,26 +196,9 @@ apply_faults (KvsEmulator * emu, GError ** error)
   if (bandwidth)
     kvs_emulator_set_bandwidth (emu, g_str_equal (bandwidth, "aws") ?
         25 * 1000 * 1000 : g_ascii_strtoull (bandwidth, NULL, 10));
-  for (i = 0; cuts && cuts[i]; i++) {
-    guint n;
-    guint64 b;
-    if (sscanf (cuts[i], "%u:%" G_GUINT64_FORMAT, &n, &b) != 2) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "--cut %s: expected N:BYTES", cuts[i]);
-      return FALSE;
-    }
-    kvs_emulator_add_cut (emu, n, b);
-  }
-  for (i = 0; stalls && stalls[i]; i++) {
-    guint n;
-    guint64 b;
-    if (sscanf (stalls[i], "%u:%" G_GUINT64_FORMAT, &n, &b) != 2) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "--stall %s: expected N:BYTES", stalls[i]);
-      return FALSE;
-    }
-    kvs_emulator_add_stall (emu, n, b);
-  }
+  if (!add_cuts (emu, cuts, "--cut", kvs_emulator_add_cut, error) ||
+      !add_cuts (emu, stalls, "--stall", kvs_emulator_add_stall, error))
+    return FALSE;
   for (i = 0; fragment_errors && fragment_errors[i]; i++) {
     g_auto (GStrv) f = g_strsplit (fragment_errors[i], ":", 4);
     if (g_strv_length (f) < 3) {

@@ -11,6 +11,7 @@
 #include "kvamebml.h"
 #include "kvamsigv4.h"
 #include "kvamtestutil.h"
+#include "kvamtestplay.h"
 
 #define STREAM "cam"
 #define START_MS G_GINT64_CONSTANT (1764000000000)
@@ -493,20 +494,10 @@ fragments_body (guint first, guint count)
 static GPtrArray *
 tag_values (GBytes * body, const gchar * name)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
   gsize size;
-  const guint8 *d = g_bytes_get_data (body, &size);
-  gsize len = strlen (name), i;
+  const guint8 *data = g_bytes_get_data (body, &size);
 
-  for (i = 0; i + len + 3 < size; i++) {
-    if (memcmp (d + i, name, len) == 0 && d[i + len] == 0x44 &&
-        d[i + len + 1] == 0x87) {
-      guint vlen = d[i + len + 2] & 0x7F;
-      g_ptr_array_add (out, g_strndup ((const gchar *) d + i + len + 3,
-              vlen));
-    }
-  }
-  return out;
+  return kvam_test_tag_values (data, size, name);
 }
 
 GST_START_TEST (test_media_in_request_order)
