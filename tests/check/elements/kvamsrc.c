@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kvamtestutil.h"
+#include "kvsemulator.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzzSECRETzz"
 #define TOKEN "FwoGZXIvYXdzEzzTOKENzzLONGSESSIONTOKEN=="
@@ -246,8 +247,17 @@ GST_START_TEST (test_secrets_never_logged)
   g_autofree gchar *url = NULL;
   g_autofree gchar *log = NULL;
   g_autofree gchar *bus1 = NULL, *bus2 = NULL;
+  g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
+  g_autofree gchar *emu_url = NULL;
+  GError *err = NULL;
   GstElement *src;
 
+  kvs_emulator_set_stream_start (emu, G_GINT64_CONSTANT (1764000000000));
+  kvs_emulator_add_credentials (emu, "ASIACONTAINER", SECRET, TOKEN);
+  fail_unless (kvs_emulator_add_synthetic (emu, "front-door", 3, 1, 32, 32,
+          &err));
+  fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
+  emu_url = kvs_emulator_get_url (emu);
   kvam_test_server_add_handler (server, "/creds", token_handler, NULL);
   url = kvam_test_server_url (server, "/creds");
   kvam_test_log_capture_start ();
@@ -257,15 +267,23 @@ GST_START_TEST (test_secrets_never_logged)
   g_object_set (src, "session-token", TOKEN, NULL);
   bus1 = run_and_collect_messages (src);
 
-  /* keys from a container endpoint */
+  /* keys from a container endpoint, signing real requests to the emulator
+   * and playing to the end */
   g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
   src = configured_src ();
-  g_object_set (src, "access-key", NULL, "secret-access-key", NULL, NULL);
+  g_object_set (src, "access-key", NULL, "secret-access-key", NULL,
+      "endpoint-uri", emu_url, "start-time", "1764000000", "end-time",
+      "1764000010", NULL);
   bus2 = run_and_collect_messages (src);
   g_unsetenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 
   log = kvam_test_log_capture_stop ();
   kvam_test_server_free (server);
+  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >= 1,
+      "the signed playback did not run");
+  /* nor the Authorization header's value */
+  fail_unless (strstr (log, "Signature=") == NULL, "Authorization in log");
+  fail_unless (strstr (bus2, "Signature=") == NULL);
 
   /* the capture really saw the element and the credential chain work */
   fail_unless (strstr (log, "secret-access-key set") != NULL);
