@@ -216,8 +216,9 @@ run_and_collect_messages (GstElement * src)
   gst_element_link (src, sink);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   while ((msg = gst_bus_timed_pop (bus, GST_SECOND))) {
-    gchar *s = gst_structure_to_string (gst_message_get_structure (msg) ?
-        gst_message_get_structure (msg) : gst_structure_new_empty ("none"));
+    const GstStructure *st = gst_message_get_structure (msg);
+    gchar *s = st ? gst_structure_to_string (st) :
+        g_strdup (GST_MESSAGE_TYPE_NAME (msg));
     GstMessageType type = GST_MESSAGE_TYPE (msg);
     g_string_append_printf (all, "%s\n", s);
     g_free (s);
