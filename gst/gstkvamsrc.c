@@ -823,10 +823,9 @@ finish_response (GstKvamSrc * self)
 {
   guint complete = kvam_mkv_merger_end_response (self->merger, &self->resume);
 
-  /* the DONE events of the ending are counted here, not handled */
+  /* the DONE events of the ending are counted here, not handled; the
+   * in-band failure count stays: it belongs to the fragment now next */
   g_ptr_array_unref (kvam_mkv_merger_take_events (self->merger));
-  if (complete)
-    self->fragment_failures = 0;
   GST_OBJECT_LOCK (self);
   self->delivered += complete;
   GST_OBJECT_UNLOCK (self);

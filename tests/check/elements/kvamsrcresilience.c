@@ -247,6 +247,10 @@ GST_START_TEST (test_in_band_error_skipped_with_warning)
   fail_unless_equals_int (r->disconts, 1);
   fail_unless_equals_int (stat_uint (r, "fragments-skipped"), 1);
   fail_unless_equals_int (stat_uint (r, "fragments-delivered"), 4);
+  /* 0-4 (fails at 3), 3-4 twice more, then 4 alone: the first failure
+   * counts although fragments before it completed */
+  fail_unless_equals_int (kvs_emulator_count (emu, "GetMediaForFragmentList",
+          NULL), 4);
   g_error_free (err);
 }
 
