@@ -45,6 +45,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_kvam_src_debug);
 #define DEFAULT_SELECTOR KVAM_SELECTOR_SERVER
 #define DEFAULT_ON_FRAGMENT_ERROR GST_KVAM_SRC_ON_ERROR_SKIP
 #define DEFAULT_BLOCKSIZE (64 * 1024)
+#define MAX_BLOCKSIZE (16 * 1024 * 1024)
 #define LIST_PAGE_SIZE 1000
 /* Fragments per GetMediaForFragmentList: the service's maximum. The
  * response is streamed, so a large batch costs no memory; fewer calls mean
@@ -121,6 +122,8 @@ struct _GstKvamSrc
   guint fragment_failures;      /* in-band errors of next_fragment */
   gboolean discont;
   GPtrArray *pending_messages;  /* posted with the next buffer */
+  guint8 *read_buf;             /* one block of the response */
+  gsize read_buf_size;
 
   /* stats, under the object lock */
   guint delivered;
@@ -561,6 +564,8 @@ release_streaming_state (GstKvamSrc * self)
   g_clear_pointer (&self->credentials, kvam_credentials_provider_free);
   g_clear_pointer (&self->active_region, g_free);
   g_ptr_array_set_size (self->pending_messages, 0);
+  g_clear_pointer (&self->read_buf, g_free);
+  self->read_buf_size = 0;
 }
 
 /* Region and credentials; may block on the credential chain. */
@@ -980,15 +985,19 @@ end_of_response (GstKvamSrc * self, GError * read_error, gboolean abandoned)
 static GstFlowReturn
 read_and_merge (GstKvamSrc * self, guint blocksize, GBytes ** out)
 {
-  g_autofree guint8 *buf = g_malloc (blocksize);
   g_autoptr (GBytes) merged = NULL;
   GError *err = NULL;
   gboolean abandon = FALSE;
   GstFlowReturn ret;
   gssize n;
 
-  n = g_input_stream_read (self->response, buf, blocksize, self->cancellable,
-      &err);
+  if (self->read_buf_size < blocksize) {
+    g_free (self->read_buf);
+    self->read_buf = g_malloc (blocksize);
+    self->read_buf_size = blocksize;
+  }
+  n = g_input_stream_read (self->response, self->read_buf, blocksize,
+      self->cancellable, &err);
   if (n < 0 && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_error_free (err);
     return GST_FLOW_FLUSHING;
@@ -999,7 +1008,7 @@ read_and_merge (GstKvamSrc * self, guint blocksize, GBytes ** out)
     return ret;
   }
 
-  merged = kvam_mkv_merger_push (self->merger, buf, n, &err);
+  merged = kvam_mkv_merger_push (self->merger, self->read_buf, n, &err);
   if (!merged) {
     GST_ELEMENT_ERROR_WITH_DETAILS (self, STREAM, DEMUX,
         ("Stream '%s': %s", stream_label (self), err->message), (NULL),
@@ -1044,6 +1053,11 @@ gst_kvam_src_create (GstPushSrc * src, GstBuffer ** outbuf)
   guint blocksize = gst_base_src_get_blocksize (GST_BASE_SRC (src));
   GstFlowReturn ret = GST_FLOW_OK;
   GBytes *out = NULL;
+
+  /* basesrc lets blocksize be 0 or 4 GiB: neither is a read size */
+  if (blocksize == 0)
+    blocksize = DEFAULT_BLOCKSIZE;
+  blocksize = MIN (blocksize, MAX_BLOCKSIZE);
 
   while (!out && ret == GST_FLOW_OK) {
     if (!self->response) {

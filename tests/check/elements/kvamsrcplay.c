@@ -296,6 +296,29 @@ GST_START_TEST (test_timestamps_rebased_with_gaps)
 
 GST_END_TEST;
 
+/* blocksize=0 or a huge one (basesrc allows both) still plays */
+GST_START_TEST (test_absurd_blocksizes)
+{
+  const gchar *zero[] = { "stream-name", "cam", "start-time", START,
+    "fragment-selector-type", "producer", "blocksize", "0", NULL
+  };
+  const gchar *huge[] = { "stream-name", "cam", "start-time", START,
+    "fragment-selector-type", "producer", "blocksize", "4294967295", NULL
+  };
+  g_autoptr (KvamPlayResult) a = NULL, b = NULL;
+
+  add_synthetic ("cam", 3, 1, 64, 48);
+  start_emulator ();
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  a = kvam_test_play (emu, DECODE, FALSE, 30, zero);
+  b = kvam_test_play (emu, DECODE, FALSE, 30, huge);
+  fail_unless (a->eos && b->eos);
+  fail_unless_equals_int (a->frames, 3 * 25);
+  fail_unless_equals_int (b->frames, 3 * 25);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_keep_timecodes)
 {
   const gchar *props[] = { "stream-name", "cam", "start-time", START,
@@ -499,6 +522,7 @@ kvamsrcplay_suite (void)
   tcase_add_test (tc, test_sync_playback_in_real_time);
   tcase_add_test (tc, test_resolution_change_decodes_both_sizes);
   tcase_add_test (tc, test_keep_timecodes);
+  tcase_add_test (tc, test_absurd_blocksizes);
   tcase_add_test (tc, test_output_is_a_valid_file);
   tcase_add_test (tc, test_unknown_stream);
   tcase_add_test (tc, test_bad_credentials_say_which);
