@@ -55,14 +55,14 @@ run_suite() {
 
 cmd=${1:-demo}
 install_packages
-build build -Dwerror_strict=true
+build build -Dwerror=true
 
 case "$cmd" in
   setup) ;;
   test)
     total_ok=0; total_fail=0; status=0
     run_suite build "plain build" || status=1
-    build build-asan -Dwerror_strict=true -Db_sanitize=address,undefined -Db_lundef=false
+    build build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
     run_suite build-asan "ASan/UBSan build" || status=1
     echo "$total_ok passed, $total_fail failed"
     exit $status ;;
