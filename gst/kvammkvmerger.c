@@ -172,13 +172,6 @@ kvam_mkv_merger_take_events (KvamMkvMerger * self)
   return events;
 }
 
-GstClockTime
-kvam_mkv_merger_get_position (KvamMkvMerger * self)
-{
-  return self->last_tc < 0 ? GST_CLOCK_TIME_NONE :
-      (GstClockTime) self->last_tc * self->scale;
-}
-
 static KvamMergerEvent *
 add_event (KvamMkvMerger * self, KvamMergerEventType type)
 {

@@ -72,9 +72,6 @@ GPtrArray *kvam_mkv_merger_take_events (KvamMkvMerger * merger);
 guint kvam_mkv_merger_end_response (KvamMkvMerger * merger,
     KvamMergerResume * resume);
 
-/* Output time of the last frame written (for stats and messages). */
-GstClockTime kvam_mkv_merger_get_position (KvamMkvMerger * merger);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamMkvMerger, kvam_mkv_merger_free)
 
 G_END_DECLS

@@ -157,7 +157,7 @@ hex_encode (const guint8 * data, gsize size)
   return out;
 }
 
-gchar *
+static gchar *
 kvam_sigv4_hex_sha256 (const guint8 * data, gsize size)
 {
   guint8 digest[SHA256_DIGEST_LENGTH];
@@ -177,7 +177,7 @@ hmac_sha256 (const guint8 * key, gsize key_len, const gchar * msg,
 }
 
 /* RFC 3986 unreserved characters stay, everything else is %XX (uppercase). */
-gchar *
+static gchar *
 kvam_sigv4_uri_encode (const gchar * s, gboolean keep_slash)
 {
   GString *out = g_string_sized_new (strlen (s) + 8);

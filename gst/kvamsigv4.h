@@ -54,8 +54,5 @@ void kvam_sigv4_presign (const KvamSigv4Options * opts,
     GDateTime * when, guint expires_seconds, KvamSigv4Result * out);
 void kvam_sigv4_result_clear (KvamSigv4Result * result);
 
-/* Pieces the emulator reuses to check signatures. */
-gchar *kvam_sigv4_hex_sha256 (const guint8 * data, gsize size);
-gchar *kvam_sigv4_uri_encode (const gchar * s, gboolean keep_slash);
 
 G_END_DECLS

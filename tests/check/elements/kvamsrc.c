@@ -8,6 +8,7 @@
 
 #include "kvamtestutil.h"
 #include "kvsemulator.h"
+#include "kvamclient.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzzSECRETzz"
 #define TOKEN "FwoGZXIvYXdzEzzTOKENzzLONGSESSIONTOKEN=="
@@ -372,6 +373,20 @@ GST_START_TEST (test_readme_property_table)
 
 GST_END_TEST;
 
+/* The AWS endpoints are checked as URLs: nothing here connects to AWS. */
+GST_START_TEST (test_default_aws_endpoint_url)
+{
+  g_autofree gchar *us = kvam_client_default_control_uri ("us-west-2");
+  g_autofree gchar *cn = kvam_client_default_control_uri ("cn-north-1");
+
+  fail_unless_equals_string (us,
+      "https://kinesisvideo.us-west-2.amazonaws.com");
+  fail_unless_equals_string (cn,
+      "https://kinesisvideo.cn-north-1.amazonaws.com.cn");
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamsrc_suite (void)
 {
@@ -386,6 +401,7 @@ kvamsrc_suite (void)
   tcase_add_test (tc, test_missing_credentials_is_not_authorized);
   tcase_add_test (tc, test_secrets_never_logged);
   tcase_add_test (tc, test_readme_property_table);
+  tcase_add_test (tc, test_default_aws_endpoint_url);
   return s;
 }
 
