@@ -130,7 +130,7 @@ soak (gchar ** argv)
   gint expected = atoi (argv[6]);
   gint64 until = g_get_monotonic_time () + atoll (argv[7]) * G_USEC_PER_SEC;
   gint64 began = g_get_monotonic_time ();
-  glong rss_minute = -1, rss = 0;
+  glong rss_minute = -1, rss = 0, rss_max = 0;
   guint fds_first = 0, fds = 0, loops = 0, bad = 0;
 
   while (g_get_monotonic_time () < until) {
@@ -144,13 +144,16 @@ soak (gchar ** argv)
       fds_first = fds;
     if (rss_minute < 0 && at >= 60)
       rss_minute = rss;
+    if (rss_minute >= 0)
+      rss_max = MAX (rss_max, rss);
     printf ("%8.0f s  loop %u: %d of %d fragments  RSS %ld kB  fds %u\n",
         at, loops, got, expected, rss, fds);
     fflush (stdout);
   }
   printf ("soak: %u loops, %u with lost, repeated or failed fragments; RSS "
-      "growth after the first minute %ld kB; fds %u -> %u\n", loops, bad,
-      rss_minute < 0 ? 0 : rss - rss_minute, fds_first, fds);
+      "at the first minute %ld kB, highest after it %ld kB, at the end %ld kB "
+      "(growth %ld kB); fds %u -> %u\n", loops, bad, rss_minute, rss_max, rss,
+      rss_minute < 0 ? 0 : rss_max - rss_minute, fds_first, fds);
   return bad ? 1 : 0;
 }
 
