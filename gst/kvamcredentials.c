@@ -285,7 +285,10 @@ struct _KvamCredentialsProvider
   guint refresh_window;
 
   SoupSession *session;
-  GMutex lock;
+  GMutex lock;                  /* never held across a fetch */
+  GCond fetched;                /* a fetch ended, or a waiter was cancelled */
+  gboolean fetching;            /* one thread walks the chain at a time */
+  guint fetches;                /* fetches ended, to tell waiters one did */
   KvamCredentials *cached;
   gchar *files_stamp;           /* the shared files when cached was read */
 };
@@ -579,6 +582,7 @@ kvam_credentials_provider_new (const KvamCredentialsConfig * config)
   self->session = soup_session_new_with_options ("timeout", timeout_s,
       "proxy-resolver", NULL, "max-conns", 2, NULL);
   g_mutex_init (&self->lock);
+  g_cond_init (&self->fetched);
   return self;
 }
 
@@ -595,6 +599,7 @@ kvam_credentials_provider_free (KvamCredentialsProvider * self)
   g_clear_pointer (&self->cached, kvam_credentials_unref);
   g_free (self->files_stamp);
   g_mutex_clear (&self->lock);
+  g_cond_clear (&self->fetched);
   g_free (self);
 }
 
@@ -643,29 +648,41 @@ needs_refresh (KvamCredentialsProvider * self, KvamCredentials * creds)
       creds->expiration - (gint64) self->refresh_window <= now;
 }
 
-KvamCredentials *
-kvam_credentials_provider_get (KvamCredentialsProvider * self,
-    GCancellable * cancellable, GError ** error)
+static gboolean
+still_valid (KvamCredentials * creds)
 {
-  KvamCredentials *creds = NULL;
+  return creds && (creds->expiration == 0 ||
+      creds->expiration > g_get_real_time () / G_USEC_PER_SEC);
+}
+
+/* Walks the chain without the lock, so that other callers can give up
+ * waiting for it (unlock()) instead of blocking on the mutex. Called and
+ * returns with the lock held. */
+static KvamCredentials *
+fetch_unlocked (KvamCredentialsProvider * self, GCancellable * cancellable,
+    GError ** error)
+{
+  g_autofree gchar *stamp = shared_files_stamp ();
+  KvamCredentials *creds;
   GError *err = NULL;
 
-  g_mutex_lock (&self->lock);
-  if (self->cached && !needs_refresh (self, self->cached)) {
-    creds = kvam_credentials_ref (self->cached);
-    goto out;
-  }
-
-  g_free (self->files_stamp);
-  self->files_stamp = shared_files_stamp ();
+  self->fetching = TRUE;
+  g_mutex_unlock (&self->lock);
   creds = resolve_chain (self, cancellable, &err);
+  g_mutex_lock (&self->lock);
+  self->fetching = FALSE;
+  self->fetches++;
+  g_cond_broadcast (&self->fetched);
+
   if (creds) {
     g_autofree gchar *desc = kvam_credentials_describe (creds);
     GST_INFO ("using %s", desc);
     g_clear_pointer (&self->cached, kvam_credentials_unref);
     self->cached = kvam_credentials_ref (creds);
-  } else if (self->cached && self->cached->expiration >
-      g_get_real_time () / G_USEC_PER_SEC) {
+    g_free (self->files_stamp);
+    self->files_stamp = g_steal_pointer (&stamp);
+  } else if (self->cached && self->cached->expiration > 0 &&
+      still_valid (self->cached)) {
     /* refresh failed but the old keys still work for a while */
     GST_WARNING ("refreshing credentials failed, keeping the current ones: "
         "%s", err->message);
@@ -674,9 +691,69 @@ kvam_credentials_provider_get (KvamCredentialsProvider * self,
   } else {
     g_propagate_error (error, err);
   }
+  return creds;
+}
 
-out:
+static void
+wake_waiters (GCancellable * cancellable, KvamCredentialsProvider * self)
+{
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->fetched);
   g_mutex_unlock (&self->lock);
+}
+
+static KvamCredentials *
+cached_if_fresh (KvamCredentialsProvider * self)
+{
+  if (self->cached && !needs_refresh (self, self->cached))
+    return kvam_credentials_ref (self->cached);
+  return NULL;
+}
+
+/* Waits for the fetch another thread is making; takes its keys when they
+ * still work, even inside the refresh window, rather than fetching again. */
+static KvamCredentials *
+wait_for_fetch (KvamCredentialsProvider * self)
+{
+  guint seen = self->fetches;
+
+  g_cond_wait (&self->fetched, &self->lock);
+  if (self->fetches != seen && still_valid (self->cached))
+    return kvam_credentials_ref (self->cached);
+  return NULL;
+}
+
+KvamCredentials *
+kvam_credentials_provider_get (KvamCredentialsProvider * self,
+    GCancellable * cancellable, GError ** error)
+{
+  KvamCredentials *creds;
+  gulong handler = 0;
+
+  g_mutex_lock (&self->lock);
+  creds = cached_if_fresh (self);
+  g_mutex_unlock (&self->lock);
+  if (creds)
+    return creds;
+
+  /* connected without the lock: it runs at once if already cancelled */
+  if (cancellable)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters),
+        self, NULL);
+  g_mutex_lock (&self->lock);
+  while (!(creds = cached_if_fresh (self))) {
+    if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      break;
+    if (!self->fetching) {
+      creds = fetch_unlocked (self, cancellable, error);
+      break;
+    }
+    if ((creds = wait_for_fetch (self)))
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+  if (handler)
+    g_cancellable_disconnect (cancellable, handler);
   return creds;
 }
 

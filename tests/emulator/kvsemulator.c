@@ -1382,6 +1382,7 @@ typedef struct
   guint64 bandwidth;
   GSource *timer;
   gboolean done;
+  gboolean logged;
 } MediaWriter;
 
 static void
@@ -1471,6 +1472,19 @@ media_writer_resume (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Logged once, when the outcome is known: a whole response when its last
+ * chunk is queued, so that a client that read to the end finds its request
+ * in the log. */
+static void
+media_writer_log (MediaWriter * w, gboolean cut)
+{
+  if (w->logged)
+    return;
+  w->logged = TRUE;
+  log_request (w->req->emu, op_names[OP_GET_MEDIA], w->req->stream, 200,
+      NULL, w->sent, w->numbers->len, cut);
+}
+
 /* Shuts the socket down after the last chunk before the cut: the client
  * sees the connection end mid-body, with no terminating chunk. */
 static void
@@ -1478,8 +1492,7 @@ media_writer_cut (MediaWriter * w)
 {
   GSocket *sock = soup_server_message_get_socket (w->req->msg);
 
-  log_request (w->req->emu, op_names[OP_GET_MEDIA], w->req->stream, 200,
-      NULL, w->sent, w->numbers->len, TRUE);
+  media_writer_log (w, TRUE);
   if (sock)
     g_socket_shutdown (sock, TRUE, TRUE, NULL);
 }
@@ -1498,8 +1511,7 @@ media_writer_pump (MediaWriter * w)
     w->done = TRUE;
     if (w->stall) {
       /* keep the connection open and send nothing more */
-      log_request (w->req->emu, op_names[OP_GET_MEDIA], w->req->stream, 200,
-          NULL, w->sent, w->numbers->len, TRUE);
+      media_writer_log (w, TRUE);
       soup_server_message_pause (w->req->msg);
       return;
     }
@@ -1521,6 +1533,7 @@ media_writer_pump (MediaWriter * w)
   chunk = media_writer_take_chunk (w, w->cut_at - w->sent);
   if (!chunk) {
     w->done = TRUE;
+    media_writer_log (w, FALSE);
     soup_message_body_complete (body);
     return;
   }
@@ -1538,9 +1551,8 @@ media_wrote_chunk (SoupServerMessage * msg, MediaWriter * w)
 static void
 media_finished (SoupServerMessage * msg, MediaWriter * w)
 {
-  if (w->cut_at == G_MAXUINT64 || w->sent < w->cut_at)
-    log_request (w->req->emu, op_names[OP_GET_MEDIA], w->req->stream, 200,
-        NULL, w->sent, w->numbers->len, FALSE);
+  /* the client went away before the end */
+  media_writer_log (w, FALSE);
   g_signal_handlers_disconnect_by_data (msg, w);
   media_writer_free (w);
 }

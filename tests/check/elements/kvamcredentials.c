@@ -444,6 +444,85 @@ GST_START_TEST (test_temporary_credentials_refresh)
 
 GST_END_TEST;
 
+static void
+slow_container_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  g_usleep (1500 * G_TIME_SPAN_MILLISECOND);
+  container_handler (server, msg, path, query, data);
+}
+
+typedef struct
+{
+  KvamCredentialsProvider *provider;
+  GCancellable *cancellable;
+  KvamCredentials *creds;
+  GError *error;
+  gint64 elapsed_us;
+} Getter;
+
+static gpointer
+getter_thread (gpointer data)
+{
+  Getter *g = data;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g->creds = kvam_credentials_provider_get (g->provider, g->cancellable,
+      &g->error);
+  g->elapsed_us = g_get_monotonic_time () - t0;
+  return NULL;
+}
+
+/* While one thread fetches, others wait for its keys instead of fetching
+ * again, and a waiter whose cancellable fires (unlock()) returns at once. */
+GST_START_TEST (test_concurrent_fetch_waits_and_cancels)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  Fake fake = { 0, 0, 3600, NULL, NULL };
+  g_autofree gchar *url = NULL;
+  g_autoptr (KvamCredentialsProvider) p = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  Getter fetcher = { 0 }, waiter = { 0 }, cancelled = { 0 };
+  GThread *t1, *t2, *t3;
+
+  kvam_test_server_add_handler (server, "/creds", slow_container_handler,
+      &fake);
+  url = kvam_test_server_url (server, "/creds");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  p = kvam_credentials_provider_new (&no_props);
+  fetcher.provider = waiter.provider = cancelled.provider = p;
+  cancelled.cancellable = cancel;
+
+  t1 = g_thread_new ("fetcher", getter_thread, &fetcher);
+  g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+  t2 = g_thread_new ("waiter", getter_thread, &waiter);
+  t3 = g_thread_new ("cancelled", getter_thread, &cancelled);
+  g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+  g_cancellable_cancel (cancel);
+  g_thread_join (t3);
+  fail_unless (cancelled.creds == NULL);
+  fail_unless (g_error_matches (cancelled.error, G_IO_ERROR,
+          G_IO_ERROR_CANCELLED));
+  /* cancelled 200 ms in; the fetch it waited on takes 1500 ms */
+  fail_unless (cancelled.elapsed_us < 700 * G_TIME_SPAN_MILLISECOND,
+      "cancelled waiter returned after %" G_GINT64_FORMAT " us",
+      cancelled.elapsed_us);
+
+  g_thread_join (t1);
+  g_thread_join (t2);
+  fail_unless_equals_string (fetcher.creds->access_key_id, "CONTAINER1");
+  fail_unless_equals_string (waiter.creds->access_key_id, "CONTAINER1");
+  fail_unless_equals_int (g_atomic_int_get (&fake.hits), 1);
+
+  kvam_credentials_unref (fetcher.creds);
+  kvam_credentials_unref (waiter.creds);
+  g_clear_error (&cancelled.error);
+  kvam_test_server_free (server);
+  g_free (fake.last_authorization);
+}
+
+GST_END_TEST;
+
 /* Keys from a profile are read again when the file is replaced. */
 GST_START_TEST (test_profile_file_rotation)
 {
@@ -636,6 +715,7 @@ kvamcredentials_suite (void)
   tcase_add_test (tc, test_container_credentials);
   tcase_add_test (tc, test_container_token_file);
   tcase_add_test (tc, test_temporary_credentials_refresh);
+  tcase_add_test (tc, test_concurrent_fetch_waits_and_cancels);
   tcase_add_test (tc, test_container_uri_rules);
   tcase_add_test (tc, test_profile_file_rotation);
   tcase_add_test (tc, test_container_bad_json);
