@@ -11,6 +11,7 @@
 #endif
 
 #include "kvamclient.h"
+#include "kvampacer.h"
 #include "kvamsigv4.h"
 
 #include <string.h>
@@ -20,10 +21,6 @@
 GST_DEBUG_CATEGORY_STATIC (kvam_client_debug);
 #define GST_CAT_DEFAULT kvam_client_debug
 
-#define PACE_CALLS 5
-/* a little over a second per 5 calls, so arrival jitter never trips the
- * service's limit */
-#define PACE_WINDOW_US (G_USEC_PER_SEC + 100 * 1000)
 #define BACKOFF_BASE_US (100 * 1000)
 #define BACKOFF_CAP_US (5 * G_USEC_PER_SEC)
 #define MAX_ERROR_BODY (64 * 1024)
@@ -53,8 +50,7 @@ struct _KvamClient
 
   GMutex lock;
   gchar *endpoints[KVAM_API_COUNT];
-  gint64 recent[KVAM_API_COUNT][PACE_CALLS];    /* monotonic µs of sends */
-  guint recent_pos[KVAM_API_COUNT];
+  KvamPacer *pacers[KVAM_API_COUNT];
   KvamClientStats stats;
 };
 
@@ -224,6 +220,7 @@ kvam_client_new (const KvamClientConfig * config)
 {
   KvamClient *self = g_new0 (KvamClient, 1);
   guint timeout_s = MAX (1, (config->timeout_ms + 999) / 1000);
+  guint i;
 
   ensure_debug_category ();
   self->region = g_strdup (config->region);
@@ -240,6 +237,12 @@ kvam_client_new (const KvamClientConfig * config)
   /* libsoup's timeout bounds connecting and each read, in whole seconds */
   self->session = soup_session_new_with_options ("timeout", timeout_s,
       "idle-timeout", 60, "user-agent", USER_AGENT, NULL);
+  for (i = 0; i < KVAM_API_COUNT; i++) {
+    g_autofree gchar *key = g_strdup_printf ("%s %s %s", self->control_uri,
+        self->stream_arn ? self->stream_arn : self->stream_name,
+        api_names[i]);
+    self->pacers[i] = kvam_pacer_acquire (key);
+  }
   g_mutex_init (&self->lock);
   return self;
 }
@@ -255,8 +258,10 @@ kvam_client_free (KvamClient * self)
   g_free (self->control_uri);
   g_free (self->stream_name);
   g_free (self->stream_arn);
-  for (i = 0; i < KVAM_API_COUNT; i++)
+  for (i = 0; i < KVAM_API_COUNT; i++) {
     g_free (self->endpoints[i]);
+    kvam_pacer_release (self->pacers[i]);
+  }
   g_clear_object (&self->session);
   g_mutex_clear (&self->lock);
   g_free (self);
@@ -325,29 +330,23 @@ kvam_cancellable_sleep (GCancellable * cancellable, gint64 usec)
   return !s.cancelled && !g_cancellable_is_cancelled (cancellable);
 }
 
-/* Waits until a call of @api keeps us under PACE_CALLS per window. */
+/* Waits for @api's turn on this stream, shared with every client of the
+ * process that calls the same endpoint and stream. */
 static gboolean
 pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
 {
-  gint64 wait;
+  gint64 wait = kvam_pacer_reserve (self->pacers[api]);
 
-  for (;;) {
-    g_mutex_lock (&self->lock);
-    wait = self->recent[api][self->recent_pos[api]] + PACE_WINDOW_US -
-        g_get_monotonic_time ();
-    if (!self->recent[api][self->recent_pos[api]] || wait <= 0) {
-      self->recent[api][self->recent_pos[api]] = g_get_monotonic_time ();
-      self->recent_pos[api] = (self->recent_pos[api] + 1) % PACE_CALLS;
-      self->stats.requests[api]++;
-      g_mutex_unlock (&self->lock);
-      return TRUE;
-    }
-    g_mutex_unlock (&self->lock);
+  if (wait > 0) {
     GST_LOG ("pacing %s: waiting %" G_GINT64_FORMAT " us", api_names[api],
         wait);
     if (!kvam_cancellable_sleep (cancellable, wait))
       return FALSE;
   }
+  g_mutex_lock (&self->lock);
+  self->stats.requests[api]++;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
 }
 
 /* Full jitter: uniform in [0, min(cap, base * 2^attempt)]. */

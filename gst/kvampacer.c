@@ -1,0 +1,69 @@
+/* kvamsrc: process-wide pacing of calls to one stream's API
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "kvampacer.h"
+
+struct _KvamPacer
+{
+  gchar *key;
+  guint refs;                   /* under pacers_lock, like the rest */
+  gint64 sends[KVAM_PACER_CALLS];       /* monotonic µs, booked, a ring */
+  guint next;
+};
+
+static GMutex pacers_lock;
+static GHashTable *pacers;      /* key -> KvamPacer */
+
+KvamPacer *
+kvam_pacer_acquire (const gchar * key)
+{
+  KvamPacer *pacer;
+
+  g_mutex_lock (&pacers_lock);
+  if (!pacers)
+    pacers = g_hash_table_new (g_str_hash, g_str_equal);
+  pacer = g_hash_table_lookup (pacers, key);
+  if (!pacer) {
+    pacer = g_new0 (KvamPacer, 1);
+    pacer->key = g_strdup (key);
+    g_hash_table_insert (pacers, pacer->key, pacer);
+  }
+  pacer->refs++;
+  g_mutex_unlock (&pacers_lock);
+  return pacer;
+}
+
+void
+kvam_pacer_release (KvamPacer * pacer)
+{
+  if (!pacer)
+    return;
+  g_mutex_lock (&pacers_lock);
+  if (--pacer->refs == 0) {
+    g_hash_table_remove (pacers, pacer->key);
+    g_free (pacer->key);
+    g_free (pacer);
+  }
+  g_mutex_unlock (&pacers_lock);
+}
+
+gint64
+kvam_pacer_reserve (KvamPacer * pacer)
+{
+  gint64 now, at;
+
+  g_mutex_lock (&pacers_lock);
+  now = g_get_monotonic_time ();
+  /* the slot taken holds the send KVAM_PACER_CALLS calls ago */
+  at = pacer->sends[pacer->next] ?
+      MAX (now, pacer->sends[pacer->next] + KVAM_PACER_WINDOW_US) : now;
+  pacer->sends[pacer->next] = at;
+  pacer->next = (pacer->next + 1) % KVAM_PACER_CALLS;
+  g_mutex_unlock (&pacers_lock);
+  return at - now;
+}

@@ -1,0 +1,30 @@
+/* kvamsrc: process-wide pacing of calls to one stream's API
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Kinesis Video allows 5 calls per second per stream per API, counted by
+ * the service across all clients. Every element of the process that calls
+ * the same API of the same stream shares one pacer, found by its key. */
+typedef struct _KvamPacer KvamPacer;
+
+#define KVAM_PACER_CALLS 5
+/* a little over a second per 5 calls, so arrival jitter never trips the
+ * service's limit */
+#define KVAM_PACER_WINDOW_US (G_USEC_PER_SEC + 100 * 1000)
+
+/* The pacer for @key (endpoint, stream and API, say), shared while any
+ * reference lives. */
+KvamPacer *kvam_pacer_acquire (const gchar * key);
+void kvam_pacer_release (KvamPacer * pacer);
+
+/* Books the next free send time and returns how many µs from now it is
+ * (0: send at once). A booked time is spent even if the caller gives up. */
+gint64 kvam_pacer_reserve (KvamPacer * pacer);
+
+G_END_DECLS
