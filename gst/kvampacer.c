@@ -19,14 +19,38 @@ struct _KvamPacer
 static GMutex pacers_lock;
 static GHashTable *pacers;      /* key -> KvamPacer */
 
+static void
+pacer_free (KvamPacer * pacer)
+{
+  g_free (pacer->key);
+  g_free (pacer);
+}
+
+/* A pacer outlives its last holder by a window, so that an element started
+ * right after another on the same stream still counts the other's calls. */
+static gboolean
+pacer_is_spent (gpointer key, gpointer value, gpointer now)
+{
+  KvamPacer *pacer = value;
+  gint64 last = pacer->sends[(pacer->next + KVAM_PACER_CALLS - 1) %
+      KVAM_PACER_CALLS];
+
+  return pacer->refs == 0 &&
+      last + KVAM_PACER_WINDOW_US < *(gint64 *) now;
+}
+
 KvamPacer *
 kvam_pacer_acquire (const gchar * key)
 {
   KvamPacer *pacer;
 
+  gint64 now = g_get_monotonic_time ();
+
   g_mutex_lock (&pacers_lock);
   if (!pacers)
-    pacers = g_hash_table_new (g_str_hash, g_str_equal);
+    pacers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+        (GDestroyNotify) pacer_free);
+  g_hash_table_foreach_remove (pacers, pacer_is_spent, &now);
   pacer = g_hash_table_lookup (pacers, key);
   if (!pacer) {
     pacer = g_new0 (KvamPacer, 1);
@@ -44,11 +68,7 @@ kvam_pacer_release (KvamPacer * pacer)
   if (!pacer)
     return;
   g_mutex_lock (&pacers_lock);
-  if (--pacer->refs == 0) {
-    g_hash_table_remove (pacers, pacer->key);
-    g_free (pacer->key);
-    g_free (pacer);
-  }
+  pacer->refs--;
   g_mutex_unlock (&pacers_lock);
 }
 

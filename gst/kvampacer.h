@@ -18,8 +18,8 @@ typedef struct _KvamPacer KvamPacer;
  * service's limit */
 #define KVAM_PACER_WINDOW_US (G_USEC_PER_SEC + 100 * 1000)
 
-/* The pacer for @key (endpoint, stream and API, say), shared while any
- * reference lives. */
+/* The pacer for @key (endpoint, stream and API, say). It is shared, and it
+ * remembers its last calls for a window after its last release. */
 KvamPacer *kvam_pacer_acquire (const gchar * key);
 void kvam_pacer_release (KvamPacer * pacer);
 
