@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <malloc.h>
 
 static gint64 t0, first_buffer = -1;
 static guint64 bytes;
@@ -77,6 +78,16 @@ open_fds (void)
   return n;
 }
 
+/* Bytes malloc has handed out and not had back, in every arena: a leak
+ * grows it, while RSS also holds what the allocator keeps for reuse. */
+static glong
+heap_in_use_kb (void)
+{
+  struct mallinfo2 mi = mallinfo2 ();
+
+  return (glong) ((mi.uordblks + mi.hblkhd) / 1024);
+}
+
 /* One play of the range; returns the number of kvam-fragment messages, or
  * -1 when they were not in increasing order or the run failed. */
 static gint
@@ -130,7 +141,7 @@ soak (gchar ** argv)
   gint expected = atoi (argv[6]);
   gint64 until = g_get_monotonic_time () + atoll (argv[7]) * G_USEC_PER_SEC;
   gint64 began = g_get_monotonic_time ();
-  glong rss_minute = -1, rss = 0, rss_max = 0;
+  glong rss_minute = -1, rss = 0, rss_max = 0, heap = 0, heap_minute = -1;
   guint fds_first = 0, fds = 0, loops = 0, bad = 0;
 
   while (g_get_monotonic_time () < until) {
@@ -139,21 +150,26 @@ soak (gchar ** argv)
     loops++;
     bad += got != expected;
     rss = status_kb ("VmRSS:");
+    heap = heap_in_use_kb ();
     fds = open_fds ();
     if (loops == 1)
       fds_first = fds;
-    if (rss_minute < 0 && at >= 60)
+    if (rss_minute < 0 && at >= 60) {
       rss_minute = rss;
+      heap_minute = heap;
+    }
     if (rss_minute >= 0)
       rss_max = MAX (rss_max, rss);
-    printf ("%8.0f s  loop %u: %d of %d fragments  RSS %ld kB  fds %u\n",
-        at, loops, got, expected, rss, fds);
+    printf ("%8.0f s  loop %u: %d of %d fragments  RSS %ld kB  heap in use "
+        "%ld kB  fds %u\n", at, loops, got, expected, rss, heap, fds);
     fflush (stdout);
   }
   printf ("soak: %u loops, %u with lost, repeated or failed fragments; RSS "
       "at the first minute %ld kB, highest after it %ld kB, at the end %ld kB "
-      "(growth %ld kB); fds %u -> %u\n", loops, bad, rss_minute, rss_max, rss,
-      rss_minute < 0 ? 0 : rss_max - rss_minute, fds_first, fds);
+      "(growth %ld kB); heap in use %ld kB at the first minute, %ld kB at the "
+      "end; fds %u -> %u\n", loops, bad, rss_minute, rss_max, rss,
+      rss_minute < 0 ? 0 : rss_max - rss_minute, heap_minute, heap,
+      fds_first, fds);
   return bad ? 1 : 0;
 }
 
