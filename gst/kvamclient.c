@@ -50,6 +50,7 @@ struct _KvamClient
 
   GMutex lock;
   gchar *endpoints[KVAM_API_COUNT];
+  GTimeSpan clock_offset;       /* the service's clock minus ours */
   KvamPacer *pacers[KVAM_API_COUNT];
   KvamClientStats stats;
 };
@@ -376,6 +377,46 @@ host_header (GUri * uri)
   return g_strdup_printf (v6 ? "[%s]:%d" : "%s:%d", host, port);
 }
 
+/* Now by the service's clock, as far as we know it. */
+static GDateTime *
+signing_time (KvamClient * self)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  GTimeSpan offset;
+
+  g_mutex_lock (&self->lock);
+  offset = self->clock_offset;
+  g_mutex_unlock (&self->lock);
+  return g_date_time_add (now, offset);
+}
+
+/* After "Signature expired", sign by the clock of the response's Date
+ * header from now on, as the AWS SDKs do: retrying with our own clock would
+ * fail the same way. */
+static void
+learn_clock_offset (KvamClient * self, SoupMessage * msg)
+{
+  const gchar *date = soup_message_headers_get_one
+      (soup_message_get_response_headers (msg), "Date");
+  g_autoptr (GDateTime) server = date ? soup_date_time_new_from_http_string
+      (date) : NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  GTimeSpan offset;
+
+  if (!server) {
+    GST_WARNING ("signature expired and the response has no usable Date "
+        "header: check the system clock");
+    return;
+  }
+  offset = g_date_time_difference (server, now);
+  g_mutex_lock (&self->lock);
+  self->clock_offset = offset;
+  g_mutex_unlock (&self->lock);
+  GST_WARNING ("the system clock is %" G_GINT64_FORMAT " s %s the service's "
+      "(Date: %s); signing by the service's clock", ABS (offset) /
+      G_TIME_SPAN_SECOND, offset > 0 ? "behind" : "ahead of", date);
+}
+
 static SoupMessage *
 build_signed_message (KvamClient * self, const gchar * url,
     const gchar * body, KvamCredentials * creds)
@@ -383,7 +424,7 @@ build_signed_message (KvamClient * self, const gchar * url,
   SoupMessage *msg = soup_message_new ("POST", url);
   SoupMessageHeaders *h;
   g_autoptr (KvamSigv4Request) req = NULL;
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) now = signing_time (self);
   g_autofree gchar *host = NULL;
   KvamSigv4Options opts = KVAM_SIGV4_OPTIONS_INIT ("kinesisvideo",
       self->region);
@@ -431,6 +472,13 @@ read_bounded (GInputStream * in, GCancellable * cancellable)
   return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
 }
 
+static gboolean
+is_clock_skew (const KvamAwsError * err)
+{
+  return g_strcmp0 (err->type, "InvalidSignatureException") == 0 &&
+      err->message && strstr (err->message, "Signature expired");
+}
+
 /* Sends one signed request to @base + @api's path. Returns the body stream
  * of a 200, else NULL with @err set. */
 static GInputStream *
@@ -450,15 +498,16 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
     g_error_free (e);
     return NULL;
   }
+  /* paced before signing, so a long wait never ages the signature */
+  if (!pace (self, api, cancellable)) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
+        "cancelled", NULL);
+    return NULL;
+  }
   msg = build_signed_message (self, url, body, creds);
   if (!msg) {
     kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, api, 0, "InvalidURL",
         url, NULL);
-    return NULL;
-  }
-  if (!pace (self, api, cancellable)) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
-        "cancelled", NULL);
     return NULL;
   }
   GST_DEBUG ("%s %s", api_names[api], url);
@@ -471,6 +520,8 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
     g_autoptr (GBytes) error_body = read_bounded (in, cancellable);
     parse_error_response (msg, error_body, api, err);
+    if (is_clock_skew (err))
+      learn_clock_offset (self, msg);
     GST_DEBUG ("%s failed: %s %s", api_names[api], err->type,
         GST_STR_NULL (err->message));
     return NULL;
@@ -566,13 +617,6 @@ kvam_client_invalidate_endpoint (KvamClient * self, KvamApi api)
   g_mutex_unlock (&self->lock);
 }
 
-static gboolean
-is_clock_skew (const KvamAwsError * err)
-{
-  return g_strcmp0 (err->type, "InvalidSignatureException") == 0 &&
-      err->message && strstr (err->message, "Signature expired");
-}
-
 /* After an error: note it, refresh what it points at, and say whether the
  * call is worth trying again. */
 static gboolean
@@ -599,7 +643,7 @@ prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
     return TRUE;
   }
   if (is_clock_skew (err))
-    return TRUE;                /* a request that waited too long to go out */
+    return TRUE;                /* signed by the service's clock this time */
   if (api != KVAM_API_GET_DATA_ENDPOINT &&
       (err->kind == KVAM_AWS_ERROR_NETWORK ||
           (err->kind == KVAM_AWS_ERROR_NOT_FOUND && !*refreshed_endpoint))) {

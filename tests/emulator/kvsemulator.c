@@ -1750,6 +1750,23 @@ unknown_operation (SoupServerMessage * msg, const gchar * path,
   g_mutex_unlock (&emu->lock);
 }
 
+/* The Date header by the emulator's clock, which --clock-offset moves: a
+ * client that corrects skew reads it, as from the real service. */
+static void
+set_date_header (KvsEmulator * emu, SoupServerMessage * msg)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) then = NULL;
+  g_autofree gchar *date = NULL;
+  gint offset;
+
+  LOCKED (emu, offset = emu->clock_offset);
+  then = g_date_time_add_seconds (now, offset);
+  date = soup_date_time_to_string (then, SOUP_DATE_HTTP);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Date", date);
+}
+
 static void
 server_callback (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer data)
@@ -1758,6 +1775,8 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
   Request *r;
   guint latency;
   gint op = -1;
+
+  set_date_header (emu, msg);
 
   if (g_str_equal (path, "/getDataEndpoint"))
     op = OP_GET_DATA_ENDPOINT;

@@ -84,8 +84,8 @@ static GOptionEntry entries[] = {
   {"malformed-json-every", 0, 0, G_OPTION_ARG_INT, &malformed_every,
       "Cut every Nth JSON response body in half", "N"},
   {"clock-offset", 0, 0, G_OPTION_ARG_INT, &clock_offset,
-        "Run the service's clock SECONDS ahead (negative: behind), so "
-        "clients see clock-skew errors",
+        "Run the service's clock (and its Date headers) SECONDS ahead "
+        "(negative: behind), so clients see clock-skew errors",
       "SECONDS"},
   {"stale-endpoints", 0, 0, G_OPTION_ARG_INT, &stale_endpoints,
         "Answer the first N GetDataEndpoint calls with a port where nothing "

@@ -180,6 +180,45 @@ GST_START_TEST (test_stale_endpoint_refreshed)
 
 GST_END_TEST;
 
+/* The service's clock an hour ahead: the first call fails with "Signature
+ * expired", and kvamsrc signs by the Date of that response from then on. */
+GST_START_TEST (test_clock_skew_corrected_from_date_header)
+{
+  const gchar *no_retry[] = { "stream-name", "cam", "start-time", START,
+    "retry-attempts", "0", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL, refused = NULL;
+  guint expired;
+
+  start_with (4);
+  kvs_emulator_set_clock_offset (emu, 3600);
+  r = kvam_test_play (emu, DECODE, TRUE, 60, range_props);
+  assert_all_fragments_once (r, 4);
+  /* once per thread at most: the lister's and the streaming thread's first
+   * calls may go out before either learns the offset */
+  expired = kvs_emulator_count (emu, NULL, "InvalidSignatureException");
+  fail_unless (expired >= 1 && expired <= 2, "%u expired signatures",
+      expired);
+
+  /* without a retry the error says what to check */
+  refused = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, no_retry);
+  fail_unless (refused->error != NULL);
+  {
+    GError *err = NULL;
+    gchar *debug = NULL;
+
+    gst_message_parse_error (refused->error, &err, &debug);
+    fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", err->message);
+    fail_unless (strstr (err->message, "clock") != NULL ||
+        strstr (debug, "clock") != NULL, "%s / %s", err->message, debug);
+    g_error_free (err);
+    g_free (debug);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_stall_ends_in_error_in_bounded_time)
 {
   const gchar *props[] = { "stream-name", "cam", "start-time", START,
@@ -421,6 +460,7 @@ kvamsrcresilience_suite (void)
   tcase_add_test (tc, test_unknown_stream_not_retried);
   tcase_add_test (tc, test_cut_at_twenty_offsets);
   tcase_add_test (tc, test_stale_endpoint_refreshed);
+  tcase_add_test (tc, test_clock_skew_corrected_from_date_header);
   tcase_add_test (tc, test_stall_ends_in_error_in_bounded_time);
   tcase_add_test (tc, test_in_band_error_retried);
   tcase_add_test (tc, test_in_band_error_skipped_with_warning);
