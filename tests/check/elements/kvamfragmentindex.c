@@ -203,8 +203,10 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
   g_autoptr (KvamFragmentIndex) idx = NULL;
   g_autofree gchar *url = NULL;
   const KvsFragment *f;
+  /* the element's default timeout: a page of 1000 under ASan on a busy
+   * machine has been seen to take over 2 s */
   KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
-    2000, 3, NULL
+    15000, 3, NULL
   };
   GError *err = NULL;
   guint n, published, i;
@@ -226,7 +228,16 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
   kvam_fragment_index_list (idx, client, page_size, NULL);
   fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &published,
           &complete));
-  fail_unless (complete);
+  if (!complete) {
+    KvamAwsError lerr = { 0 };
+    g_autofree gchar *what = NULL;
+
+    kvam_fragment_index_get_error (idx, &lerr);
+    what = kvam_aws_error_describe (&lerr);
+    kvam_aws_error_clear (&lerr);
+    fail ("listing %u fragments in pages of %u failed: %s", count, page_size,
+        what);
+  }
   f = kvs_emulator_get_fragments (emu, "cam", &n);
   fail_unless_equals_int (published, MIN (n, end_offset_ms / 1000 + 1));
   for (i = 0; i < published; i++)
