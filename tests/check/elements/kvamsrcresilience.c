@@ -377,7 +377,9 @@ play_with_rotation (const gchar * const *extra, guint after_media_calls)
     props[n++] = extra[i];
   g_setenv ("AWS_SHARED_CREDENTIALS_FILE", path, TRUE);
   kvs_emulator_add_credentials (emu, "AKIDFIRST", "first-secret", NULL);
-  r = kvam_test_play_full (emu, DECODE, TRUE, 120, props, rotate_when_due,
+  /* under ASan, with two other jobs on the 2-core machine, this took over
+   * 120 s once */
+  r = kvam_test_play_full (emu, DECODE, TRUE, 220, props, rotate_when_due,
       &rot);
   fail_unless (rot.rotated, "the run ended before the rotation");
   return r;
