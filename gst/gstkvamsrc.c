@@ -34,6 +34,9 @@
 #include "kvamtime.h"
 
 #include <string.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 
 GST_DEBUG_CATEGORY_STATIC (gst_kvam_src_debug);
 #define GST_CAT_DEFAULT gst_kvam_src_debug
@@ -548,6 +551,19 @@ post_aws_error (GstKvamSrc * self, const KvamAwsError * err)
 
 /* ---- start and stop ------------------------------------------------------ */
 
+/* A range's index and pages were built on the lister's and streaming
+ * threads, each in its own malloc arena, and glibc keeps what they freed.
+ * Replaying a day again and again in one process, RSS grew 6.5 MB in 15
+ * minutes while the bytes in use stayed at 4.4 MB: hand the free pages back
+ * once per range. */
+static void
+give_back_freed_memory (void)
+{
+#ifdef HAVE_MALLOC_TRIM
+  malloc_trim (0);
+#endif
+}
+
 static void
 release_streaming_state (GstKvamSrc * self)
 {
@@ -566,6 +582,7 @@ release_streaming_state (GstKvamSrc * self)
   g_ptr_array_set_size (self->pending_messages, 0);
   g_clear_pointer (&self->read_buf, g_free);
   self->read_buf_size = 0;
+  give_back_freed_memory ();
 }
 
 /* Region and credentials; may block on the credential chain. */
