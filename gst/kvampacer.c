@@ -42,9 +42,8 @@ pacer_is_spent (gpointer key, gpointer value, gpointer now)
 KvamPacer *
 kvam_pacer_acquire (const gchar * key)
 {
-  KvamPacer *pacer;
-
   gint64 now = g_get_monotonic_time ();
+  KvamPacer *pacer;
 
   g_mutex_lock (&pacers_lock);
   if (!pacers)
