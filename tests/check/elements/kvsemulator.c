@@ -767,6 +767,14 @@ GST_START_TEST (test_https)
   gint status = -1;
   GError *err = NULL;
 
+#ifdef __SANITIZE_ADDRESS__
+  /* twice in CI runs on a busy machine, LeakSanitizer's tracer crashed
+   * (signal 11) at the exit of this test, with TLS handshake threads about;
+   * the plain build runs it */
+  g_print ("SKIP test_https under AddressSanitizer: its leak check has "
+      "crashed at exit with TLS threads running\n");
+  return;
+#endif
   if (!g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) ||
       status != 0) {
     g_print ("SKIP test_https: openssl(1) could not make a certificate\n");
