@@ -197,6 +197,40 @@ set_transport_error (KvamAwsError * err, KvamApi api, GError * e)
 
 /* ---- set-up -------------------------------------------------------------- */
 
+static const gchar *
+env_either (const gchar * upper, const gchar * lower)
+{
+  const gchar *v = g_getenv (upper);
+
+  return v && *v ? v : g_getenv (lower);
+}
+
+GProxyResolver *
+kvam_environment_proxy_resolver (void)
+{
+  const gchar *https = env_either ("HTTPS_PROXY", "https_proxy");
+  const gchar *http = env_either ("HTTP_PROXY", "http_proxy");
+  const gchar *no = env_either ("NO_PROXY", "no_proxy");
+  g_auto (GStrv) ignore = NULL;
+  GSimpleProxyResolver *r;
+  gchar **h;
+
+  if ((!https || !*https) && (!http || !*http))
+    return NULL;
+  ignore = no ? g_strsplit (no, ",", -1) : NULL;
+  for (h = ignore; h && *h; h++) {
+    g_strstrip (*h);
+    if (g_str_equal (*h, "*"))
+      return NULL;              /* no proxy for any host */
+  }
+  r = G_SIMPLE_PROXY_RESOLVER (g_simple_proxy_resolver_new (NULL, ignore));
+  if (https && *https)
+    g_simple_proxy_resolver_set_uri_proxy (r, "https", https);
+  if (http && *http)
+    g_simple_proxy_resolver_set_uri_proxy (r, "http", http);
+  return G_PROXY_RESOLVER (r);
+}
+
 gchar *
 kvam_client_default_control_uri (const gchar * region)
 {
@@ -221,6 +255,7 @@ kvam_client_new (const KvamClientConfig * config)
 {
   KvamClient *self = g_new0 (KvamClient, 1);
   guint timeout_s = MAX (1, (config->timeout_ms + 999) / 1000);
+  GProxyResolver *resolver;
   guint i;
 
   ensure_debug_category ();
@@ -236,8 +271,11 @@ kvam_client_new (const KvamClientConfig * config)
   self->retry_attempts = config->retry_attempts;
   self->credentials = config->credentials;
   /* libsoup's timeout bounds connecting and each read, in whole seconds */
+  resolver = kvam_environment_proxy_resolver ();
   self->session = soup_session_new_with_options ("timeout", timeout_s,
-      "idle-timeout", 60, "user-agent", USER_AGENT, NULL);
+      "idle-timeout", 60, "user-agent", USER_AGENT, "proxy-resolver",
+      resolver, NULL);
+  g_clear_object (&resolver);
   for (i = 0; i < KVAM_API_COUNT; i++) {
     g_autofree gchar *key = g_strdup_printf ("%s %s %s", self->control_uri,
         self->stream_arn ? self->stream_arn : self->stream_name,

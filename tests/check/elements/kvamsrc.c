@@ -387,6 +387,48 @@ GST_START_TEST (test_default_aws_endpoint_url)
 
 GST_END_TEST;
 
+static gchar *
+proxy_for (GProxyResolver * r, const gchar * uri)
+{
+  g_auto (GStrv) proxies = g_proxy_resolver_lookup (r, uri, NULL, NULL);
+
+  return g_strdup (proxies ? proxies[0] : NULL);
+}
+
+/* Proxies come from HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as in the AWS
+ * SDKs; looked up, never connected to. */
+GST_START_TEST (test_proxy_from_environment)
+{
+  g_autoptr (GProxyResolver) r = NULL;
+  g_autofree gchar *aws = NULL, *local = NULL, *plain = NULL;
+
+  g_unsetenv ("HTTPS_PROXY");
+  g_unsetenv ("https_proxy");
+  g_unsetenv ("HTTP_PROXY");
+  g_unsetenv ("http_proxy");
+  g_setenv ("NO_PROXY", "localhost, 127.0.0.1", TRUE);
+  fail_unless (kvam_environment_proxy_resolver () == NULL);
+
+  g_setenv ("https_proxy", "http://127.0.0.1:3128", TRUE);
+  g_setenv ("HTTP_PROXY", "http://127.0.0.1:3129", TRUE);
+  r = kvam_environment_proxy_resolver ();
+  fail_unless (r != NULL);
+  aws = proxy_for (r, "https://kinesisvideo.us-west-2.amazonaws.com/");
+  fail_unless_equals_string (aws, "http://127.0.0.1:3128");
+  plain = proxy_for (r, "http://example.com/");
+  fail_unless_equals_string (plain, "http://127.0.0.1:3129");
+  local = proxy_for (r, "https://localhost:4443/");
+  fail_unless_equals_string (local, "direct://");
+
+  g_setenv ("NO_PROXY", "*", TRUE);
+  fail_unless (kvam_environment_proxy_resolver () == NULL);
+  g_unsetenv ("https_proxy");
+  g_unsetenv ("HTTP_PROXY");
+  g_setenv ("NO_PROXY", "*", TRUE);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamsrc_suite (void)
 {
@@ -402,6 +444,7 @@ kvamsrc_suite (void)
   tcase_add_test (tc, test_secrets_never_logged);
   tcase_add_test (tc, test_readme_property_table);
   tcase_add_test (tc, test_default_aws_endpoint_url);
+  tcase_add_test (tc, test_proxy_from_environment);
   return s;
 }
 
