@@ -681,9 +681,9 @@ fetch_unlocked (KvamCredentialsProvider * self, GCancellable * cancellable,
     self->cached = kvam_credentials_ref (creds);
     g_free (self->files_stamp);
     self->files_stamp = g_steal_pointer (&stamp);
-  } else if (self->cached && self->cached->expiration > 0 &&
-      still_valid (self->cached)) {
-    /* refresh failed but the old keys still work for a while */
+  } else if (self->cached && self->cached->expiration >
+      g_get_real_time () / G_USEC_PER_SEC) {
+    /* refresh failed but the old temporary keys still work for a while */
     GST_WARNING ("refreshing credentials failed, keeping the current ones: "
         "%s", err->message);
     g_clear_error (&err);

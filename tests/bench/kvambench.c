@@ -31,18 +31,6 @@ count (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-static glong
-peak_rss_kb (void)
-{
-  g_autofree gchar *status = NULL;
-  const gchar *p;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return -1;
-  p = strstr (status, "VmHWM:");
-  return p ? atol (p + 6) : -1;
-}
-
 static gdouble
 cpu_seconds (void)
 {
@@ -217,7 +205,7 @@ main (int argc, char **argv)
   }
   printf ("%.3f %.3f %ld %.3f %" G_GUINT64_FORMAT "\n",
       (g_get_monotonic_time () - t0) / 1e6, cpu_seconds () - cpu0,
-      peak_rss_kb (), (first_buffer - t0) / 1e6, bytes);
+      status_kb ("VmHWM:"), (first_buffer - t0) / 1e6, bytes);
   gst_message_unref (msg);
   gst_element_set_state (pipe, GST_STATE_NULL);
   return 0;

@@ -23,24 +23,25 @@ export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export AWS_REGION=us-west-2 AWS_EC2_METADATA_DISABLED=true
 start=1764000000
 f=$(mktemp)
-emu=
+pidfile=$(mktemp)   # the running emulator, whichever shell started it
 start_emulator() { # port (0: any)
   : > "$f"
   "$build/tests/emulator/kvs-emulator" --port "$1" --start-time $start \
       --synthetic day:43200:2 --throttle-every 7 --fail-every 11 \
       --cut-every 3 > "$f" &
-  emu=$!
+  echo $! > "$pidfile"
   for _ in $(seq 200); do grep -q '^PORT' "$f" && break; sleep 0.05; done
   port=$(awk '/^PORT/ {print $2}' "$f")
   [ -n "$port" ] || { echo "the emulator did not start" >&2; exit 1; }
 }
 stop_emulator() {
-  kill "$emu" 2>/dev/null || true
-  while kill -0 "$emu" 2>/dev/null; do sleep 0.1; done
+  local pid; pid=$(cat "$pidfile")
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 start_emulator 0
 (
-  trap 'stop_emulator; exit 0' TERM
+  trap 'exit 0' TERM
   while true; do
     sleep "$restart_every" & wait $!
     stop_emulator
@@ -49,6 +50,6 @@ start_emulator 0
   done
 ) &
 restarter=$!
-trap 'kill $restarter 2>/dev/null; wait $restarter 2>/dev/null; stop_emulator; rm -f "$f"' EXIT
+trap 'kill $restarter 2>/dev/null; wait $restarter 2>/dev/null; stop_emulator; rm -f "$f" "$pidfile"' EXIT
 "$build/tests/bench/kvambench" soak "http://127.0.0.1:$port" day $start \
     $((start + 86400 - 1)) 43200 "$seconds"

@@ -4,7 +4,24 @@
  */
 #include "kvamtestplay.h"
 
+#include <gst/check/gstcheck.h>
+
 #include <string.h>
+
+void
+kvam_test_assert_error (KvamPlayResult * r, GQuark domain, gint code,
+    const gchar * needle)
+{
+  GError *err = NULL;
+
+  fail_unless (r->error != NULL, "no error");
+  gst_message_parse_error (r->error, &err, NULL);
+  fail_unless (g_error_matches (err, domain, code), "wrong error: %s (%s %d)",
+      err->message, g_quark_to_string (err->domain), err->code);
+  fail_unless (strstr (err->message, needle) != NULL, "'%s' lacks '%s'",
+      err->message, needle);
+  g_error_free (err);
+}
 
 void
 kvam_play_result_free (KvamPlayResult * r)

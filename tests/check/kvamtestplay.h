@@ -43,6 +43,11 @@ KvamPlayResult *kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
     gboolean keep_raw, guint timeout_s, const gchar * const *props,
     KvamPlayTick tick, gpointer user_data);
 
+/* Fails the test unless the run ended with an error of @domain/@code whose
+ * message contains @needle. */
+void kvam_test_assert_error (KvamPlayResult * r, GQuark domain, gint code,
+    const gchar * needle);
+
 /* Values of an AWS tag in Matroska bytes, in order. */
 GPtrArray *kvam_test_tag_values (const guint8 * data, gsize size,
     const gchar * name);

@@ -66,21 +66,6 @@ expected_numbers (const gchar * name, gint64 from_ms, gint64 to_ms,
   return out;
 }
 
-static void
-assert_error (KvamPlayResult * r, GQuark domain, gint code,
-    const gchar * needle)
-{
-  GError *err = NULL;
-
-  fail_unless (r->error != NULL, "no error");
-  gst_message_parse_error (r->error, &err, NULL);
-  fail_unless (g_error_matches (err, domain, code), "wrong error: %s (%s %d)",
-      err->message, g_quark_to_string (err->domain), err->code);
-  fail_unless (strstr (err->message, needle) != NULL, "'%s' lacks '%s'",
-      err->message, needle);
-  g_error_free (err);
-}
-
 /* ---- ranges -------------------------------------------------------------- */
 
 GST_START_TEST (test_long_range_every_fragment_once_in_order)
@@ -381,7 +366,7 @@ GST_START_TEST (test_unknown_stream)
 
   start_emulator ();
   r = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, props);
-  assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "'nope'");
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "'nope'");
   gst_message_parse_error_details (r->error, &details);
   fail_unless_equals_string (gst_structure_get_string (details,
           "aws-error-type"), "ResourceNotFoundException");
@@ -408,9 +393,9 @@ assert_auth_error (const gchar * key, const gchar * secret,
   g_autoptr (KvamPlayResult) r = kvam_test_play (emu, "fakesink name=sink",
       FALSE, 30, props);
 
-  assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
       needle);
-  assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
       "'cam'");
 }
 
@@ -441,9 +426,9 @@ GST_START_TEST (test_no_fragments_in_range)
   add_synthetic ("cam", 2, 1, 64, 48);
   start_emulator ();
   r = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, props);
-  assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
       "no fragments between 2023-11-14T22:13:20.000Z");
-  assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "'cam'");
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "'cam'");
 }
 
 GST_END_TEST;
@@ -457,7 +442,7 @@ GST_START_TEST (test_invalid_range)
 
   start_emulator ();
   r = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, props);
-  assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
       "'end-time' 1763000000 is before 'start-time'");
 }
 
