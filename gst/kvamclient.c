@@ -392,9 +392,14 @@ pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
 gint64
 kvam_backoff_us (guint attempt)
 {
-  gint64 ceiling = BACKOFF_BASE_US << MIN (attempt, 16);
+  gint64 ceiling = BACKOFF_BASE_US;
 
-  return g_random_int_range (0, (gint32) MIN (ceiling, BACKOFF_CAP_US) + 1);
+  /* doubled step by step and stopped at the cap: a shift by the attempt
+   * number overflowed from the 16th retry on (retries back to back) */
+  while (attempt-- > 0 && ceiling < BACKOFF_CAP_US)
+    ceiling *= 2;
+  ceiling = MIN (ceiling, BACKOFF_CAP_US);
+  return (gint64) g_random_double_range (0, (gdouble) ceiling + 1);
 }
 
 /* ---- one request --------------------------------------------------------- */

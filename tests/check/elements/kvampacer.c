@@ -66,7 +66,6 @@ list_fragments_repeatedly (gpointer data)
 
     json_builder_set_member_name (b, "MaxResults");
     json_builder_add_int_value (b, 10);
-    json_builder_end_object (b);
     root = kvam_client_call (c->client, KVAM_API_LIST_FRAGMENTS, b, NULL,
         &err);
     g_object_unref (b);
@@ -80,6 +79,35 @@ list_fragments_repeatedly (gpointer data)
 
 /* Two clients of one stream (two elements of an application, say) share
  * the stream's budget: the service's limit never trips. */
+/* Between retries: full jitter, uniform in [0, min(5 s, 100 ms x 2^n)],
+ * for every attempt number up to retry-attempts' maximum (a shift by the
+ * attempt number overflowed from the 16th on: retries back to back). */
+GST_START_TEST (test_backoff_full_jitter_capped)
+{
+  const gint64 cap = 5 * G_USEC_PER_SEC;
+  guint attempt, i;
+
+  for (attempt = 0; attempt <= 100; attempt++) {
+    gint64 ceiling = MIN (cap, (gint64) 100000 << MIN (attempt, 10));
+    gint64 sum = 0, top = 0;
+    for (i = 0; i < 400; i++) {
+      gint64 wait = kvam_backoff_us (attempt);
+      fail_unless (wait >= 0 && wait <= ceiling, "attempt %u waits %"
+          G_GINT64_FORMAT " us, over %" G_GINT64_FORMAT, attempt, wait,
+          ceiling);
+      sum += wait;
+      top = MAX (top, wait);
+    }
+    /* uniform: the mean near half the ceiling, the top near all of it */
+    fail_unless (sum / 400 > ceiling * 4 / 10 && sum / 400 < ceiling * 6 / 10,
+        "attempt %u: mean %" G_GINT64_FORMAT " us", attempt, sum / 400);
+    fail_unless (top > ceiling * 9 / 10, "attempt %u: longest %"
+        G_GINT64_FORMAT " us", attempt, top);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_two_clients_share_the_stream_budget)
 {
   KvamCredentialsConfig cc = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
@@ -129,6 +157,7 @@ kvampacer_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_five_free_then_a_window);
+  tcase_add_test (tc, test_backoff_full_jitter_capped);
   tcase_add_test (tc, test_two_clients_share_the_stream_budget);
   return s;
 }
