@@ -22,6 +22,11 @@ GST_DEBUG_CATEGORY_STATIC (kvam_merger_debug);
 #define MAX_ELEMENT_SIZE (256 * 1024 * 1024)
 #define DEFAULT_TIMECODE_SCALE 1000000
 #define UNKNOWN G_MAXUINT64
+/* cluster timecodes are clamped to this many ticks (285 years of ms), so
+ * that sums of them never overflow */
+#define MAX_TICKS (G_GINT64_CONSTANT (1) << 53)
+/* tracks whose frame times are kept apart; more in one stream is garbage */
+#define MAX_TRACKS 64
 
 typedef enum
 {
@@ -44,7 +49,10 @@ typedef struct
   gboolean skip_tags;
   guint64 bytes;
   gint64 first_cluster_tc;      /* input ticks; -1 before its first cluster */
+  gboolean has_base;
   gint64 base;                  /* output ticks of that first cluster */
+  gint64 last_cluster_out;      /* output ticks of its latest cluster */
+  guint64 tracks_seen;          /* bit n: a frame of track n was placed */
   gchar *number, *producer, *server, *error_code, *error_message;
 } Document;
 
@@ -61,7 +69,7 @@ struct _KvamMkvMerger
   /* the output stream */
   gboolean header_written;
   GBytes *tracks;
-  gint64 last_tc;               /* largest frame time written, ticks; -1 */
+  GArray *track_times;          /* TrackTime: latest frame of each track */
   guint64 scale;
 
   /* the response */
@@ -76,9 +84,16 @@ struct _KvamMkvMerger
   guint64 segment_left;
   guint64 cluster_left;
   gboolean cluster_written;
-  gint64 cluster_tc;
+  gint64 cluster_tc;            /* input ticks; -1 before its Timecode */
+  gint64 cluster_out;           /* output ticks of the current cluster */
   Document doc;
 };
+
+typedef struct
+{
+  guint64 track;
+  gint64 last;                  /* output ticks of its latest frame */
+} TrackTime;
 
 void
 kvam_merger_event_free (KvamMergerEvent * ev)
@@ -102,6 +117,7 @@ document_clear (Document * d)
   g_free (d->error_message);
   memset (d, 0, sizeof (*d));
   d->first_cluster_tc = -1;
+  d->last_cluster_out = 0;
   d->scale = DEFAULT_TIMECODE_SCALE;
 }
 
@@ -120,7 +136,7 @@ kvam_mkv_merger_new (GstClockTime base)
   self->in = g_byte_array_new ();
   self->events = g_ptr_array_new_with_free_func ((GDestroyNotify)
       kvam_merger_event_free);
-  self->last_tc = -1;
+  self->track_times = g_array_new (FALSE, FALSE, sizeof (TrackTime));
   self->scale = DEFAULT_TIMECODE_SCALE;
   document_clear (&self->doc);
   return self;
@@ -136,6 +152,7 @@ kvam_mkv_merger_free (KvamMkvMerger * self)
     g_byte_array_unref (self->out);
   g_ptr_array_unref (self->events);
   g_clear_pointer (&self->tracks, g_bytes_unref);
+  g_array_unref (self->track_times);
   g_free (self->expected);
   document_clear (&self->doc);
   g_free (self);
@@ -215,6 +232,9 @@ begin_document (KvamMkvMerger * self, GError ** error)
     self->doc.skip_tags = self->resume.tags_written;
     /* a resumed fragment was announced by the response that began it */
     self->doc.started = self->resume.blocks_written > 0;
+    self->doc.has_base = self->resume.has_base;
+    self->doc.base = self->resume.base;
+    self->doc.tracks_seen = self->resume.tracks_seen;
   }
   return TRUE;
 }
@@ -431,9 +451,10 @@ handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
   return TRUE;
 }
 
-/* Relative timecode of a SimpleBlock or of the Block in a BlockGroup. */
+/* Track number and relative timecode of a SimpleBlock or of the Block in
+ * a BlockGroup. */
 static gboolean
-block_timecode (const Element * e, gint16 * tc)
+block_info (const Element * e, guint64 * track, gint16 * tc)
 {
   const guint8 *p = PAYLOAD (e);
   gsize n = PAYLOAD_SIZE (e);
@@ -461,25 +482,93 @@ block_timecode (const Element * e, gint16 * tc)
   track_len = p[0] & 0x80 ? 1 : p[0] & 0x40 ? 2 : p[0] & 0x20 ? 3 : 4;
   if (n < track_len + 3)
     return FALSE;
+  /* a vint of L bytes: the length marker is bit 7L */
+  *track = kvam_ebml_read_uint (p, track_len) &
+      ((G_GUINT64_CONSTANT (1) << (7 * track_len)) - 1);
   *tc = (gint16) ((p[track_len] << 8) | p[track_len + 1]);
   return TRUE;
 }
 
 /* Output timecode of the document's first cluster: its listed time from
- * the range base, never before what was already written. */
+ * the range base, exactly, so nothing accumulates from fragment to
+ * fragment (tracks may overlap: the last audio frame of a fragment often
+ * starts after the next fragment's listed time). */
 static gint64
-document_base (KvamMkvMerger * self, gint64 cluster_tc)
+document_base (KvamMkvMerger * self)
 {
   const KvamFragment *f = expected_fragment (self);
-  gint64 base;
 
   if (!GST_CLOCK_TIME_IS_VALID (self->base))
-    return cluster_tc;
-  base = f && f->producer > self->base ?
-      (gint64) ((f->producer - self->base) / self->scale) : 0;
-  if (self->last_tc >= 0 && base <= self->last_tc)
-    base = self->last_tc + 1;
-  return base;
+    return self->doc.first_cluster_tc;
+  return f && f->producer > self->base ?
+      (gint64) MIN ((f->producer - self->base) / self->scale, MAX_TICKS) : 0;
+}
+
+/* A cluster's Timecode (or its first frame, when it has none) was read:
+ * where the cluster goes in the output, never before the document's last
+ * one. Runs for skipped clusters too, so a resumed response places the
+ * rest of a fragment as an uncut one did. */
+static void
+begin_cluster_time (KvamMkvMerger * self, guint64 tc)
+{
+  Document *d = &self->doc;
+
+  self->cluster_tc = (gint64) MIN (tc, (guint64) MAX_TICKS);
+  if (d->first_cluster_tc < 0)
+    d->first_cluster_tc = self->cluster_tc;
+  if (!d->has_base) {
+    d->base = document_base (self);
+    d->has_base = TRUE;
+  }
+  self->cluster_out = MAX (d->base + (self->cluster_tc - d->first_cluster_tc),
+      d->last_cluster_out);
+  self->cluster_out = MAX (self->cluster_out, 0);
+  d->last_cluster_out = self->cluster_out;
+}
+
+static TrackTime *
+track_time (KvamMkvMerger * self, guint64 track)
+{
+  TrackTime add = { track, -1 };
+  guint i;
+
+  for (i = 0; i < self->track_times->len; i++)
+    if (g_array_index (self->track_times, TrackTime, i).track == track)
+      return &g_array_index (self->track_times, TrackTime, i);
+  if (self->track_times->len >= MAX_TRACKS)
+    return NULL;
+  g_array_append_val (self->track_times, add);
+  return &g_array_index (self->track_times, TrackTime, i);
+}
+
+/* The first frame of a track in a document must come after that track's
+ * last frame (fragments listed with overlapping or repeated times): if it
+ * would not, the rest of the document moves later, in a new cluster. Each
+ * track on its own: overlap between tracks is normal Matroska. Returns the
+ * frame's output time. */
+static gint64
+place_frame (KvamMkvMerger * self, guint64 track, gint64 t)
+{
+  Document *d = &self->doc;
+  TrackTime *tt;
+  gint64 shift;
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->base) || track >= 64 ||
+      (d->tracks_seen & (G_GUINT64_CONSTANT (1) << track)))
+    return t;
+  d->tracks_seen |= G_GUINT64_CONSTANT (1) << track;
+  tt = track_time (self, track);
+  if (!tt || tt->last < 0 || t > tt->last)
+    return t;
+  shift = tt->last + 1 - t;
+  GST_INFO ("fragment %u: track %" G_GUINT64_FORMAT " overlaps the previous "
+      "fragment, moved %" G_GINT64_FORMAT " ticks later", self->current, track,
+      shift);
+  d->base += shift;
+  self->cluster_out += shift;
+  d->last_cluster_out = self->cluster_out;
+  self->cluster_written = FALSE;
+  return t + shift;
 }
 
 static void
@@ -488,49 +577,37 @@ write_cluster_header (KvamMkvMerger * self)
   static const guint8 cluster[12] = { 0x1F, 0x43, 0xB6, 0x75, 0x01, 0xFF,
     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
   };
-  Document *d = &self->doc;
   g_autoptr (GByteArray) tc = g_byte_array_new ();
 
-  if (d->first_cluster_tc < 0) {
-    d->first_cluster_tc = MAX (self->cluster_tc, 0);
-    d->base = document_base (self, d->first_cluster_tc);
-  }
   /* unknown size: a cut can end it anywhere between complete elements */
   write_bytes (self, cluster, sizeof (cluster));
-  kvam_ebml_write_uint (tc, KVAM_EBML_ID_TIMECODE, d->base +
-      (MAX (self->cluster_tc, 0) - d->first_cluster_tc));
+  kvam_ebml_write_uint (tc, KVAM_EBML_ID_TIMECODE, self->cluster_out);
   write_bytes (self, tc->data, tc->len);
   self->cluster_written = TRUE;
-}
-
-static gint64
-output_cluster_tc (KvamMkvMerger * self)
-{
-  Document *d = &self->doc;
-
-  return d->base + (MAX (self->cluster_tc, 0) - d->first_cluster_tc);
 }
 
 static void
 handle_block (KvamMkvMerger * self, const Element * e)
 {
   Document *d = &self->doc;
+  guint64 track = 0;
   gint16 rel = 0;
+  TrackTime *tt;
   gint64 t;
 
+  if (self->cluster_tc < 0)
+    begin_cluster_time (self, 0);       /* a cluster without a Timecode */
   d->blocks++;
   if (d->blocks <= d->skip)
     return;                     /* written before the cut */
   if (!self->header_written)
     return;
-  if (d->first_cluster_tc < 0 && self->cluster_tc < 0)
-    self->cluster_tc = 0;
+  block_info (e, &track, &rel);
+  t = place_frame (self, track, self->cluster_out + rel);
   if (!self->cluster_written)
     write_cluster_header (self);
   write_bytes (self, e->data, e->size);
 
-  block_timecode (e, &rel);
-  t = output_cluster_tc (self) + rel;
   if (!d->started) {
     KvamMergerEvent *ev = add_event (self, KVAM_MERGER_FRAGMENT_STARTED);
     ev->first_frame = (GstClockTime) MAX (t, 0) * self->scale;
@@ -538,7 +615,9 @@ handle_block (KvamMkvMerger * self, const Element * e)
     ev->server_tag = g_strdup (d->server);
     d->started = TRUE;
   }
-  self->last_tc = MAX (self->last_tc, t);
+  tt = track_time (self, track);
+  if (tt)
+    tt->last = MAX (tt->last, t);
 }
 
 static void
@@ -546,7 +625,9 @@ handle_cluster_child (KvamMkvMerger * self, const Element * e)
 {
   switch (e->h.id) {
     case KVAM_EBML_ID_TIMECODE:
-      self->cluster_tc = kvam_ebml_read_uint (PAYLOAD (e), PAYLOAD_SIZE (e));
+      if (self->cluster_tc < 0)
+        begin_cluster_time (self, kvam_ebml_read_uint (PAYLOAD (e),
+                PAYLOAD_SIZE (e)));
       break;
     case KVAM_EBML_ID_SIMPLEBLOCK:
     case KVAM_EBML_ID_BLOCKGROUP:
@@ -754,6 +835,9 @@ kvam_mkv_merger_end_response (KvamMkvMerger * self, KvamMergerResume * resume)
     resume->blocks_written = d->blocks;
     resume->tags_written = d->tags_written || d->skip_tags;
     resume->bytes_seen = d->bytes;
+    resume->has_base = d->has_base;
+    resume->base = d->base;
+    resume->tracks_seen = d->tracks_seen;
     GST_INFO ("response ended inside fragment %u after %u frames, %"
         G_GUINT64_FORMAT " bytes", self->current, d->blocks, d->bytes);
   }

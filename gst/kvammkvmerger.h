@@ -51,6 +51,11 @@ typedef struct
   guint blocks_written;         /* frames already written */
   gboolean tags_written;
   guint64 bytes_seen;           /* of its document */
+  /* the output time its frames were placed at, so the rest of it lands
+   * exactly where an uncut response would have put it */
+  gboolean has_base;
+  gint64 base;                  /* output ticks of its first cluster */
+  guint64 tracks_seen;          /* bit n: track n had a frame written */
 } KvamMergerResume;
 
 /* A response for @fragments (in order) starts. @resume, if not NULL, says

@@ -44,6 +44,29 @@ typedef struct
   GMutex lock;
 } Probe;
 
+static void
+note_end (GstClockTime * end, GstBuffer * buf)
+{
+  GstClockTime t = GST_BUFFER_PTS (buf);
+
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return;
+  if (GST_BUFFER_DURATION_IS_VALID (buf))
+    t += GST_BUFFER_DURATION (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (*end) || t > *end)
+    *end = t;
+}
+
+static GstPadProbeReturn
+audio_probe (GstPad * pad, GstPadProbeInfo * info, Probe * p)
+{
+  g_mutex_lock (&p->lock);
+  p->r->audio_frames++;
+  note_end (&p->r->audio_end, GST_PAD_PROBE_INFO_BUFFER (info));
+  g_mutex_unlock (&p->lock);
+  return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 sink_probe (GstPad * pad, GstPadProbeInfo * info, Probe * p)
 {
@@ -52,6 +75,7 @@ sink_probe (GstPad * pad, GstPadProbeInfo * info, Probe * p)
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
     GstClockTime pts = GST_BUFFER_PTS (buf);
     p->r->frames++;
+    note_end (&p->r->end, buf);
     if (GST_CLOCK_TIME_IS_VALID (pts)) {
       if (GST_CLOCK_TIME_IS_VALID (p->last_pts) && pts < p->last_pts)
         p->r->monotonic = FALSE;
@@ -156,6 +180,7 @@ kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
   r->warnings = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_message_unref);
   r->monotonic = TRUE;
+  r->end = r->audio_end = GST_CLOCK_TIME_NONE;
   g_mutex_init (&probe.lock);
 
   g_object_set (src, "endpoint-uri", url, "region",
@@ -167,6 +192,16 @@ kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
   gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, (GstPadProbeCallback) sink_probe,
       &probe, NULL);
+  {
+    GstElement *asink = gst_bin_get_by_name (GST_BIN (pipeline), "asink");
+    if (asink) {
+      GstPad *apad = gst_element_get_static_pad (asink, "sink");
+      gst_pad_add_probe (apad, GST_PAD_PROBE_TYPE_BUFFER,
+          (GstPadProbeCallback) audio_probe, &probe, NULL);
+      gst_object_unref (apad);
+      gst_object_unref (asink);
+    }
+  }
   {
     GstPad *srcpad = gst_element_get_static_pad (src, "src");
     if (keep_raw)
@@ -180,7 +215,7 @@ kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
   while (!r->eos && !r->error && g_get_monotonic_time () < deadline) {
     GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
     if (tick)
-      tick (user_data);
+      tick (src, user_data);
     if (msg) {
       handle_message (r, msg);
       gst_message_unref (msg);

@@ -15,6 +15,9 @@ typedef struct
   GArray *fragment_times;       /* their "timestamp" (GstClockTime) */
   GByteArray *raw;              /* kvamsrc's output, when asked for */
   guint frames;                 /* buffers reaching the sink */
+  GstClockTime end;             /* latest PTS + duration there */
+  guint audio_frames;           /* the same at "asink", if there is one */
+  GstClockTime audio_end;
   guint disconts;               /* DISCONT buffers from kvamsrc, after the first */
   guint src_buffers;
   guint segments;               /* SEGMENT events reaching the sink */
@@ -30,7 +33,8 @@ typedef struct
 void kvam_play_result_free (KvamPlayResult * r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamPlayResult, kvam_play_result_free)
 
-/* "kvamsrc name=src ! @tail": @tail must name its last element "sink".
+/* "kvamsrc name=src ! @tail": @tail must name its last element "sink" (and
+ * may have a second branch ending in "asink").
  * kvamsrc gets the emulator's endpoint and keys, then the NULL-terminated
  * property/value string pairs of @props. Runs until EOS, an error or
  * @timeout_s. */
@@ -38,7 +42,7 @@ KvamPlayResult *kvam_test_play (KvsEmulator * emu, const gchar * tail,
     gboolean keep_raw, guint timeout_s, const gchar * const *props);
 
 /* Called every 100 ms while a pipeline plays, on the test's thread. */
-typedef void (*KvamPlayTick) (gpointer user_data);
+typedef void (*KvamPlayTick) (GstElement * src, gpointer user_data);
 KvamPlayResult *kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
     gboolean keep_raw, guint timeout_s, const gchar * const *props,
     KvamPlayTick tick, gpointer user_data);

@@ -3,6 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "kvamtestutil.h"
+#include "kvamebml.h"
+
+#include <gst/check/gstcheck.h>
 
 #include <string.h>
 
@@ -198,4 +201,100 @@ kvam_test_log_capture_stop (void)
   captured = NULL;
   g_mutex_unlock (&capture_lock);
   return out;
+}
+
+/* ---- frames of a Matroska stream ----------------------------------------- */
+
+static gchar *
+describe_frame (const guint8 * p, gsize n, gint64 cluster_tc)
+{
+  guint track_len = p[0] & 0x80 ? 1 : p[0] & 0x40 ? 2 : p[0] & 0x20 ? 3 : 4;
+  g_autofree gchar *sum = NULL;
+  guint64 track;
+
+  if (n < track_len + 3)
+    return g_strdup ("(short block)");
+  track = kvam_ebml_read_uint (p, track_len) &
+      ((G_GUINT64_CONSTANT (1) << (7 * track_len)) - 1);
+  /* flags and frame data: the relative timecode depends on the cluster */
+  sum = g_compute_checksum_for_data (G_CHECKSUM_MD5, p + track_len + 2,
+      n - track_len - 2);
+  return g_strdup_printf ("track %" G_GUINT64_FORMAT " at %" G_GINT64_FORMAT
+      " %s", track, cluster_tc + (gint16) ((p[track_len] << 8) |
+          p[track_len + 1]), sum);
+}
+
+GPtrArray *
+kvam_test_frames (const guint8 * data, gsize size)
+{
+  GPtrArray *frames = g_ptr_array_new_with_free_func (g_free);
+  gsize pos = 0;
+  gint64 cluster_tc = 0;
+  gboolean in_cluster = FALSE;
+
+  while (pos < size) {
+    KvamEbmlHeader h;
+    if (kvam_ebml_read_header (data + pos, size - pos, &h) != KVAM_EBML_OK)
+      break;
+    if (kvam_ebml_is_top_level_id (h.id))
+      in_cluster = FALSE;
+    if (h.id == KVAM_EBML_ID_SEGMENT || h.id == KVAM_EBML_ID_CLUSTER ||
+        (in_cluster && h.id == KVAM_EBML_ID_BLOCKGROUP)) {
+      in_cluster |= h.id == KVAM_EBML_ID_CLUSTER;
+      pos += h.header_len;      /* descend */
+      continue;
+    }
+    if (h.size == KVAM_EBML_SIZE_UNKNOWN || h.size > size - pos - h.header_len)
+      break;                    /* truncated at the end */
+    if (in_cluster && h.id == KVAM_EBML_ID_TIMECODE)
+      cluster_tc = kvam_ebml_read_uint (data + pos + h.header_len, h.size);
+    if (in_cluster && (h.id == KVAM_EBML_ID_SIMPLEBLOCK ||
+            h.id == KVAM_EBML_ID_BLOCK))
+      g_ptr_array_add (frames, describe_frame (data + pos + h.header_len,
+              h.size, cluster_tc));
+    pos += h.header_len + h.size;
+  }
+  return frames;
+}
+
+gchar *
+kvam_test_frames_diff (GPtrArray * got, GPtrArray * want)
+{
+  guint i;
+
+  for (i = 0; i < MIN (got->len, want->len); i++)
+    if (!g_str_equal (got->pdata[i], want->pdata[i]))
+      return g_strdup_printf ("frame %u of %u is '%s', want '%s'", i,
+          want->len, (gchar *) got->pdata[i], (gchar *) want->pdata[i]);
+  if (got->len != want->len)
+    return g_strdup_printf ("%u frames, want %u", got->len, want->len);
+  return NULL;
+}
+
+void
+kvam_test_find_element (GBytes * doc, guint32 id, gsize * first, gsize * last)
+{
+  const guint8 *data = g_bytes_get_data (doc, NULL);
+  gsize size = g_bytes_get_size (doc), pos = 0;
+  gboolean found = FALSE;
+
+  while (pos < size) {
+    KvamEbmlHeader h;
+    if (kvam_ebml_read_header (data + pos, size - pos, &h) != KVAM_EBML_OK)
+      break;
+    if (h.id == id) {
+      if (!found)
+        *first = pos;
+      *last = pos;
+      found = TRUE;
+    }
+    if (h.id == KVAM_EBML_ID_SEGMENT || h.id == KVAM_EBML_ID_CLUSTER) {
+      pos += h.header_len;      /* descend */
+      continue;
+    }
+    if (h.size == KVAM_EBML_SIZE_UNKNOWN)
+      break;
+    pos += h.header_len + h.size;
+  }
+  fail_unless (found, "no element %x in the document", id);
 }

@@ -31,4 +31,16 @@ void kvam_test_server_free (KvamTestServer * server);
 void kvam_test_log_capture_start (void);
 gchar *kvam_test_log_capture_stop (void);
 
+/* Every frame of a Matroska stream, in order, as "track N at T SUM": T is
+ * the cluster timecode plus the block's relative time (in ticks), SUM a
+ * checksum of the block's flags and data. Cluster and BlockGroup framing
+ * do not show: only where each frame lands and what it holds. */
+GPtrArray *kvam_test_frames (const guint8 * data, gsize size);
+/* Offsets in @doc of the first and last element with @id (looking into
+ * Segment and Cluster); fails the test when there is none. */
+void kvam_test_find_element (GBytes * doc, guint32 id, gsize * first,
+    gsize * last);
+/* NULL when both lists are equal, else the first difference, in words. */
+gchar *kvam_test_frames_diff (GPtrArray * got, GPtrArray * want);
+
 G_END_DECLS

@@ -481,6 +481,15 @@ gboolean
 kvs_emulator_add_synthetic (KvsEmulator * emu, const gchar * name,
     guint count, guint seconds, guint width, guint height, GError ** error)
 {
+  return kvs_emulator_add_synthetic_full (emu, name, count, seconds, width,
+      height, 0, error);
+}
+
+gboolean
+kvs_emulator_add_synthetic_full (KvsEmulator * emu, const gchar * name,
+    guint count, guint seconds, guint width, guint height,
+    KvsSyntheticFlags flags, GError ** error)
+{
   /* a handful of distinct groups, replayed with new times */
   guint distinct = MIN (count, 5);
   g_autoptr (GPtrArray) gops = NULL;
@@ -490,7 +499,10 @@ kvs_emulator_add_synthetic (KvsEmulator * emu, const gchar * name,
         "synthetic stream %s: need 1 or more fragments of 1 to 60 s", name);
     return FALSE;
   }
-  gops = kvs_media_synthesize (distinct, seconds, width, height, error);
+  if (flags & KVS_SYNTHETIC_AUDIO)
+    gops = kvs_media_synthesize_av (&distinct, seconds, width, height, error);
+  else
+    gops = kvs_media_synthesize (distinct, seconds, width, height, error);
   if (!gops)
     return FALSE;
   g_mutex_lock (&emu->lock);

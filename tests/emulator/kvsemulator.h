@@ -53,6 +53,15 @@ void kvs_emulator_set_tag_style (KvsEmulator * emu, KvsTagStyle style);
 /* Streams. Adding to an existing name appends after its last fragment. */
 gboolean kvs_emulator_add_synthetic (KvsEmulator * emu, const gchar * name,
     guint count, guint seconds, guint width, guint height, GError ** error);
+typedef enum
+{
+  /* AAC sound beside the pictures; each fragment's last sound frame starts
+   * up to 21 ms after the next fragment's listed start */
+  KVS_SYNTHETIC_AUDIO = 1 << 0,
+} KvsSyntheticFlags;
+gboolean kvs_emulator_add_synthetic_full (KvsEmulator * emu,
+    const gchar * name, guint count, guint seconds, guint width, guint height,
+    KvsSyntheticFlags flags, GError ** error);
 gboolean kvs_emulator_add_capture (KvsEmulator * emu, const gchar * name,
     const gchar * path, GError ** error);
 gboolean kvs_emulator_add_matroska (KvsEmulator * emu, const gchar * name,

@@ -48,6 +48,12 @@ kvs_gop_duration_ms (const KvsGop * gop)
   return gop->duration_ms;
 }
 
+void
+kvs_gop_set_duration_ms (KvsGop * gop, guint duration_ms)
+{
+  gop->duration_ms = duration_ms;
+}
+
 /* ---- walking a file ------------------------------------------------------ */
 
 typedef struct
@@ -186,20 +192,19 @@ close_gop (GPtrArray * gops, KvsGop * gop, guint64 end_tc)
   g_ptr_array_add (gops, gop);
 }
 
-GPtrArray *
-kvs_media_split_matroska (const guint8 * data, gsize size, guint seconds,
+/* The EBML header, an unknown-size Segment, Info without Duration and
+ * Tracks of a Matroska file; *@clusters is where the first Cluster's
+ * Segment-level walk starts (a Reader over the Segment's content). */
+static GBytes *
+read_stream_header (const guint8 * data, gsize size, Reader * seg,
     GError ** error)
 {
-  g_autoptr (GPtrArray) gops = g_ptr_array_new_with_free_func
-      ((GDestroyNotify) kvs_gop_free);
   g_autoptr (GByteArray) header = g_byte_array_new ();
-  g_autoptr (GBytes) header_bytes = NULL;
   static const guint8 unknown_size[8] = { 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
     0xFF, 0xFF
   };
-  Reader top = { data, size, 0 }, seg;
-  guint64 scale = 1000000, gop_start = 0, last_end = 0;
-  KvsGop *gop = NULL;
+  Reader top = { data, size, 0 };
+  guint64 scale = 1000000;
   KvamEbmlHeader h;
   gsize elen;
   gboolean have_tracks = FALSE;
@@ -219,11 +224,12 @@ kvs_media_split_matroska (const guint8 * data, gsize size, guint seconds,
   kvam_ebml_write_id (header, KVAM_EBML_ID_SEGMENT);
   g_byte_array_append (header, unknown_size, 8);
 
-  seg.data = data + top.pos + h.header_len;
-  seg.size = elen - h.header_len;
-  seg.pos = 0;
-  while (reader_next (&seg, &h, &elen, is_segment_level)) {
-    const guint8 *elem = seg.data + seg.pos;
+  seg->data = data + top.pos + h.header_len;
+  seg->size = elen - h.header_len;
+  seg->pos = 0;
+  while (reader_next (seg, &h, &elen, is_segment_level) &&
+      h.id != KVAM_EBML_ID_CLUSTER) {
+    const guint8 *elem = seg->data + seg->pos;
 
     if (h.id == KVAM_EBML_ID_INFO) {
       append_info_without_duration (header, elem + h.header_len,
@@ -231,31 +237,80 @@ kvs_media_split_matroska (const guint8 * data, gsize size, guint seconds,
     } else if (h.id == KVAM_EBML_ID_TRACKS) {
       g_byte_array_append (header, elem, elen);
       have_tracks = TRUE;
-    } else if (h.id == KVAM_EBML_ID_CLUSTER) {
-      ParsedCluster pc;
-      KvsCluster *c;
+    }
+    seg->pos += elen;
+  }
+  if (!have_tracks || scale != 1000000) {
+    MEDIA_ERROR (error, "need Tracks and a 1 ms TimecodeScale before "
+        "the first Cluster");
+    return NULL;
+  }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&header));
+}
 
-      if (!header_bytes) {
-        if (!have_tracks || scale != 1000000) {
-          MEDIA_ERROR (error, "need Tracks and a 1 ms TimecodeScale before "
-              "the first Cluster");
-          return NULL;
-        }
-        header_bytes = g_byte_array_free_to_bytes (g_steal_pointer (&header));
-      }
+GBytes *
+kvs_media_read_header (const guint8 * data, gsize size,
+    gsize * first_cluster, GError ** error)
+{
+  Reader seg;
+  GBytes *header = read_stream_header (data, size, &seg, error);
+
+  if (header && first_cluster)
+    *first_cluster = (seg.data - data) + seg.pos;
+  return header;
+}
+
+KvsGop *
+kvs_gop_new (GBytes * header, guint duration_ms)
+{
+  KvsGop *gop = g_new0 (KvsGop, 1);
+
+  gop->header = g_bytes_ref (header);
+  gop->clusters = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      kvs_cluster_free);
+  gop->duration_ms = duration_ms;
+  return gop;
+}
+
+void
+kvs_gop_add_cluster (KvsGop * gop, guint rel_ms, GBytes * children)
+{
+  KvsCluster *c = g_new0 (KvsCluster, 1);
+
+  c->rel_ms = rel_ms;
+  c->children = children;
+  g_ptr_array_add (gop->clusters, c);
+}
+
+GPtrArray *
+kvs_media_split_matroska (const guint8 * data, gsize size, guint seconds,
+    GError ** error)
+{
+  g_autoptr (GPtrArray) gops = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) kvs_gop_free);
+  g_autoptr (GBytes) header = NULL;
+  guint64 gop_start = 0, last_end = 0;
+  KvsGop *gop = NULL;
+  Reader seg;
+  KvamEbmlHeader h;
+  gsize elen;
+
+  header = read_stream_header (data, size, &seg, error);
+  if (!header)
+    return NULL;
+  while (reader_next (&seg, &h, &elen, is_segment_level)) {
+    const guint8 *elem = seg.data + seg.pos;
+
+    if (h.id == KVAM_EBML_ID_CLUSTER) {
+      ParsedCluster pc;
+
       parse_cluster (elem + h.header_len, elen - h.header_len, &pc);
       if (!gop || (pc.keyframe && pc.timecode >= gop_start + seconds * 1000)) {
         close_gop (gops, gop, pc.timecode - gop_start);
-        gop = g_new0 (KvsGop, 1);
-        gop->header = g_bytes_ref (header_bytes);
-        gop->clusters = g_ptr_array_new_with_free_func ((GDestroyNotify)
-            kvs_cluster_free);
+        gop = kvs_gop_new (header, 0);
         gop_start = pc.timecode;
       }
-      c = g_new0 (KvsCluster, 1);
-      c->rel_ms = pc.timecode - gop_start;
-      c->children = pc.children;
-      g_ptr_array_add (gop->clusters, c);
+      kvs_gop_add_cluster (gop, pc.timecode - gop_start, pc.children);
       last_end = pc.timecode + pc.max_block_ms;
     }
     seg.pos += elen;
@@ -267,67 +322,6 @@ kvs_media_split_matroska (const guint8 * data, gsize size, guint seconds,
   /* the last group lasts to its last block plus one frame (40 ms assumed) */
   close_gop (gops, gop, last_end - gop_start + 40);
   return g_steal_pointer (&gops);
-}
-
-/* ---- synthetic video ----------------------------------------------------- */
-
-GPtrArray *
-kvs_media_synthesize (guint ngops, guint seconds, guint width, guint height,
-    GError ** error)
-{
-  g_autofree gchar *path = NULL;
-  g_autofree gchar *launch = NULL;
-  g_autofree gchar *contents = NULL;
-  g_autoptr (GstElement) pipeline = NULL;
-  g_autoptr (GstBus) bus = NULL;
-  g_autoptr (GstMessage) msg = NULL;
-  GPtrArray *gops;
-  gsize size;
-  gint fd;
-  const guint fps = 25;
-
-  fd = g_file_open_tmp ("kvs-emulator-XXXXXX.mkv", &path, error);
-  if (fd < 0)
-    return NULL;
-  close (fd);
-  /* a moving ball gives every group different pictures */
-  launch = g_strdup_printf ("videotestsrc pattern=ball num-buffers=%u ! "
-      "video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 ! "
-      "x264enc speed-preset=ultrafast tune=zerolatency bitrate=300 "
-      "key-int-max=%u ! h264parse ! video/x-h264,stream-format=avc ! "
-      "matroskamux ! filesink location=\"%s\"", ngops * seconds * fps + 1,
-      width, height, fps, seconds * fps, path);
-  pipeline = gst_parse_launch (launch, error);
-  if (!pipeline)
-    goto out;
-  bus = gst_element_get_bus (pipeline);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  if (!msg || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    MEDIA_ERROR (error, "encoding synthetic video failed (are x264enc and "
-        "matroskamux installed?)");
-    goto out;
-  }
-  if (!g_file_get_contents (path, &contents, &size, error))
-    goto out;
-  gops = kvs_media_split_matroska ((const guint8 *) contents, size, seconds,
-      error);
-  if (gops) {
-    /* keep exactly the groups asked for, each exactly @seconds long */
-    guint i;
-    if (gops->len > ngops)
-      g_ptr_array_set_size (gops, ngops);
-    for (i = 0; i < gops->len; i++)
-      ((KvsGop *) gops->pdata[i])->duration_ms = seconds * 1000;
-  }
-  g_unlink (path);
-  return gops;
-
-out:
-  g_unlink (path);
-  return NULL;
 }
 
 /* ---- captures ------------------------------------------------------------ */

@@ -33,14 +33,32 @@ typedef enum
 /* Cut a Matroska file into groups of about @seconds starting at keyframes. */
 GPtrArray *kvs_media_split_matroska (const guint8 * data, gsize size,
     guint seconds, GError ** error);
-/* Encode @gops groups of @seconds of test video with GStreamer and cut them. */
+/* Encode @gops groups of @seconds of test video with GStreamer and cut them
+ * (kvssynthetic.c). */
 GPtrArray *kvs_media_synthesize (guint gops, guint seconds, guint width,
     guint height, GError ** error);
+/* The same with AAC sound. The last sound frame of a group starts up to one
+ * frame after the group's end, as producers write them: the groups tile
+ * the sound exactly when replayed in a cycle of *@gops groups (set to the
+ * shortest cycle that holds whole sound frames). Sound frames are
+ * BlockGroups. */
+GPtrArray *kvs_media_synthesize_av (guint * gops, guint seconds, guint width,
+    guint height, GError ** error);
+
+/* EBML header, unknown-size Segment, Info without Duration and Tracks of a
+ * Matroska file with a 1 ms TimecodeScale; *@first_cluster: where the
+ * Segment's first Cluster (or its end) is. */
+GBytes *kvs_media_read_header (const guint8 * data, gsize size,
+    gsize * first_cluster, GError ** error);
+KvsGop *kvs_gop_new (GBytes * header, guint duration_ms);
+/* Takes @children: the cluster's content but its Timecode. */
+void kvs_gop_add_cluster (KvsGop * gop, guint rel_ms, GBytes * children);
 /* The fragments of a GetMedia capture, with their own AWS tags. */
 GPtrArray *kvs_media_split_capture (const guint8 * data, gsize size,
     GError ** error);
 
 guint kvs_gop_duration_ms (const KvsGop * gop);
+void kvs_gop_set_duration_ms (KvsGop * gop, guint duration_ms);
 void kvs_gop_free (KvsGop * gop);
 
 /* Fills number, sizes and durations of a fragment replaying @gop. */

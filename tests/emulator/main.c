@@ -47,8 +47,9 @@ static GOptionEntry entries[] = {
         KVS_EMULATOR_DEFAULT_REGION ")", "REGION"},
   {"synthetic", 0, 0, G_OPTION_ARG_STRING_ARRAY, &synthetic,
         "Stream of COUNT generated fragments of SECONDS (default 2) at WxH "
-        "(default 320x240); repeat a NAME to append (a resolution change)",
-      "NAME:COUNT[:SECONDS[:WxH]]"},
+        "(default 320x240), with AAC sound when ':av' ends it; repeat a NAME "
+        "to append (a resolution change)",
+      "NAME:COUNT[:SECONDS[:WxH]][:av]"},
   {"capture", 0, 0, G_OPTION_ARG_STRING_ARRAY, &captures,
       "Stream from a GetMedia capture file, split into its fragments",
       "NAME:FILE"},
@@ -120,20 +121,26 @@ add_streams (KvsEmulator * emu, GError ** error)
   guint i;
 
   for (i = 0; synthetic && synthetic[i]; i++) {
-    g_auto (GStrv) f = g_strsplit (synthetic[i], ":", 4);
-    guint w = 320, h = 240;
-    if (g_strv_length (f) < 2) {
+    g_auto (GStrv) f = g_strsplit (synthetic[i], ":", 5);
+    guint w = 320, h = 240, n = g_strv_length (f);
+    KvsSyntheticFlags flags = 0;
+    if (n > 2 && g_str_equal (f[n - 1], "av")) {
+      flags |= KVS_SYNTHETIC_AUDIO;
+      g_clear_pointer (&f[--n], g_free);
+    }
+    if (n < 2 || n > 4) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "--synthetic %s: expected NAME:COUNT[:SECONDS[:WxH]]", synthetic[i]);
+          "--synthetic %s: expected NAME:COUNT[:SECONDS[:WxH]][:av]",
+          synthetic[i]);
       return FALSE;
     }
-    if (f[2] && f[3] && sscanf (f[3], "%ux%u", &w, &h) != 2) {
+    if (n == 4 && sscanf (f[3], "%ux%u", &w, &h) != 2) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
           "--synthetic %s: size must be WxH", synthetic[i]);
       return FALSE;
     }
-    if (!kvs_emulator_add_synthetic (emu, f[0], atoi (f[1]),
-            f[2] ? atoi (f[2]) : 2, w, h, error))
+    if (!kvs_emulator_add_synthetic_full (emu, f[0], atoi (f[1]),
+            n > 2 ? atoi (f[2]) : 2, w, h, flags, error))
       return FALSE;
   }
   for (i = 0; captures && captures[i]; i++) {

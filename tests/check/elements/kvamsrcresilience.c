@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "kvamebml.h"
 #include "kvamtestplay.h"
 #include "kvamtestutil.h"
 
@@ -119,15 +120,81 @@ GST_START_TEST (test_unknown_stream_not_retried)
 
 GST_END_TEST;
 
+/* A fragment's document as a response carries it. */
+static GBytes *
+fragment_document (const KvsFragment * f)
+{
+  g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (f, KVS_TAGS_REAL);
+  GByteArray *doc = g_byte_array_new ();
+  guint i;
+
+  for (i = 0; i < pieces->len; i++)
+    g_byte_array_append (doc, g_bytes_get_data (pieces->pdata[i], NULL),
+        g_bytes_get_size (pieces->pdata[i]));
+  return g_byte_array_free_to_bytes (doc);
+}
+
+typedef enum
+{
+  NO_FAULT,
+  CUT,
+  STALL,
+} Fault;
+
+/* Six 1 s fragments of pictures and sound (BlockGroups) through a fresh
+ * emulator (media calls count from 1 again) with one fault in the first
+ * media response at @offset. */
+static KvamPlayResult *
+play_av_with_fault (Fault fault, guint64 offset)
+{
+  const gchar *stall_props[] = { "stream-name", "cam", "start-time", START,
+    "fragment-selector-type", "producer", "request-timeout", "1000", NULL
+  };
+  GError *err = NULL;
+  KvamPlayResult *r;
+
+  kvs_emulator_free (emu);
+  emu = kvs_emulator_new ();
+  kvs_emulator_set_stream_start (emu, START_MS);
+  fail_unless (kvs_emulator_add_synthetic_full (emu, "cam", 6, 1, 64, 48,
+          KVS_SYNTHETIC_AUDIO, &err), "%s", err ? err->message : "");
+  fail_unless (kvs_emulator_start (emu, "127.0.0.1", 0, NULL, NULL, &err));
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  if (fault == CUT)
+    kvs_emulator_add_cut (emu, 1, offset);
+  else if (fault == STALL)
+    kvs_emulator_add_stall (emu, 1, offset);
+  r = kvam_test_play (emu, DECODE, TRUE, 60, fault == STALL ? stall_props :
+      range_props);
+  assert_all_fragments_once (r, 6);
+  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) ==
+      (fault == NO_FAULT ? 1 : 2), "fault %d at %" G_GUINT64_FORMAT ": %u "
+      "media calls", fault, offset, kvs_emulator_count (emu,
+          "GetMediaForFragmentList", NULL));
+  return r;
+}
+
+/* Cuts anywhere leave every frame once, at exactly the time (and with the
+ * bytes) it has in an uncut run: a resumed response must not move the
+ * frames after it, nor the fragments after those. */
 GST_START_TEST (test_cut_at_twenty_offsets)
 {
+  g_autoptr (KvamPlayResult) uncut = play_av_with_fault (NO_FAULT, 0);
+  g_autoptr (GPtrArray) want = kvam_test_frames (uncut->raw->data,
+      uncut->raw->len);
+  g_autoptr (GBytes) doc1 = NULL;
   guint n, i, k = 0;
-  guint64 offsets[20], doc = 0;
-  const KvsFragment *f;
+  guint64 offsets[24], doc = 0, size[6];
+  gsize group, cluster, block, last_block, last_group;
+  /* each run frees the emulator, and its fragments with it */
+  const KvsFragment *f = kvs_emulator_get_fragments (emu, "cam", &n);
 
-  start_with (6);
-  kvs_emulator_set_rate_limit (emu, FALSE);
-  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  for (i = 0; i < 6; i++)
+    size[i] = f[i].size;
+
+  /* pictures and sound: 6 s of 48 kHz AAC are 281 frames, the first 21 ms
+   * of it belonging to the fragment before the range */
+  fail_unless (want->len > 6 * FPS + 270, "%u frames", want->len);
   /* inside the EBML header, Segment, Info, Tracks, tags, cluster header
    * and frames of the first document, around each boundary, and deep in
    * the later ones */
@@ -137,31 +204,41 @@ GST_START_TEST (test_cut_at_twenty_offsets)
   offsets[k++] = 250;
   offsets[k++] = 400;
   offsets[k++] = 600;
-  offsets[k++] = f[0].size / 2;
+  offsets[k++] = size[0] / 2;
   for (i = 0; i < 4; i++) {
-    doc += f[i].size;
+    doc += size[i];
     offsets[k++] = doc - 1;
     offsets[k++] = doc;
     offsets[k++] = doc + 90;
   }
-  offsets[k++] = doc + f[4].size / 3;
-  for (i = 0; i < k; i++) {
-    /* each cut counts media calls from 1 again */
-    kvs_emulator_free (emu);
-    emu = kvs_emulator_new ();
-    kvs_emulator_set_stream_start (emu, START_MS);
-    start_with (6);
-    kvs_emulator_set_rate_limit (emu, FALSE);
-    kvs_emulator_add_cut (emu, 1, offsets[i]);
-    {
-      g_autoptr (KvamPlayResult) r = kvam_test_play (emu, DECODE, TRUE, 60,
-          range_props);
-      assert_all_fragments_once (r, 6);
-      fail_unless_equals_int (kvs_emulator_count (emu,
-              "GetMediaForFragmentList", NULL), 2);
-    }
-  }
+  offsets[k++] = doc + size[4] / 3;
   fail_unless_equals_int (k, 20);
+  /* in the second fragment: inside a BlockGroup, between the Tags and the
+   * first Cluster, inside the last frame */
+  doc1 = fragment_document (&f[1]);
+  f = NULL;
+  kvam_test_find_element (doc1, KVAM_EBML_ID_BLOCKGROUP, &group, &last_group);
+  kvam_test_find_element (doc1, KVAM_EBML_ID_CLUSTER, &cluster, &block);
+  kvam_test_find_element (doc1, KVAM_EBML_ID_SIMPLEBLOCK, &block, &last_block);
+  offsets[k++] = size[0] + group + 6;
+  offsets[k++] = size[0] + cluster;
+  offsets[k++] = size[0] + MAX (last_block, last_group) + 6;
+
+  for (i = 0; i < k; i++) {
+    g_autoptr (KvamPlayResult) r = play_av_with_fault (CUT, offsets[i]);
+    g_autoptr (GPtrArray) got = kvam_test_frames (r->raw->data, r->raw->len);
+    g_autofree gchar *diff = kvam_test_frames_diff (got, want);
+    fail_unless (diff == NULL, "cut at %" G_GUINT64_FORMAT ": %s", offsets[i],
+        diff);
+  }
+  {
+    /* a stall mid-fragment, resumed after request-timeout */
+    g_autoptr (KvamPlayResult) r = play_av_with_fault (STALL, size[0] +
+        size[1] / 2);
+    g_autoptr (GPtrArray) got = kvam_test_frames (r->raw->data, r->raw->len);
+    g_autofree gchar *diff = kvam_test_frames_diff (got, want);
+    fail_unless (diff == NULL, "stall: %s", diff);
+  }
 }
 
 GST_END_TEST;
@@ -325,7 +402,7 @@ typedef struct
 /* First the old key stops working, then the file gets the new one: the
  * element sees ExpiredTokenException until it reads the new file. */
 static void
-rotate_when_due (gpointer data)
+rotate_when_due (GstElement * src, gpointer data)
 {
   Rotation *rot = data;
   g_autofree gchar *path = NULL;
