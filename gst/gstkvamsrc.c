@@ -125,6 +125,7 @@ struct _GstKvamSrc
   guint fragment_failures;      /* in-band errors of next_fragment */
   gboolean discont;
   GPtrArray *pending_messages;  /* posted with the next buffer */
+  guint pending_delivered;      /* fragments whose last frame is out */
   guint8 *read_buf;             /* one block of the response */
   gsize read_buf_size;
 
@@ -337,9 +338,12 @@ create_stats (GstKvamSrc * self)
       self->index ? kvam_fragment_index_get_listed (self->index) : 0,
       "fragments-delivered", G_TYPE_UINT, self->delivered,
       "fragments-skipped", G_TYPE_UINT, self->skipped,
-      "bytes", G_TYPE_UINT64, self->bytes_out,
-      "current-producer-time", G_TYPE_UINT64, self->current_producer, NULL);
+      "bytes", G_TYPE_UINT64, self->bytes_out, NULL);
 
+  /* unset until the first fragment's first frame goes out */
+  if (GST_CLOCK_TIME_IS_VALID (self->current_producer))
+    gst_structure_set (s, "current-producer-time", G_TYPE_UINT64,
+        self->current_producer, NULL);
   add_client_stats (self, s);
   return s;
 }
@@ -687,6 +691,7 @@ gst_kvam_src_start (GstBaseSrc * src)
   }
   self->next_fragment = 0;
   self->failures = self->fragment_failures = 0;
+  self->pending_delivered = 0;
   memset (&self->resume, 0, sizeof (self->resume));
   self->discont = FALSE;
   start_listing (self);
@@ -723,6 +728,21 @@ static gboolean
 gst_kvam_src_is_seekable (GstBaseSrc * src)
 {
   return FALSE;
+}
+
+/* basesrc answers a SEEK sent to the element itself (not through the pad)
+ * without asking is_seekable(): a BYTES seek "succeeded", flushed, and the
+ * stream went on without a new segment. Refuse what is not implemented. */
+static gboolean
+gst_kvam_src_send_event (GstElement * element, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    GST_DEBUG_OBJECT (element, "refusing %" GST_PTR_FORMAT ": not seekable",
+        event);
+    gst_event_unref (event);
+    return FALSE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 }
 
 /* ---- fragments and messages ---------------------------------------------- */
@@ -774,6 +794,20 @@ post_pending_messages (GstKvamSrc * self)
   g_ptr_array_set_size (self->pending_messages, 0);
 }
 
+/* A fragment counts as delivered once its last frame has gone out: the
+ * merger knows a document ended only when the next one begins (or the
+ * response ends), by which time its last frame was returned. */
+static void
+count_delivered (GstKvamSrc * self)
+{
+  if (self->pending_delivered == 0)
+    return;
+  GST_OBJECT_LOCK (self);
+  self->delivered += self->pending_delivered;
+  GST_OBJECT_UNLOCK (self);
+  self->pending_delivered = 0;
+}
+
 /* A fragment that keeps failing (in-band errors, or a document that never
  * arrives whole): skip it with a warning, or stop, as the property says. */
 static gboolean
@@ -821,7 +855,8 @@ handle_merger_events (GstKvamSrc * self, gboolean * abandon)
     if (ev->type == KVAM_MERGER_FRAGMENT_STARTED) {
       queue_fragment_message (self, ev);
     } else if (ev->type == KVAM_MERGER_FRAGMENT_DONE) {
-      self->fragment_failures = 0;      /* counted in finish_response() */
+      self->fragment_failures = 0;
+      self->pending_delivered++;
     } else {
       *abandon = TRUE;
       self->fragment_failures++;
@@ -844,13 +879,16 @@ static void
 finish_response (GstKvamSrc * self)
 {
   guint complete = kvam_mkv_merger_end_response (self->merger, &self->resume);
+  g_autoptr (GPtrArray) events = kvam_mkv_merger_take_events (self->merger);
+  guint i;
 
-  /* the DONE events of the ending are counted here, not handled; the
-   * in-band failure count stays: it belongs to the fragment now next */
-  g_ptr_array_unref (kvam_mkv_merger_take_events (self->merger));
-  GST_OBJECT_LOCK (self);
-  self->delivered += complete;
-  GST_OBJECT_UNLOCK (self);
+  /* the DONE event of the ending is counted, not handled: the in-band
+   * failure count stays, it belongs to the fragment now next */
+  for (i = 0; i < events->len; i++)
+    if (((KvamMergerEvent *) events->pdata[i])->type ==
+        KVAM_MERGER_FRAGMENT_DONE)
+      self->pending_delivered++;
+  count_delivered (self);
   self->next_fragment += complete;
   g_clear_object (&self->response);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
@@ -1038,6 +1076,8 @@ read_and_merge (GstKvamSrc * self, guint blocksize, GBytes ** out)
   if (g_bytes_get_size (merged) > 0) {
     self->failures = 0;         /* data arrived */
     *out = g_steal_pointer (&merged);
+  } else {
+    count_delivered (self);     /* their last frames went out already */
   }
   if (abandon)
     return end_of_response (self, NULL, TRUE);
@@ -1088,6 +1128,7 @@ gst_kvam_src_create (GstPushSrc * src, GstBuffer ** outbuf)
   if (out) {
     post_pending_messages (self);
     *outbuf = make_buffer (self, out);
+    count_delivered (self);
     return GST_FLOW_OK;
   }
   if (ret == GST_FLOW_EOS)
@@ -1212,6 +1253,7 @@ gst_kvam_src_class_init (GstKvamSrcClass * klass)
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_kvam_src_unlock);
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_kvam_src_unlock_stop);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_kvam_src_is_seekable);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_kvam_src_send_event);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_kvam_src_create);
 
   gst_type_mark_as_plugin_api (GST_TYPE_KVAM_SRC_SELECTOR, 0);

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <gst/check/gstcheck.h>
+#include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -130,6 +131,172 @@ GST_START_TEST (test_selector_server_vs_producer)
 GST_END_TEST;
 
 /* ---- what downstream sees ------------------------------------------------ */
+
+/* Every track's frame times only grow (no B-frames in the synthetic
+ * video); returns how many tracks there were. */
+static guint
+assert_tracks_monotonic (GPtrArray * frames)
+{
+  g_autoptr (GHashTable) last = g_hash_table_new (g_direct_hash,
+      g_direct_equal);
+  guint i;
+
+  for (i = 0; i < frames->len; i++) {
+    guint track;
+    gint64 t;
+    gpointer prev;
+    fail_unless (sscanf (frames->pdata[i], "track %u at %" G_GINT64_FORMAT,
+            &track, &t) == 2);
+    if (g_hash_table_lookup_extended (last, GUINT_TO_POINTER (track), NULL,
+            &prev))
+      fail_unless (t > (gint64) GPOINTER_TO_SIZE (prev), "frame %u: %s after %"
+          G_GSIZE_FORMAT, i, (gchar *) frames->pdata[i],
+          GPOINTER_TO_SIZE (prev));
+    g_hash_table_insert (last, GUINT_TO_POINTER (track), GSIZE_TO_POINTER (t));
+  }
+  return g_hash_table_size (last);
+}
+
+/* The last sound frame of each fragment starts up to 21 ms after the next
+ * fragment's listed start, as producers write them. Each fragment must
+ * still start exactly at its listed time: nothing accumulates. */
+GST_START_TEST (test_audio_does_not_drift)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "fragment-selector-type", "producer", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autoptr (GPtrArray) frames = NULL;
+  GError *err = NULL;
+  const guint n = 100;
+  guint k;
+
+  fail_unless (kvs_emulator_add_synthetic_full (emu, "cam", n, 2, 64, 48,
+          KVS_SYNTHETIC_AUDIO, &err), "%s", err ? err->message : "");
+  start_emulator ();
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  r = kvam_test_play (emu, "matroskademux name=d d.video_0 ! queue ! "
+      "h264parse ! avdec_h264 ! fakesink name=sink d.audio_0 ! queue ! "
+      "aacparse ! avdec_aac ! fakesink name=asink", TRUE, 120, props);
+  fail_unless (r->eos, "%s", r->error ? "error" : "no EOS");
+  fail_unless_equals_int (r->fragments->len, n);
+  for (k = 0; k < n; k++)
+    fail_unless_equals_uint64 (g_array_index (r->fragment_times, guint64, k),
+        k * 2 * GST_SECOND);
+  frames = kvam_test_frames (r->raw->data, r->raw->len);
+  fail_unless_equals_int (assert_tracks_monotonic (frames), 2);
+  fail_unless_equals_int (r->frames, n * 2 * 25);
+  fail_unless (r->audio_frames > n * 90, "%u sound frames", r->audio_frames);
+  /* decoded: the pictures end at 200 s, the sound within a frame of them */
+  fail_unless_equals_uint64 (r->end, n * 2 * GST_SECOND);
+  fail_unless (ABS (GST_CLOCK_DIFF (r->end, r->audio_end)) <= 40 * GST_MSECOND,
+      "pictures end at %" GST_TIME_FORMAT ", sound at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (r->end), GST_TIME_ARGS (r->audio_end));
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  guint samples;
+  guint mid_response;           /* samples with 0 < delivered < total */
+  guint last;
+  gboolean went_back;
+} Progress;
+
+static void
+watch_progress (GstElement * src, gpointer data)
+{
+  Progress *p = data;
+  GstStructure *s = NULL;
+  guint delivered = 0;
+
+  g_object_get (src, "stats", &s, NULL);
+  gst_structure_get_uint (s, "fragments-delivered", &delivered);
+  p->samples++;
+  p->went_back |= delivered < p->last;
+  p->last = delivered;
+  if (delivered > 0 && delivered < 6)
+    p->mid_response++;
+  gst_structure_free (s);
+}
+
+/* stats can drive a progress bar: fragments count as they play, not when
+ * the (single) media response ends; the producer time is unset before the
+ * first fragment. */
+GST_START_TEST (test_stats_follow_playback)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "fragment-selector-type", "producer", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autoptr (GstElement) fresh = gst_element_factory_make ("kvamsrc", NULL);
+  GstStructure *s = NULL;
+  Progress p = { 0 };
+  guint count;
+  guint64 producer = 0;
+  const KvsFragment *f;
+
+  g_object_get (fresh, "stats", &s, NULL);
+  fail_if (gst_structure_has_field (s, "current-producer-time"));
+  gst_structure_free (s);
+
+  add_synthetic ("cam", 6, 1, 64, 48);
+  start_emulator ();
+  r = kvam_test_play_full (emu, "matroskademux ! h264parse ! avdec_h264 ! "
+      "fakesink name=sink sync=true", FALSE, 30, props, watch_progress, &p);
+  fail_unless (r->eos);
+  fail_unless_equals_int (kvs_emulator_count (emu, "GetMediaForFragmentList",
+          "*"), 1);
+  /* 6 s of real-time play sampled every 100 ms */
+  fail_unless (p.mid_response >= 20, "%u of %u samples mid-response",
+      p.mid_response, p.samples);
+  fail_if (p.went_back);
+  fail_unless (gst_structure_get_uint64 (r->stats, "current-producer-time",
+          &producer));
+  f = kvs_emulator_get_fragments (emu, "cam", &count);
+  fail_unless_equals_uint64 (producer, f[5].producer_ms * GST_MSECOND);
+}
+
+GST_END_TEST;
+
+/* Until seeking is built, a seek sent to the element is refused rather
+ * than "done" with nothing happening. */
+GST_START_TEST (test_seek_refused)
+{
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) src = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) msg = NULL;
+  g_autofree gchar *url = NULL;
+
+  add_synthetic ("cam", 20, 1, 64, 48);
+  start_emulator ();
+  url = kvs_emulator_get_url (emu);
+  pipeline = gst_parse_launch ("kvamsrc name=src ! fakesink sync=true", NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  g_object_set (src, "endpoint-uri", url, "region",
+      KVS_EMULATOR_DEFAULT_REGION, "access-key",
+      KVS_EMULATOR_DEFAULT_ACCESS_KEY, "secret-access-key",
+      KVS_EMULATOR_DEFAULT_SECRET_KEY, "stream-name", "cam", "start-time",
+      START, NULL);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          10 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  fail_if (gst_element_send_event (src, gst_event_new_seek (1.0,
+              GST_FORMAT_BYTES, GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 1000,
+              GST_SEEK_TYPE_NONE, -1)));
+  fail_if (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH, 2 * GST_SECOND));
+  /* and playing goes on without an error */
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+}
+
+GST_END_TEST;
 
 GST_START_TEST (test_captures_decode_as_one_segment)
 {
@@ -505,6 +672,9 @@ kvamsrcplay_suite (void)
   tcase_add_test (tc, test_resolution_change_decodes_both_sizes);
   tcase_add_test (tc, test_keep_timecodes);
   tcase_add_test (tc, test_absurd_blocksizes);
+  tcase_add_test (tc, test_audio_does_not_drift);
+  tcase_add_test (tc, test_stats_follow_playback);
+  tcase_add_test (tc, test_seek_refused);
   tcase_add_test (tc, test_output_is_a_valid_file);
   tcase_add_test (tc, test_unknown_stream);
   tcase_add_test (tc, test_bad_credentials_say_which);
