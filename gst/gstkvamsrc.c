@@ -1173,10 +1173,11 @@ install_playback_properties (GObjectClass * gobject_class)
           DEFAULT_ON_FRAGMENT_ERROR, RW_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "Fragments listed, delivered and skipped, bytes written, requests "
-          "per API, retries, throttles, endpoint and credential refreshes, "
-          "and the producer time of the current fragment (ns since the "
-          "epoch)", GST_TYPE_STRUCTURE,
+          "Fragments listed, delivered (each as its last frame goes out) "
+          "and skipped, bytes written, requests per API, retries, throttles, "
+          "endpoint and credential refreshes, and the producer time of the "
+          "current fragment (current-producer-time, ns since the epoch; "
+          "absent until the first fragment plays)", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <gst/check/gstcheck.h>
+#include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -724,6 +725,63 @@ GST_START_TEST (test_resolution_change_appends)
 
 GST_END_TEST;
 
+/* "track N at T" of a frame line from kvam_test_frames() */
+static void
+parse_frame (const gchar * line, guint * track, gint64 * t)
+{
+  fail_unless (sscanf (line, "track %u at %" G_GINT64_FORMAT, track, t) == 2);
+}
+
+/* --synthetic ...:av: the sound runs on without a gap or an overlap from
+ * fragment to fragment, and each fragment's last sound frame starts at or
+ * up to one frame after the next fragment's start, as producers cut them. */
+GST_START_TEST (test_synthetic_sound_tiles)
+{
+  GError *err = NULL;
+  gint64 prev = -1;
+  guint n, k, i, sound = 0;
+  const KvsFragment *f;
+
+  fail_unless (kvs_emulator_add_synthetic_full (emu, "av", 10, 2, 64, 48,
+          KVS_SYNTHETIC_AUDIO, &err), "%s", err ? err->message : "");
+  f = kvs_emulator_get_fragments (emu, "av", &n);
+  fail_unless_equals_int (n, 10);
+  for (k = 0; k < n; k++) {
+    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[k], KVS_TAGS_REAL);
+    g_autoptr (GByteArray) doc = g_byte_array_new ();
+    g_autoptr (GPtrArray) frames = NULL;
+    gint64 last_sound = -1;
+    guint pictures = 0;
+    for (i = 0; i < pieces->len; i++)
+      g_byte_array_append (doc, g_bytes_get_data (pieces->pdata[i], NULL),
+          g_bytes_get_size (pieces->pdata[i]));
+    frames = kvam_test_frames (doc->data, doc->len);
+    for (i = 0; i < frames->len; i++) {
+      guint track;
+      gint64 t;
+      parse_frame (frames->pdata[i], &track, &t);
+      if (track == 1) {
+        fail_unless_equals_int64 (t, f[k].producer_ms + pictures * 40);
+        pictures++;
+        continue;
+      }
+      /* 1024 samples at 48 kHz: 21.33 ms, rounded to the millisecond */
+      if (prev >= 0)
+        fail_unless (t - prev == 21 || t - prev == 22, "fragment %u: sound "
+            "at %" G_GINT64_FORMAT " after %" G_GINT64_FORMAT, k, t, prev);
+      prev = last_sound = t;
+      sound++;
+    }
+    fail_unless_equals_int (pictures, 50);
+    fail_unless (last_sound >= f[k].producer_ms + 2000 &&
+        last_sound <= f[k].producer_ms + 2021, "fragment %u: last sound at +%"
+        G_GINT64_FORMAT " ms", k, last_sound - f[k].producer_ms);
+  }
+  fail_unless (sound >= 10 * 93, "%u sound frames", sound);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_bad_sources)
 {
   GError *err = NULL;
@@ -842,6 +900,7 @@ kvsemulator_suite (void)
   if (kvam_test_fixtures_available ("kvs-captures"))
     tcase_add_test (tc, test_captures_split_into_fragments);
   tcase_add_test (tc, test_resolution_change_appends);
+  tcase_add_test (tc, test_synthetic_sound_tiles);
   tcase_add_test (tc, test_bad_sources);
   tcase_add_test (tc, test_java_double_format);
   tcase_add_test (tc, test_https);
