@@ -126,6 +126,7 @@ struct _GstKvamSrc
   gboolean discont;
   GPtrArray *pending_messages;  /* posted with the next buffer */
   guint pending_delivered;      /* fragments whose last frame is out */
+  gint64 last_progress;         /* monotonic µs: response opened or frames out */
   guint8 *read_buf;             /* one block of the response */
   gsize read_buf_size;
 
@@ -969,6 +970,7 @@ open_response (GstKvamSrc * self)
     kvam_mkv_merger_begin_response (self->merger,
         (const KvamFragment * const *) self->batch->pdata, self->batch->len,
         &self->resume);
+    self->last_progress = g_get_monotonic_time ();
   }
   kvam_aws_error_clear (&err);
   return ret;
@@ -1075,9 +1077,20 @@ read_and_merge (GstKvamSrc * self, guint blocksize, GBytes ** out)
     return GST_FLOW_ERROR;
   if (g_bytes_get_size (merged) > 0) {
     self->failures = 0;         /* data arrived */
+    self->last_progress = g_get_monotonic_time ();
     *out = g_steal_pointer (&merged);
   } else {
     count_delivered (self);     /* their last frames went out already */
+    if (!abandon && g_get_monotonic_time () - self->last_progress >
+        (gint64) self->request_timeout * 1000) {
+      /* bytes that never make a frame (Void elements forever) are a stall
+       * like no bytes at all */
+      err = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no frame for %u "
+          "ms although bytes kept coming", self->request_timeout);
+      ret = end_of_response (self, err, FALSE);
+      g_error_free (err);
+      return ret;
+    }
   }
   if (abandon)
     return end_of_response (self, NULL, TRUE);

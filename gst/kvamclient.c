@@ -11,6 +11,7 @@
 #endif
 
 #include "kvamclient.h"
+#include "kvamjson.h"
 #include "kvampacer.h"
 #include "kvamsigv4.h"
 
@@ -24,11 +25,10 @@ GST_DEBUG_CATEGORY_STATIC (kvam_client_debug);
 #define BACKOFF_BASE_US (100 * 1000)
 #define BACKOFF_CAP_US (5 * G_USEC_PER_SEC)
 #define MAX_ERROR_BODY (64 * 1024)
+/* the service's clock is believed within this much of ours: the SDKs cap
+ * skew correction too, and a Date of 9999 overflowed GDateTime */
+#define MAX_CLOCK_OFFSET (G_TIME_SPAN_DAY)
 #define USER_AGENT "kvamsrc/" VERSION
-
-static const gchar *const api_names[KVAM_API_COUNT] = {
-  "GetDataEndpoint", "ListFragments", "GetMediaForFragmentList"
-};
 
 static const gchar *const api_paths[KVAM_API_COUNT] = {
   "/getDataEndpoint", "/listFragments", "/getMediaForFragmentList"
@@ -45,6 +45,7 @@ struct _KvamClient
   gchar *stream_name;
   gchar *stream_arn;
   guint retry_attempts;
+  gint64 timeout_us;            /* request-timeout: a JSON body's deadline */
   KvamCredentialsProvider *credentials;
   SoupSession *session;
 
@@ -54,146 +55,6 @@ struct _KvamClient
   KvamPacer *pacers[KVAM_API_COUNT];
   KvamClientStats stats;
 };
-
-const gchar *
-kvam_api_name (KvamApi api)
-{
-  return api < KVAM_API_COUNT ? api_names[api] : "unknown";
-}
-
-/* ---- errors -------------------------------------------------------------- */
-
-void
-kvam_aws_error_clear (KvamAwsError * err)
-{
-  g_clear_pointer (&err->type, g_free);
-  g_clear_pointer (&err->message, g_free);
-  g_clear_pointer (&err->request_id, g_free);
-  err->kind = KVAM_AWS_ERROR_NONE;
-  err->status = 0;
-}
-
-void
-kvam_aws_error_set (KvamAwsError * err, KvamAwsErrorKind kind, KvamApi api,
-    guint status, const gchar * type, const gchar * message,
-    const gchar * request_id)
-{
-  kvam_aws_error_clear (err);
-  err->kind = kind;
-  err->api = api;
-  err->status = status;
-  err->type = g_strdup (type);
-  err->message = g_strdup (message);
-  err->request_id = g_strdup (request_id);
-}
-
-gboolean
-kvam_aws_error_is_retryable (const KvamAwsError * err)
-{
-  switch (err->kind) {
-    case KVAM_AWS_ERROR_THROTTLED:
-    case KVAM_AWS_ERROR_SERVER:
-    case KVAM_AWS_ERROR_NETWORK:
-    case KVAM_AWS_ERROR_TIMEOUT:
-    case KVAM_AWS_ERROR_MALFORMED:
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
-gchar *
-kvam_aws_error_describe (const KvamAwsError * err)
-{
-  GString *s = g_string_new (kvam_api_name (err->api));
-
-  g_string_append_printf (s, ": %s", err->type ? err->type : "error");
-  if (err->status || err->request_id) {
-    g_string_append (s, " (");
-    if (err->status)
-      g_string_append_printf (s, "HTTP %u", err->status);
-    if (err->request_id)
-      g_string_append_printf (s, "%srequest id %s", err->status ? ", " : "",
-          err->request_id);
-    g_string_append (s, ")");
-  }
-  if (err->message)
-    g_string_append_printf (s, ": %s", err->message);
-  return g_string_free (s, FALSE);
-}
-
-static KvamAwsErrorKind
-classify (guint status, const gchar * type)
-{
-  static const gchar *const auth_types[] = { "NotAuthorizedException",
-    "InvalidSignatureException", "UnrecognizedClientException",
-    "ExpiredTokenException", "MissingAuthenticationTokenException",
-    "AccessDeniedException", "IncompleteSignatureException", NULL
-  };
-
-  if (g_strcmp0 (type, "ClientLimitExceededException") == 0 ||
-      g_strcmp0 (type, "ThrottlingException") == 0 || status == 429)
-    return KVAM_AWS_ERROR_THROTTLED;
-  if (type && g_strv_contains (auth_types, type))
-    return KVAM_AWS_ERROR_AUTH;
-  if (g_strcmp0 (type, "ResourceNotFoundException") == 0 || status == 404)
-    return KVAM_AWS_ERROR_NOT_FOUND;
-  if (status >= 500)
-    return KVAM_AWS_ERROR_SERVER;
-  if (status == 401 || status == 403)
-    return KVAM_AWS_ERROR_AUTH;
-  return KVAM_AWS_ERROR_INVALID;
-}
-
-/* Type from x-amzn-ErrorType (cut at ':') or __type (after '#'), message
- * from message/Message. */
-static void
-parse_error_response (SoupMessage * msg, GBytes * body, KvamApi api,
-    KvamAwsError * err)
-{
-  SoupMessageHeaders *h = soup_message_get_response_headers (msg);
-  const gchar *header = soup_message_headers_get_one (h, "x-amzn-ErrorType");
-  const gchar *request_id = soup_message_headers_get_one (h,
-      "x-amzn-RequestId");
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree gchar *type = NULL;
-  const gchar *message = NULL;
-  guint status = soup_message_get_status (msg);
-  gsize size = 0;
-  const gchar *data = body ? g_bytes_get_data (body, &size) : NULL;
-
-  if (header)
-    type = g_strndup (header, strcspn (header, ":"));
-  if (data && json_parser_load_from_data (parser, data, size, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-    JsonObject *o = json_node_get_object (json_parser_get_root (parser));
-    const gchar *t = json_object_get_string_member_with_default (o, "__type",
-        NULL);
-    message = json_object_get_string_member_with_default (o, "message",
-        json_object_get_string_member_with_default (o, "Message", NULL));
-    if (!type && t)
-      type = g_strdup (strchr (t, '#') ? strchr (t, '#') + 1 : t);
-  }
-  if (!type)
-    type = g_strdup_printf ("HTTP %u %s", status,
-        soup_message_get_reason_phrase (msg));
-  kvam_aws_error_set (err, classify (status, type), api, status, type,
-      message, request_id);
-}
-
-static void
-set_transport_error (KvamAwsError * err, KvamApi api, GError * e)
-{
-  KvamAwsErrorKind kind = KVAM_AWS_ERROR_NETWORK;
-
-  if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    kind = KVAM_AWS_ERROR_CANCELLED;
-  else if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    kind = KVAM_AWS_ERROR_TIMEOUT;
-  kvam_aws_error_set (err, kind, api, 0, kind == KVAM_AWS_ERROR_TIMEOUT ?
-      "Timeout" : kind == KVAM_AWS_ERROR_CANCELLED ? "Cancelled" :
-      "ConnectionError", e->message, NULL);
-}
 
 /* ---- set-up -------------------------------------------------------------- */
 
@@ -269,6 +130,7 @@ kvam_client_new (const KvamClientConfig * config)
   self->stream_name = g_strdup (config->stream_name);
   self->stream_arn = g_strdup (config->stream_arn);
   self->retry_attempts = config->retry_attempts;
+  self->timeout_us = (gint64) MAX (config->timeout_ms, 1) * 1000;
   self->credentials = config->credentials;
   /* libsoup's timeout bounds connecting and each read, in whole seconds */
   resolver = kvam_environment_proxy_resolver ();
@@ -276,10 +138,13 @@ kvam_client_new (const KvamClientConfig * config)
       "idle-timeout", 60, "user-agent", USER_AGENT, "proxy-resolver",
       resolver, NULL);
   g_clear_object (&resolver);
+  /* no Accept-Encoding, nothing inflated: 250 KB of gzip made 261 MB */
+  soup_session_remove_feature_by_type (self->session,
+      SOUP_TYPE_CONTENT_DECODER);
   for (i = 0; i < KVAM_API_COUNT; i++) {
     g_autofree gchar *key = g_strdup_printf ("%s %s %s", self->control_uri,
         self->stream_arn ? self->stream_arn : self->stream_name,
-        api_names[i]);
+        kvam_api_name (i));
     self->pacers[i] = kvam_pacer_acquire (key);
   }
   g_mutex_init (&self->lock);
@@ -377,7 +242,7 @@ pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
   gint64 wait = kvam_pacer_reserve (self->pacers[api]);
 
   if (wait > 0) {
-    GST_LOG ("pacing %s: waiting %" G_GINT64_FORMAT " us", api_names[api],
+    GST_LOG ("pacing %s: waiting %" G_GINT64_FORMAT " us", kvam_api_name (api),
         wait);
     if (!kvam_cancellable_sleep (cancellable, wait))
       return FALSE;
@@ -425,12 +290,14 @@ static GDateTime *
 signing_time (KvamClient * self)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  GDateTime *t;
   GTimeSpan offset;
 
   g_mutex_lock (&self->lock);
   offset = self->clock_offset;
   g_mutex_unlock (&self->lock);
-  return g_date_time_add (now, offset);
+  t = g_date_time_add (now, offset);
+  return t ? t : g_date_time_ref (now);
 }
 
 /* After "Signature expired", sign by the clock of the response's Date
@@ -452,6 +319,11 @@ learn_clock_offset (KvamClient * self, SoupMessage * msg)
     return;
   }
   offset = g_date_time_difference (server, now);
+  if (ABS (offset) > MAX_CLOCK_OFFSET) {
+    GST_WARNING ("signature expired, and the response's Date (%s) is more "
+        "than a day from the system clock: not believed", date);
+    return;
+  }
   g_mutex_lock (&self->lock);
   self->clock_offset = offset;
   g_mutex_unlock (&self->lock);
@@ -476,6 +348,8 @@ build_signed_message (KvamClient * self, const gchar * url,
 
   if (!msg)
     return NULL;
+  /* a redirect would carry the session token and X-Amz-Date elsewhere */
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   uri = soup_message_get_uri (msg);
   host = host_header (uri);
   req = kvam_sigv4_request_new ("POST", g_uri_get_path (uri),
@@ -501,20 +375,6 @@ build_signed_message (KvamClient * self, const gchar * url,
   return msg;
 }
 
-static GBytes *
-read_bounded (GInputStream * in, GCancellable * cancellable)
-{
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
-  guint8 chunk[4096];
-  gssize n;
-
-  while (buf->len < MAX_ERROR_BODY &&
-      (n = g_input_stream_read (in, chunk, sizeof (chunk), cancellable,
-              NULL)) > 0)
-    g_byte_array_append (buf, chunk, n);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
-}
-
 static gboolean
 is_clock_skew (const KvamAwsError * err)
 {
@@ -532,7 +392,9 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GInputStream) in = NULL;
   g_autofree gchar *url = g_strconcat (base, api_paths[api], NULL);
+  const gchar *encoding;
   GError *e = NULL;
+  guint status;
 
   creds = kvam_credentials_provider_get (self->credentials, cancellable, &e);
   if (!creds) {
@@ -553,20 +415,41 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
         url, NULL);
     return NULL;
   }
-  GST_DEBUG ("%s %s", api_names[api], url);
+  GST_DEBUG ("%s %s", kvam_api_name (api), url);
   in = soup_session_send (self->session, msg, cancellable, &e);
   if (!in) {
-    set_transport_error (err, api, e);
+    kvam_aws_error_from_transport (err, api, e);
     g_error_free (e);
     return NULL;
   }
-  if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
-    g_autoptr (GBytes) error_body = read_bounded (in, cancellable);
-    parse_error_response (msg, error_body, api, err);
+  status = soup_message_get_status (msg);
+  if (SOUP_STATUS_IS_REDIRECTION (status)) {
+    g_autofree gchar *why = g_strdup_printf ("the endpoint answered HTTP %u "
+        "(a redirect): signed requests are not sent elsewhere", status);
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, api, status, "Redirect",
+        why, NULL);
+    return NULL;
+  }
+  if (status != SOUP_STATUS_OK) {
+    const gchar *secrets[] = { creds->secret_access_key,
+      creds->session_token, NULL
+    };
+    g_autoptr (GBytes) error_body = kvam_read_body (in, MAX_ERROR_BODY, TRUE,
+        g_get_monotonic_time () + self->timeout_us, cancellable, NULL);
+    kvam_aws_error_from_response (err, msg, error_body, api, secrets);
     if (is_clock_skew (err))
       learn_clock_offset (self, msg);
-    GST_DEBUG ("%s failed: %s %s", api_names[api], err->type,
+    GST_DEBUG ("%s failed: %s %s", kvam_api_name (api), err->type,
         GST_STR_NULL (err->message));
+    return NULL;
+  }
+  encoding = soup_message_headers_get_one (soup_message_get_response_headers
+      (msg), "Content-Encoding");
+  if (encoding && g_ascii_strcasecmp (encoding, "identity") != 0) {
+    g_autofree gchar *why = g_strdup_printf ("the response is compressed "
+        "(Content-Encoding: %.32s), which was not asked for", encoding);
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, status,
+        "MalformedResponse", why, NULL);
     return NULL;
   }
   return g_steal_pointer (&in);
@@ -577,24 +460,35 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
 static GInputStream *send_with_retries (KvamClient * self, KvamApi api,
     const gchar * body, GCancellable * cancellable, KvamAwsError * err);
 
+/* The body of a 200, read within KVAM_JSON_MAX_BODY bytes and
+ * request-timeout from its headers, then parsed. */
 static JsonNode *
-parse_json_stream (GInputStream * in, KvamApi api, GCancellable * c,
-    KvamAwsError * err)
+parse_json_stream (KvamClient * self, GInputStream * in, KvamApi api,
+    GCancellable * c, KvamAwsError * err)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GBytes) body = NULL;
+  JsonNode *root;
   GError *e = NULL;
 
-  if (!json_parser_load_from_stream (parser, in, c, &e) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-    if (e && e->domain == G_IO_ERROR)
-      set_transport_error (err, api, e);
-    else
+  body = kvam_read_body (in, KVAM_JSON_MAX_BODY, FALSE,
+      g_get_monotonic_time () + self->timeout_us, c, &e);
+  if (!body) {
+    if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
       kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, 200,
-          "MalformedResponse", e ? e->message : "not a JSON object", NULL);
-    g_clear_error (&e);
+          "MalformedResponse", e->message, NULL);
+    else
+      kvam_aws_error_from_transport (err, api, e);
+    g_error_free (e);
     return NULL;
   }
-  return json_node_copy (json_parser_get_root (parser));
+  root = kvam_json_parse_object (g_bytes_get_data (body, NULL),
+      g_bytes_get_size (body), &e);
+  if (!root) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, 200,
+        "MalformedResponse", e->message, NULL);
+    g_error_free (e);
+  }
+  return root;
 }
 
 /* The data endpoint of @api, from the cache or GetDataEndpoint. */
@@ -628,18 +522,29 @@ data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
       cancellable, err);
   if (!in)
     return NULL;
-  root = parse_json_stream (in, KVAM_API_GET_DATA_ENDPOINT, cancellable, err);
+  root = parse_json_stream (self, in, KVAM_API_GET_DATA_ENDPOINT, cancellable,
+      err);
   if (!root)
     return NULL;
   endpoint = json_object_get_string_member_with_default
       (json_node_get_object (root), "DataEndpoint", NULL);
-  if (!endpoint || !g_str_has_prefix (endpoint, "http")) {
+  if (!endpoint || (!g_str_has_prefix (endpoint, "https://") &&
+          !g_str_has_prefix (endpoint, "http://"))) {
     kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
         KVAM_API_GET_DATA_ENDPOINT, 200, "MalformedResponse",
         "no DataEndpoint URL in the response", NULL);
     return NULL;
   }
-  GST_INFO ("data endpoint of %s: %s", api_names[api], endpoint);
+  if (g_str_has_prefix (endpoint, "http://") &&
+      g_str_has_prefix (self->control_uri, "https://")) {
+    /* signed requests and media in clear text, on the word of one answer */
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID,
+        KVAM_API_GET_DATA_ENDPOINT, 200, "InsecureDataEndpoint",
+        "the https:// control plane named an http:// data endpoint: refused",
+        NULL);
+    return NULL;
+  }
+  GST_INFO ("data endpoint of %s: %s", kvam_api_name (api), endpoint);
   g_mutex_lock (&self->lock);
   g_free (self->endpoints[api]);
   self->endpoints[api] = g_strdup (endpoint);
@@ -724,7 +629,7 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
     g_mutex_lock (&self->lock);
     self->stats.retries++;
     g_mutex_unlock (&self->lock);
-    GST_INFO ("%s: %s, retry %u of %u", api_names[api], err->type,
+    GST_INFO ("%s: %s, retry %u of %u", kvam_api_name (api), err->type,
         attempt + 1, self->retry_attempts);
     if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
       kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
@@ -748,18 +653,35 @@ JsonNode *
 kvam_client_call (KvamClient * self, KvamApi api, JsonBuilder * body,
     GCancellable * cancellable, KvamAwsError * err)
 {
+  return kvam_client_call_checked (self, api, body, NULL, NULL, cancellable,
+      err);
+}
+
+JsonNode *
+kvam_client_call_checked (KvamClient * self, KvamApi api, JsonBuilder * body,
+    KvamResponseCheck check, gpointer user_data, GCancellable * cancellable,
+    KvamAwsError * err)
+{
   g_autofree gchar *text = finish_body (body);
   guint attempt;
 
-  /* a 200 with a body we cannot read is retried like a failed call */
+  /* a 200 with a body we cannot read, or that @check refuses, is retried
+   * like a failed call */
   for (attempt = 0;; attempt++) {
     g_autoptr (GInputStream) in = send_with_retries (self, api, text,
         cancellable, err);
     JsonNode *root;
+    GError *e = NULL;
 
     if (!in)
       return NULL;
-    root = parse_json_stream (in, api, cancellable, err);
+    root = parse_json_stream (self, in, api, cancellable, err);
+    if (root && check && !check (root, user_data, &e)) {
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, 200,
+          "MalformedResponse", e->message, NULL);
+      g_clear_error (&e);
+      g_clear_pointer (&root, json_node_unref);
+    }
     if (root)
       kvam_aws_error_clear (err);
     if (root || attempt >= self->retry_attempts ||

@@ -6,53 +6,10 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include "kvamawserror.h"
 #include "kvamcredentials.h"
 
 G_BEGIN_DECLS
-
-typedef enum
-{
-  KVAM_API_GET_DATA_ENDPOINT,
-  KVAM_API_LIST_FRAGMENTS,
-  KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST,
-  KVAM_API_COUNT
-} KvamApi;
-
-const gchar *kvam_api_name (KvamApi api);
-
-typedef enum
-{
-  KVAM_AWS_ERROR_NONE,
-  KVAM_AWS_ERROR_THROTTLED,     /* ClientLimitExceededException, 429 */
-  KVAM_AWS_ERROR_NOT_FOUND,     /* ResourceNotFoundException, 404 */
-  KVAM_AWS_ERROR_AUTH,          /* signature, key, token, permission */
-  KVAM_AWS_ERROR_INVALID,       /* InvalidArgumentException, other 4xx */
-  KVAM_AWS_ERROR_SERVER,        /* 5xx */
-  KVAM_AWS_ERROR_NETWORK,       /* connection refused, reset, closed */
-  KVAM_AWS_ERROR_TIMEOUT,
-  KVAM_AWS_ERROR_MALFORMED,     /* a 200 whose body we cannot read */
-  KVAM_AWS_ERROR_CANCELLED,
-  KVAM_AWS_ERROR_CREDENTIALS,   /* no usable credentials */
-} KvamAwsErrorKind;
-
-/* What went wrong with a call, with what AWS said about it. */
-typedef struct
-{
-  KvamAwsErrorKind kind;
-  KvamApi api;
-  guint status;                 /* HTTP status, 0 without a response */
-  gchar *type;                  /* e.g. "InvalidSignatureException" */
-  gchar *message;
-  gchar *request_id;
-} KvamAwsError;
-
-void kvam_aws_error_clear (KvamAwsError * err);
-void kvam_aws_error_set (KvamAwsError * err, KvamAwsErrorKind kind,
-    KvamApi api, guint status, const gchar * type, const gchar * message,
-    const gchar * request_id);
-gboolean kvam_aws_error_is_retryable (const KvamAwsError * err);
-/* "ListFragments: ResourceNotFoundException (HTTP 404, request id X): msg" */
-gchar *kvam_aws_error_describe (const KvamAwsError * err);
 
 /* Counters a client keeps, for the element's stats. */
 typedef struct
@@ -96,6 +53,14 @@ JsonBuilder *kvam_client_begin_body (KvamClient * client);
 /* One JSON call, paced and retried; returns the response object's root. */
 JsonNode *kvam_client_call (KvamClient * client, KvamApi api,
     JsonBuilder * body, GCancellable * cancellable, KvamAwsError * err);
+
+/* Checks (and may take in) a response; FALSE with @error makes it a
+ * malformed response, retried within retry-attempts. */
+typedef gboolean (*KvamResponseCheck) (JsonNode * root, gpointer user_data,
+    GError ** error);
+JsonNode *kvam_client_call_checked (KvamClient * client, KvamApi api,
+    JsonBuilder * body, KvamResponseCheck check, gpointer user_data,
+    GCancellable * cancellable, KvamAwsError * err);
 
 /* A call whose 200 response is read as a stream (media). Paced and retried
  * until the response headers arrive; reading is the caller's. */

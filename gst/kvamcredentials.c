@@ -13,6 +13,7 @@
 
 #include "kvamcredentials.h"
 #include "kvamconfigfile.h"
+#include "kvamjson.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -283,6 +284,7 @@ struct _KvamCredentialsProvider
   gchar *session_token;
   gchar *profile;
   guint refresh_window;
+  gint64 timeout_us;            /* a whole response, headers to last byte */
 
   SoupSession *session;
   GMutex lock;                  /* never held across a fetch */
@@ -300,7 +302,10 @@ http_request (KvamCredentialsProvider * self, const gchar * method,
     GCancellable * cancellable, GError ** error)
 {
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GInputStream) in = NULL;
   g_autoptr (GBytes) body = NULL;
+  GError *e = NULL;
+  gint64 deadline = g_get_monotonic_time () + self->timeout_us;
   guint status;
   guint i;
 
@@ -313,8 +318,10 @@ http_request (KvamCredentialsProvider * self, const gchar * method,
     soup_message_headers_replace (soup_message_get_request_headers (msg),
         headers[i], headers[i + 1]);
 
-  body = soup_session_send_and_read (self->session, msg, cancellable, error);
-  if (!body)
+  /* the whole body within the size cap and the timeout: an endless body
+   * reached 6 GB in 12 s read whole, a trickling one blocked start() */
+  in = soup_session_send (self->session, msg, cancellable, error);
+  if (!in)
     return NULL;
   status = soup_message_get_status (msg);
   if (status != SOUP_STATUS_OK) {
@@ -322,10 +329,16 @@ http_request (KvamCredentialsProvider * self, const gchar * method,
         "%s %s answered HTTP %u", method, url, status);
     return NULL;
   }
-  if (g_bytes_get_size (body) > MAX_RESPONSE_SIZE) {
-    g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
-        "%s answered with %" G_GSIZE_FORMAT " bytes, more than credentials "
-        "take", url, g_bytes_get_size (body));
+  body = kvam_read_body (in, MAX_RESPONSE_SIZE, FALSE, deadline, cancellable,
+      &e);
+  if (!body) {
+    if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      g_propagate_error (error, e);
+    else {
+      g_set_error (error, KVAM_CREDENTIALS_ERROR,
+          KVAM_CREDENTIALS_ERROR_FETCH, "%s %s: %s", method, url, e->message);
+      g_error_free (e);
+    }
     return NULL;
   }
   return g_steal_pointer (&body);
@@ -335,21 +348,21 @@ http_request (KvamCredentialsProvider * self, const gchar * method,
 static KvamCredentials *
 creds_from_json (GBytes * body, const gchar * source, GError ** error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) root = NULL;
   JsonObject *obj;
   const gchar *id, *secret, *token, *expiration;
   gint64 expires_at = 0;
   gsize size;
   const gchar *data = g_bytes_get_data (body, &size);
 
-  if (!json_parser_load_from_data (parser, data, size, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+  root = kvam_json_parse_object (data, size, NULL);
+  if (!root) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED,
         "%s: the response is not a JSON object", source);
     return NULL;
   }
-  obj = json_node_get_object (json_parser_get_root (parser));
+  obj = json_node_get_object (root);
   id = json_object_get_string_member_with_default (obj, "AccessKeyId", NULL);
   secret = json_object_get_string_member_with_default (obj,
       "SecretAccessKey", NULL);
@@ -578,6 +591,7 @@ kvam_credentials_provider_new (const KvamCredentialsConfig * config)
   self->session_token = g_strdup (config->session_token);
   self->profile = g_strdup (config->profile);
   self->refresh_window = DEFAULT_REFRESH_WINDOW;
+  self->timeout_us = (gint64) MAX (config->timeout_ms, 1) * 1000;
   /* no proxy: the metadata services are link-local or loopback */
   self->session = soup_session_new_with_options ("timeout", timeout_s,
       "proxy-resolver", NULL, "max-conns", 2, NULL);

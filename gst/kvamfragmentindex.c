@@ -13,6 +13,7 @@
 #endif
 
 #include "kvamfragmentindex.h"
+#include "kvamtime.h"
 
 #include <math.h>
 #include <string.h>
@@ -29,6 +30,14 @@ GST_DEBUG_CATEGORY_STATIC (kvam_index_debug);
  * a fragment instead of 112, and no scattered holes left in the heap when
  * the index goes. */
 #define FRAGMENTS_PER_BLOCK 1024
+/* bounds on what a listing may claim, clamped to */
+#define MAX_FRAGMENT_MS (24 * 3600 * 1000)
+#define MAX_FRAGMENT_BYTES (G_GUINT64_CONSTANT (1) << 30)
+/* the API's NextToken is at most 4096 characters */
+#define MAX_TOKEN_LENGTH 4096
+/* a window of the range needs far fewer: more is a listing going round in
+ * circles */
+#define MAX_PAGES_PER_WINDOW 10000
 #define NUMBERS_CHUNK_SIZE (64 * 1024)
 
 struct _KvamFragmentIndex
@@ -128,10 +137,28 @@ read_time (JsonObject * o, const gchar * name, GstClockTime * out)
           json_node_get_value_type (n) != G_TYPE_INT64))
     return FALSE;
   secs = json_node_get_double (n);
-  if (!(secs >= 0 && secs < 253402300800.0))
+  if (!(secs >= 0 && secs < (gdouble) KVAM_TIME_MAX_SECONDS))
     return FALSE;
   *out = (GstClockTime) llround (secs * 1000.0) * GST_MSECOND;
   return TRUE;
+}
+
+/* A non-negative JSON number clamped to @max (1e308 was a signed
+ * overflow); absent or not a number: 0. */
+static guint64
+read_count (JsonObject * o, const gchar * name, guint64 max)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  gdouble v;
+
+  if (!n || !JSON_NODE_HOLDS_VALUE (n) ||
+      (json_node_get_value_type (n) != G_TYPE_DOUBLE &&
+          json_node_get_value_type (n) != G_TYPE_INT64))
+    return 0;
+  v = json_node_get_double (n);
+  if (!(v > 0))
+    return 0;
+  return v >= (gdouble) max ? max : (guint64) v;
 }
 
 /* Fills @f from one ListFragments entry; f->number points into @node. */
@@ -151,13 +178,15 @@ parse_entry (JsonNode * node, KvamFragment * f, GError ** error)
   for (p = number; *p; p++)
     if (!g_ascii_isdigit (*p))
       goto bad;
+  /* "000123" is fragment 123: one number, one fragment, however written */
+  while (number[0] == '0' && number[1])
+    number++;
   if (!read_time (o, "ProducerTimestamp", &f->producer) ||
       !read_time (o, "ServerTimestamp", &f->server))
     goto bad;
-  f->duration = json_object_get_int_member_with_default (o,
-      "FragmentLengthInMilliseconds", 0) * GST_MSECOND;
-  f->size = json_object_get_int_member_with_default (o, "FragmentSizeInBytes",
-      0);
+  f->duration = read_count (o, "FragmentLengthInMilliseconds",
+      MAX_FRAGMENT_MS) * GST_MSECOND;
+  f->size = read_count (o, "FragmentSizeInBytes", MAX_FRAGMENT_BYTES);
   f->number = (gchar *) number;
   return TRUE;
 
@@ -279,6 +308,46 @@ add_timestamp (JsonBuilder * b, const gchar * name, GstClockTime t)
   json_builder_add_double_value (b, (gdouble) (t / GST_MSECOND) / 1000.0);
 }
 
+typedef struct
+{
+  KvamFragmentIndex *self;
+  gchar *token;
+} PageReader;
+
+/* Checks and takes one page, whole or not at all; a page that fails here is
+ * a malformed response, retried like one that is not JSON. */
+static gboolean
+read_page (JsonNode * root, gpointer data, GError ** error)
+{
+  PageReader *r = data;
+  JsonObject *o = json_node_get_object (root);
+  JsonNode *frags = json_object_get_member (o, "Fragments");
+  JsonNode *next = json_object_get_member (o, "NextToken");
+  const gchar *token = "";
+
+  if (!frags || !JSON_NODE_HOLDS_ARRAY (frags)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "no Fragments list in the response");
+    return FALSE;
+  }
+  if (next && !JSON_NODE_HOLDS_NULL (next)) {
+    if (!JSON_NODE_HOLDS_VALUE (next) ||
+        json_node_get_value_type (next) != G_TYPE_STRING ||
+        strlen (json_node_get_string (next)) > MAX_TOKEN_LENGTH) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+          "NextToken is not a string of at most %d characters",
+          MAX_TOKEN_LENGTH);
+      return FALSE;
+    }
+    token = json_node_get_string (next);
+  }
+  if (!kvam_fragment_index_add_page (r->self, json_node_get_array (frags),
+          error))
+    return FALSE;
+  r->token = g_strdup (token);
+  return TRUE;
+}
+
 /* One ListFragments page of [from, to]. Returns the next token ("" on the
  * last page), or NULL with @err set. */
 static gchar *
@@ -288,10 +357,7 @@ list_page (KvamFragmentIndex * self, KvamClient * client, guint max_results,
 {
   JsonBuilder *b = kvam_client_begin_body (client);
   g_autoptr (JsonNode) root = NULL;
-  GError *e = NULL;
-  JsonObject *o;
-  JsonNode *frags;
-
+  PageReader reader = { self, NULL };
   json_builder_set_member_name (b, "MaxResults");
   json_builder_add_int_value (b, max_results);
   /* the selector goes on every page: a first page without one has been
@@ -311,33 +377,24 @@ list_page (KvamFragmentIndex * self, KvamClient * client, guint max_results,
     json_builder_set_member_name (b, "NextToken");
     json_builder_add_string_value (b, token);
   }
-  root = kvam_client_call (client, KVAM_API_LIST_FRAGMENTS, b, cancellable,
-      err);
+  root = kvam_client_call_checked (client, KVAM_API_LIST_FRAGMENTS, b,
+      read_page, &reader, cancellable, err);
   g_object_unref (b);
-  if (!root)
-    return NULL;
-
-  o = json_node_get_object (root);
-  frags = json_object_get_member (o, "Fragments");
-  if (!frags || !JSON_NODE_HOLDS_ARRAY (frags) ||
-      !kvam_fragment_index_add_page (self, json_node_get_array (frags), &e)) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
-        KVAM_API_LIST_FRAGMENTS, 200, "MalformedResponse",
-        e ? e->message : "no Fragments list in the response", NULL);
-    g_clear_error (&e);
-    return NULL;
-  }
-  return g_strdup (json_object_get_string_member_with_default (o,
-          "NextToken", ""));
+  return root ? reader.token : NULL;
 }
 
-/* All pages of [from, to]; FALSE with @err set on failure. */
+/* All pages of [from, to]; FALSE with @err set on failure. A NextToken
+ * that comes back again would list the same pages forever (boto3's
+ * paginator refuses it too). */
 static gboolean
 list_window (KvamFragmentIndex * self, KvamClient * client,
     guint max_results, GstClockTime from, GstClockTime to,
     GCancellable * cancellable, KvamAwsError * err)
 {
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
   g_autofree gchar *token = NULL;
+  guint pages = 0;
 
   do {
     gchar *next = list_page (self, client, max_results, from, to, token,
@@ -346,6 +403,15 @@ list_window (KvamFragmentIndex * self, KvamClient * client,
       return FALSE;
     g_free (token);
     token = next;
+    if (*token && (!g_hash_table_add (seen, g_strdup (token)) ||
+            ++pages >= MAX_PAGES_PER_WINDOW)) {
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
+          KVAM_API_LIST_FRAGMENTS, 200, "MalformedResponse", pages >=
+          MAX_PAGES_PER_WINDOW ? "the listing did not end after 10000 pages" :
+          "the same NextToken came back twice: the listing goes round in "
+          "circles", NULL);
+      return FALSE;
+    }
   } while (*token);
   return TRUE;
 }

@@ -25,6 +25,8 @@ GST_DEBUG_CATEGORY_STATIC (kvam_merger_debug);
 /* cluster timecodes are clamped to this many ticks (285 years of ms), so
  * that sums of them never overflow */
 #define MAX_TICKS (G_GINT64_CONSTANT (1) << 53)
+/* longest tag name or value read (error messages quote them) */
+#define MAX_TAG_VALUE 1024
 /* tracks whose frame times are kept apart; more in one stream is garbage */
 #define MAX_TRACKS 64
 
@@ -366,7 +368,9 @@ static void
 read_simple_tag_child (const Element * c, gpointer user)
 {
   TagReader *r = user;
-  gchar *s = g_strndup ((const gchar *) PAYLOAD (c), PAYLOAD_SIZE (c));
+  /* AWS's tags are short; a longer value is kept only in part */
+  gchar *s = g_strndup ((const gchar *) PAYLOAD (c), MIN (PAYLOAD_SIZE (c),
+          MAX_TAG_VALUE));
 
   if (c->h.id == KVAM_EBML_ID_TAGNAME && !r->name)
     r->name = s;
@@ -376,18 +380,15 @@ read_simple_tag_child (const Element * c, gpointer user)
     g_free (s);
 }
 
+/* A child of a Tag: only SimpleTags (and not nested ones) matter. */
 static void
-read_tags_child (const Element * c, gpointer user)
+read_tag_child (const Element * c, gpointer user)
 {
   TagReader *outer = user;
   Document *d = &outer->self->doc;
   TagReader r = { outer->self, NULL, NULL };
   gchar **slot = NULL;
 
-  if (c->h.id == KVAM_EBML_ID_TAG) {
-    for_each_child (PAYLOAD (c), PAYLOAD_SIZE (c), read_tags_child, outer);
-    return;
-  }
   if (c->h.id != KVAM_EBML_ID_SIMPLETAG)
     return;
   for_each_child (PAYLOAD (c), PAYLOAD_SIZE (c), read_simple_tag_child, &r);
@@ -416,6 +417,16 @@ read_tags_child (const Element * c, gpointer user)
   g_free (r.value);
 }
 
+/* A child of Tags. Tags > Tag > SimpleTag is as deep as it goes: a Tag
+ * inside a Tag is not Matroska, and following 60 000 of them nested
+ * overflowed the streaming thread's stack. */
+static void
+read_tags_child (const Element * c, gpointer user)
+{
+  if (c->h.id == KVAM_EBML_ID_TAG)
+    for_each_child (PAYLOAD (c), PAYLOAD_SIZE (c), read_tag_child, user);
+}
+
 static gboolean
 handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
 {
@@ -426,9 +437,10 @@ handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
   for_each_child (PAYLOAD (e), PAYLOAD_SIZE (e), read_tags_child, &r);
   if (d->number && !d->identified) {
     if (want && kvam_fragment_number_compare (d->number, want->number) != 0) {
+      /* the tag is the peer's text: a 50 MB one is not an error message */
       g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-          "Fragment %s arrived where %s was asked for", d->number,
-          want->number);
+          "Fragment %.64s%s arrived where %s was asked for", d->number,
+          strlen (d->number) > 64 ? "..." : "", want->number);
       return FALSE;
     }
     d->identified = TRUE;

@@ -10,8 +10,6 @@
 
 #include <math.h>
 
-/* Years 1970..9999 keep nanoseconds well inside a GstClockTime. */
-#define MAX_EPOCH_SECONDS 253402300799.0
 
 static gboolean
 parse_epoch_seconds (const gchar * text, GstClockTime * out)
@@ -25,7 +23,7 @@ parse_epoch_seconds (const gchar * text, GstClockTime * out)
       return FALSE;
   secs = g_ascii_strtod (text, &end);
   if (end == text || *end != '\0' || !isfinite (secs) || secs < 0 ||
-      secs > MAX_EPOCH_SECONDS)
+      secs >= (gdouble) KVAM_TIME_MAX_SECONDS)
     return FALSE;
   /* round to microseconds: doubles cannot hold nanoseconds of 2026 */
   *out = (GstClockTime) llround (secs * 1e6) * GST_USECOND;
@@ -47,7 +45,7 @@ kvam_time_parse (const gchar * text, GstClockTime * out)
   if (!dt)
     return FALSE;
   secs = g_date_time_to_unix (dt);
-  if (secs < 0)
+  if (secs < 0 || secs >= KVAM_TIME_MAX_SECONDS)
     return FALSE;
   *out = secs * GST_SECOND +
       (GstClockTime) g_date_time_get_microsecond (dt) * GST_USECOND;

@@ -11,6 +11,12 @@ G_BEGIN_DECLS
 /* ISO 8601 with a zone ("2026-11-24T10:00:00Z", "...:00.250+01:00"; no zone
  * means UTC) or epoch seconds ("1764000000.25"). Returns nanoseconds since
  * the epoch in @out. */
+/* Times are nanoseconds since the epoch, in GstClockTime and, signed, in
+ * GstClockTimeDiff, which ends in April 2262: anything from
+ * 2262-01-01T00:00:00Z on is refused rather than wrapped (2600-01-01 once
+ * became 2015). */
+#define KVAM_TIME_MAX_SECONDS G_GINT64_CONSTANT (9214646400)
+
 gboolean kvam_time_parse (const gchar * text, GstClockTime * out);
 
 /* "2026-11-24T10:00:00.250Z", for logs and messages; free with g_free */

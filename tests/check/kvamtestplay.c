@@ -161,9 +161,19 @@ kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
     gboolean keep_raw, guint timeout_s, const gchar * const *props,
     KvamPlayTick tick, gpointer user_data)
 {
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+
+  return kvam_test_play_at (url, tail, keep_raw, timeout_s, props, tick,
+      user_data);
+}
+
+KvamPlayResult *
+kvam_test_play_at (const gchar * url, const gchar * tail, gboolean keep_raw,
+    guint timeout_s, const gchar * const *props, KvamPlayTick tick,
+    gpointer user_data)
+{
   KvamPlayResult *r = g_new0 (KvamPlayResult, 1);
   g_autofree gchar *launch = g_strdup_printf ("kvamsrc name=src ! %s", tail);
-  g_autofree gchar *url = kvs_emulator_get_url (emu);
   GstElement *pipeline = gst_parse_launch (launch, NULL);
   GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");

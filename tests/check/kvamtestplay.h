@@ -47,6 +47,12 @@ KvamPlayResult *kvam_test_play_full (KvsEmulator * emu, const gchar * tail,
     gboolean keep_raw, guint timeout_s, const gchar * const *props,
     KvamPlayTick tick, gpointer user_data);
 
+/* The same against any endpoint (a fake service), with the emulator's
+ * region and keys unless @props say otherwise. */
+KvamPlayResult *kvam_test_play_at (const gchar * url, const gchar * tail,
+    gboolean keep_raw, guint timeout_s, const gchar * const *props,
+    KvamPlayTick tick, gpointer user_data);
+
 /* Fails the test unless the run ended with an error of @domain/@code whose
  * message contains @needle. */
 void kvam_test_assert_error (KvamPlayResult * r, GQuark domain, gint code,

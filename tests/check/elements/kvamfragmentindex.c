@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kvamfragmentindex.h"
+#include "kvamtime.h"
 #include "kvsemulator.h"
 
 #define T0 G_GUINT64_CONSTANT (1764000000)
@@ -130,6 +131,48 @@ GST_START_TEST (test_java_doubles_and_range)
   json_array_unref (page);
   for (n = 0; n < 4; n++)
     json_node_unref (e[n]);
+}
+
+GST_END_TEST;
+
+/* What a listing claims is clamped or refused: lengths of 1e308 ms (a
+ * signed overflow), negative sizes, times from 2262 on (they wrapped), and
+ * one fragment listed twice, once with leading zeros, is one fragment. */
+GST_START_TEST (test_absurd_listing_values)
+{
+  g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+      (KVAM_SELECTOR_PRODUCER, 0, G_MAXUINT64);
+  g_autoptr (JsonNode) absurd = json_from_string ("[{\"FragmentNumber\":"
+      "\"123\",\"ProducerTimestamp\":1764000000,\"ServerTimestamp\":"
+      "1764000001,\"FragmentLengthInMilliseconds\":1e308,"
+      "\"FragmentSizeInBytes\":-5},{\"FragmentNumber\":\"000123\","
+      "\"ProducerTimestamp\":1764000000,\"ServerTimestamp\":1764000001}]",
+      NULL);
+  g_autoptr (JsonNode) late = json_from_string ("[{\"FragmentNumber\":"
+      "\"7\",\"ProducerTimestamp\":2e10,\"ServerTimestamp\":2e10}]", NULL);
+  GstClockTime t;
+  guint n;
+  gboolean complete;
+
+  fail_unless (kvam_fragment_index_add_page (idx,
+          json_node_get_array (absurd), NULL));
+  fail_if (kvam_fragment_index_add_page (idx, json_node_get_array (late),
+          NULL));
+  kvam_fragment_index_publish (idx, G_MAXUINT64);
+  kvam_fragment_index_finish (idx, NULL);
+  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &n, &complete));
+  fail_unless_equals_int (n, 1);
+  fail_unless_equals_uint64 (kvam_fragment_index_get (idx, 0)->duration,
+      24 * 3600 * GST_SECOND);
+  fail_unless_equals_uint64 (kvam_fragment_index_get (idx, 0)->size, 0);
+
+  /* the same bound on what users type */
+  fail_if (kvam_time_parse ("2600-01-01T00:00:00Z", &t));
+  fail_if (kvam_time_parse ("2262-01-01T00:00:00Z", &t));
+  fail_if (kvam_time_parse ("20000000000", &t));
+  fail_unless (kvam_time_parse ("2261-12-31T23:59:59Z", &t));
+  fail_unless_equals_uint64 (t, (guint64) (KVAM_TIME_MAX_SECONDS - 1) *
+      GST_SECOND);
 }
 
 GST_END_TEST;
@@ -268,6 +311,7 @@ kvamfragmentindex_suite (void)
   tcase_add_test (tc, test_unordered_pages_sorted);
   tcase_add_test (tc, test_java_doubles_and_range);
   tcase_add_test (tc, test_malformed_entries);
+  tcase_add_test (tc, test_absurd_listing_values);
   tcase_add_test (tc, test_wait_blocks_until_known_or_cancelled);
   tcase_add_test (tc, test_list_against_emulator);
   return s;

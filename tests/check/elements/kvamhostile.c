@@ -1,0 +1,518 @@
+/* kvamsrc against a broken or hostile peer: a fake service on 127.0.0.1
+ * that answers what no real Kinesis Video endpoint would
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+
+#include "kvamclient.h"
+#include "kvamfragmentindex.h"
+#include "kvamtestplay.h"
+#include "kvamtestutil.h"
+
+#define START "1764000000"
+#define NUMBER "91343852333181432392682062607743920146159169392"
+#define TOKEN "FQoGZXIvYXdzEBYaDHosts+secret/token=="
+#define ONE_FRAGMENT "{\"Fragments\":[{\"FragmentNumber\":\"" NUMBER "\"," \
+  "\"FragmentSizeInBytes\":1000,\"ProducerTimestamp\":1764000000.5," \
+  "\"ServerTimestamp\":1764000001.5,\"FragmentLengthInMilliseconds\":2000}]"
+
+static KvamTestServer *server;
+
+static void
+setup (void)
+{
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
+  server = kvam_test_server_new ();
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&server, kvam_test_server_free);
+}
+
+static void
+respond (SoupServerMessage * msg, guint status, const gchar * body)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+      body, strlen (body));
+}
+
+/* GetDataEndpoint: this server */
+static void
+data_endpoint (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  g_autofree gchar *url = kvam_test_server_url (server, "");
+  g_autofree gchar *body = g_strdup_printf ("{\"DataEndpoint\":\"%s\"}", url);
+
+  respond (msg, 200, body);
+}
+
+/* a fixed answer, @user_data */
+static void
+fixed (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  respond (msg, 200, user_data);
+}
+
+static const gchar *const range_props[] = { "stream-name", "cam",
+  "start-time", START, "retry-attempts", "1", "request-timeout", "1000",
+  NULL
+};
+
+static KvamPlayResult *
+play (guint timeout_s, const gchar * const *props)
+{
+  g_autofree gchar *url = kvam_test_server_url (server, "");
+
+  return kvam_test_play_at (url, "fakesink name=sink", FALSE, timeout_s,
+      props ? props : range_props, NULL, NULL);
+}
+
+/* ---- a body that trickles or never ends ---------------------------------- */
+
+typedef struct
+{
+  SoupServerMessage *msg;
+  guint left;
+  gchar *chunk;
+  gsize chunk_len;
+  gulong handler;
+  gboolean finished;
+} Trickle;
+
+static void
+trickle_finished (SoupServerMessage * msg, Trickle * t)
+{
+  t->finished = TRUE;
+}
+
+static void
+trickle_free (Trickle * t)
+{
+  g_signal_handler_disconnect (t->msg, t->handler);
+  g_object_unref (t->msg);
+  g_free (t->chunk);
+  g_free (t);
+}
+
+static gboolean
+trickle_step (gpointer data)
+{
+  Trickle *t = data;
+  SoupMessageBody *body = soup_server_message_get_response_body (t->msg);
+
+  if (t->finished)
+    return G_SOURCE_REMOVE;
+  if (t->left == 0) {
+    soup_message_body_complete (body);
+  } else {
+    soup_message_body_append (body, SOUP_MEMORY_COPY, t->chunk, t->chunk_len);
+    t->left--;
+  }
+  soup_server_message_unpause (t->msg);
+  return t->left > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* A 200 whose body is @head, then @chunk every @interval_ms, @count times. */
+static void
+start_trickle (SoupServerMessage * msg, const gchar * content_type,
+    const guint8 * head, gsize head_len, const guint8 * chunk, gsize chunk_len,
+    guint interval_ms, guint count)
+{
+  Trickle *t = g_new0 (Trickle, 1);
+  GSource *source = g_timeout_source_new (interval_ms);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+
+  t->msg = g_object_ref (msg);
+  t->left = count;
+  t->chunk = g_memdup2 (chunk, chunk_len);
+  t->chunk_len = chunk_len;
+  t->handler = g_signal_connect (msg, "finished",
+      G_CALLBACK (trickle_finished), t);
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
+  soup_message_headers_set_content_type (h, content_type, NULL);
+  if (head_len)
+    soup_message_body_append (soup_server_message_get_response_body (msg),
+        SOUP_MEMORY_COPY, head, head_len);
+  soup_server_message_pause (msg);
+  g_source_set_callback (source, trickle_step, t, (GDestroyNotify)
+      trickle_free);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_source_unref (source);
+}
+
+static void
+trickled_listing (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  /* JSON white space, a byte every 300 ms: a page would take 3 hours */
+  start_trickle (msg, "application/json", NULL, 0, (const guint8 *) " ", 1,
+      300, 40000);
+}
+
+/* request-timeout bounds each read; the whole page must come within it
+ * too, or the call is a timeout like any other (retried, then an error). */
+GST_START_TEST (test_trickled_listing_times_out)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", trickled_listing,
+      NULL);
+  r = play (30, NULL);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "Timeout");
+  /* two tries of 1 s, backoff, set-up */
+  fail_unless (r->seconds < 5.0, "took %.1f s", r->seconds);
+}
+
+GST_END_TEST;
+
+static void
+huge_listing (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  gsize pad = 16 * 1024 * 1024;
+  gchar *body = g_malloc (pad + 32);
+
+  memset (body, ' ', pad);
+  strcpy (body + pad, "{\"Fragments\":[]}");
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, body, strlen (body));
+}
+
+/* JSON bodies are read within a cap, not whole however long they are. */
+GST_START_TEST (test_huge_listing_refused)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", huge_listing, NULL);
+  r = play (30, NULL);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "longer than 4194304 bytes");
+}
+
+GST_END_TEST;
+
+/* 100 000 '[': json-glib's parser recursed until the lister's stack
+ * overflowed. */
+GST_START_TEST (test_deeply_nested_json_refused)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autofree gchar *nested = g_malloc (100001);
+
+  memset (nested, '[', 100000);
+  nested[100000] = '\0';
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed, nested);
+  r = play (30, NULL);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "nested deeper");
+}
+
+GST_END_TEST;
+
+/* ---- media that never makes a frame -------------------------------------- */
+
+static void
+void_media (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  /* an EBML header and an unknown-size Segment, then Void elements */
+  static const guint8 head[] = { 0x1A, 0x45, 0xDF, 0xA3, 0x84, 0x42, 0x86,
+    0x81, 0x01, 0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF
+  };
+  static const guint8 void_element[] = { 0xEC, 0x81, 0x00 };
+
+  start_trickle (msg, "video/webm", head, sizeof (head), void_element,
+      sizeof (void_element), 100, 40000);
+}
+
+/* Bytes that never make a frame are a stall: media progress is counted in
+ * frames, not bytes. */
+GST_START_TEST (test_media_without_frames_times_out)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed,
+      (gpointer) ONE_FRAGMENT "}");
+  kvam_test_server_add_handler (server, "/getMediaForFragmentList",
+      void_media, NULL);
+  r = play (30, NULL);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "no frame for 1000 ms");
+  fail_unless (r->seconds < 6.0, "took %.1f s", r->seconds);
+}
+
+GST_END_TEST;
+
+static void
+gzip_media (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  static const guint8 gzip_of_nothing[] = { 0x1f, 0x8b, 0x08, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00
+  };
+
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Content-Encoding", "gzip");
+  soup_server_message_set_response (msg, "video/webm", SOUP_MEMORY_STATIC,
+      (const gchar *) gzip_of_nothing, sizeof (gzip_of_nothing));
+}
+
+/* Nothing is inflated: a small gzip body made hundreds of MB. */
+GST_START_TEST (test_compressed_media_refused)
+{
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed,
+      (gpointer) ONE_FRAGMENT "}");
+  kvam_test_server_add_handler (server, "/getMediaForFragmentList",
+      gzip_media, NULL);
+  r = play (30, NULL);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "Content-Encoding: gzip");
+}
+
+GST_END_TEST;
+
+/* ---- secrets ------------------------------------------------------------- */
+
+typedef struct
+{
+  gint hits;
+  gchar *token_seen;
+} Elsewhere;
+
+static void
+elsewhere (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  Elsewhere *e = user_data;
+
+  g_atomic_int_inc (&e->hits);
+  respond (msg, 200, ONE_FRAGMENT "}");
+}
+
+static void
+redirect (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  soup_server_message_set_redirect (msg, 302, user_data);
+}
+
+/* A signed request is never sent where a redirect points: its session
+ * token and date would go with it. */
+GST_START_TEST (test_redirect_not_followed)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "retry-attempts", "1", "session-token", TOKEN, NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  KvamTestServer *other = kvam_test_server_new ();
+  g_autofree gchar *target = kvam_test_server_url (other, "/listFragments");
+  Elsewhere e = { 0 };
+
+  kvam_test_server_add_handler (other, NULL, elsewhere, &e);
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", redirect, target);
+  r = play (30, props);
+  kvam_test_server_free (other);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "HTTP 302");
+  fail_unless_equals_int (e.hits, 0);
+}
+
+GST_END_TEST;
+
+static void
+echo_canonical_request (SoupServer * s, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  /* what some AWS front ends answer to a signature mismatch */
+  const gchar *body = "{\"__type\":\"InvalidSignatureException\","
+      "\"message\":\"The request signature we calculated does not match the "
+      "signature you provided. (token " TOKEN ")\\n\\nThe Canonical String "
+      "for this request should have been\\n'POST\\n/getDataEndpoint\\n\\n"
+      "host:127.0.0.1\\nx-amz-security-token:" TOKEN "\\n'\"}";
+
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "x-amzn-ErrorType", "InvalidSignatureException:" TOKEN);
+  respond (msg, 403, body);
+}
+
+/* The service's text is scrubbed of every secret before it is logged or
+ * posted, at any debug level. */
+GST_START_TEST (test_service_error_text_scrubbed)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "retry-attempts", "0", "session-token", TOKEN, NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autofree gchar *log = NULL, *details = NULL, *debug = NULL;
+  GError *err = NULL;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint",
+      echo_canonical_request, NULL);
+  kvam_test_log_capture_start ();
+  r = play (30, props);
+  log = kvam_test_log_capture_stop ();
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "signature");
+  gst_message_parse_error (r->error, &err, &debug);
+  details = gst_structure_to_string (gst_message_get_structure (r->error));
+  fail_if (strstr (err->message, TOKEN), "token in the error: %s",
+      err->message);
+  fail_if (debug && strstr (debug, TOKEN));
+  fail_if (strstr (details, TOKEN), "token in the details: %s", details);
+  fail_if (strstr (err->message, "x-amz-security-token"));
+  fail_unless (strlen (log) > 1000, "nothing was logged");
+  fail_if (strstr (log, TOKEN), "token in the debug log");
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
+/* ---- the clock ----------------------------------------------------------- */
+
+static void
+expired_from_the_far_future (SoupServer * s, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Date", "Fri, 31 Dec 9999 23:59:59 GMT");
+  respond (msg, 403, "{\"__type\":\"InvalidSignatureException\","
+      "\"message\":\"Signature expired: 20261125T100000Z is now earlier "
+      "than 99991231T235459Z\"}");
+}
+
+/* A service clock far from ours is not believed (signing by the year 9999
+ * overflowed GDateTime and crashed). */
+GST_START_TEST (test_far_future_date_not_believed)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "retry-attempts", "2", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint",
+      expired_from_the_far_future, NULL);
+  r = play (30, props);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "clock");
+}
+
+GST_END_TEST;
+
+/* ---- listings that never end or end too early ---------------------------- */
+
+static KvamFragmentIndex *
+list_against_server (KvamAwsError * err)
+{
+  KvamCredentialsConfig cc = { "AKIDEXAMPLE", "secret", NULL, NULL, 2000 };
+  g_autoptr (KvamCredentialsProvider) creds =
+      kvam_credentials_provider_new (&cc);
+  g_autofree gchar *url = kvam_test_server_url (server, "");
+  KvamClientConfig conf = { "us-west-2", url, "cam", NULL, 2000, 1, creds };
+  g_autoptr (KvamClient) client = kvam_client_new (&conf);
+  KvamFragmentIndex *idx = kvam_fragment_index_new (KVAM_SELECTOR_SERVER,
+      1764000000 * GST_SECOND, 1764003600 * GST_SECOND);
+
+  kvam_fragment_index_list (idx, client, 1000, NULL);
+  kvam_fragment_index_get_error (idx, err);
+  return idx;
+}
+
+/* Every page hands back the same NextToken: the listing went round in
+ * circles, about 4.6 calls a second, forever. */
+GST_START_TEST (test_repeated_token_ends_the_listing)
+{
+  g_autoptr (KvamFragmentIndex) idx = NULL;
+  KvamAwsError err = { 0 };
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed,
+      (gpointer) ONE_FRAGMENT ",\"NextToken\":\"again\"}");
+  idx = list_against_server (&err);
+  fail_unless_equals_int (err.kind, KVAM_AWS_ERROR_MALFORMED);
+  fail_unless (strstr (err.message, "NextToken came back twice"), "%s",
+      err.message);
+  kvam_aws_error_clear (&err);
+}
+
+GST_END_TEST;
+
+/* A NextToken that is not a string is a malformed page (retried, then an
+ * error), not the last page: playback once ended with EOS after 5 of 20
+ * fragments. */
+GST_START_TEST (test_token_not_a_string_is_malformed)
+{
+  static const gchar *const bodies[] = {
+    ONE_FRAGMENT ",\"NextToken\":5}",
+    ONE_FRAGMENT ",\"NextToken\":{\"a\":1}}",
+  };
+  guint i;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  for (i = 0; i < G_N_ELEMENTS (bodies); i++) {
+    g_autoptr (KvamFragmentIndex) idx = NULL;
+    KvamAwsError err = { 0 };
+    kvam_test_server_add_handler (server, "/listFragments", fixed,
+        (gpointer) bodies[i]);
+    idx = list_against_server (&err);
+    fail_unless_equals_int (err.kind, KVAM_AWS_ERROR_MALFORMED);
+    fail_unless (strstr (err.message, "NextToken is not a string"), "%s",
+        err.message);
+    /* nothing of a refused page is taken */
+    fail_unless_equals_int (kvam_fragment_index_get_listed (idx), 0);
+    kvam_aws_error_clear (&err);
+  }
+}
+
+GST_END_TEST;
+
+static Suite *
+kvamhostile_suite (void)
+{
+  Suite *s = suite_create ("kvamhostile");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_trickled_listing_times_out);
+  tcase_add_test (tc, test_huge_listing_refused);
+  tcase_add_test (tc, test_deeply_nested_json_refused);
+  tcase_add_test (tc, test_media_without_frames_times_out);
+  tcase_add_test (tc, test_compressed_media_refused);
+  tcase_add_test (tc, test_redirect_not_followed);
+  tcase_add_test (tc, test_service_error_text_scrubbed);
+  tcase_add_test (tc, test_far_future_date_not_believed);
+  tcase_add_test (tc, test_repeated_token_ends_the_listing);
+  tcase_add_test (tc, test_token_not_a_string_is_malformed);
+  return s;
+}
+
+GST_CHECK_MAIN (kvamhostile);
