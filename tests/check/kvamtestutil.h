@@ -27,6 +27,12 @@ void kvam_test_server_add_handler (KvamTestServer * server, const gchar * path,
 gchar *kvam_test_server_url (KvamTestServer * server, const gchar * path);
 void kvam_test_server_free (KvamTestServer * server);
 
+/* From a server handler: a 200 whose body is @head, then @chunk every
+ * @interval_ms, @count times (chunked; stops when the client goes). */
+void kvam_test_trickle (SoupServerMessage * msg, const gchar * content_type,
+    const guint8 * head, gsize head_len, const guint8 * chunk,
+    gsize chunk_len, guint interval_ms, guint count);
+
 /* Captures every GStreamer debug line at every level while active. */
 void kvam_test_log_capture_start (void);
 gchar *kvam_test_log_capture_stop (void);

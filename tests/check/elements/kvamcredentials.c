@@ -380,6 +380,62 @@ GST_START_TEST (test_container_credentials)
 
 GST_END_TEST;
 
+static void
+endless_credentials (SoupServer * s, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  static const gchar head[] = "{\"AccessKeyId\":\"";
+  static guint8 chunk[4096];
+
+  memset (chunk, 'A', sizeof (chunk));
+  kvam_test_trickle (msg, "application/json", (const guint8 *) head,
+      strlen (head), chunk, sizeof (chunk), 1, 1000000);
+}
+
+static void
+trickled_credentials (SoupServer * s, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  kvam_test_trickle (msg, "application/json", NULL, 0,
+      (const guint8 *) " ", 1, 300, 100000);
+}
+
+/* A credentials endpoint that never stops sending, or sends a byte every
+ * 300 ms, fails the fetch within the size cap and the timeout (an endless
+ * body reached 6 GB in 12 s; a trickle blocked start() for good). */
+GST_START_TEST (test_container_body_bounded)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  g_autofree gchar *url = NULL;
+  GError *err = NULL;
+  gint64 t0;
+
+  kvam_test_server_add_handler (server, "/endless", endless_credentials,
+      NULL);
+  kvam_test_server_add_handler (server, "/trickle", trickled_credentials,
+      NULL);
+  url = kvam_test_server_url (server, "/endless");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  fail_if (get_creds (&no_props, &err));
+  fail_unless (strstr (err->message, "longer than 65536 bytes"), "%s",
+      err->message);
+  g_clear_error (&err);
+
+  g_free (url);
+  url = kvam_test_server_url (server, "/trickle");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
+  t0 = g_get_monotonic_time ();
+  fail_if (get_creds (&no_props, &err));
+  fail_unless (strstr (err->message, "did not arrive in time"), "%s",
+      err->message);
+  /* 2 s of timeout, and the last read's 300 ms */
+  fail_unless (g_get_monotonic_time () - t0 < 3 * G_USEC_PER_SEC);
+  g_clear_error (&err);
+  kvam_test_server_free (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_container_token_file)
 {
   KvamTestServer *server = kvam_test_server_new ();
@@ -713,6 +769,7 @@ kvamcredentials_suite (void)
   tcase_add_test (tc, test_half_profile_is_an_error);
   tcase_add_test (tc, test_nothing_found);
   tcase_add_test (tc, test_container_credentials);
+  tcase_add_test (tc, test_container_body_bounded);
   tcase_add_test (tc, test_container_token_file);
   tcase_add_test (tc, test_temporary_credentials_refresh);
   tcase_add_test (tc, test_concurrent_fetch_waits_and_cancels);

@@ -76,84 +76,12 @@ play (guint timeout_s, const gchar * const *props)
 
 /* ---- a body that trickles or never ends ---------------------------------- */
 
-typedef struct
-{
-  SoupServerMessage *msg;
-  guint left;
-  gchar *chunk;
-  gsize chunk_len;
-  gulong handler;
-  gboolean finished;
-} Trickle;
-
-static void
-trickle_finished (SoupServerMessage * msg, Trickle * t)
-{
-  t->finished = TRUE;
-}
-
-static void
-trickle_free (Trickle * t)
-{
-  g_signal_handler_disconnect (t->msg, t->handler);
-  g_object_unref (t->msg);
-  g_free (t->chunk);
-  g_free (t);
-}
-
-static gboolean
-trickle_step (gpointer data)
-{
-  Trickle *t = data;
-  SoupMessageBody *body = soup_server_message_get_response_body (t->msg);
-
-  if (t->finished)
-    return G_SOURCE_REMOVE;
-  if (t->left == 0) {
-    soup_message_body_complete (body);
-  } else {
-    soup_message_body_append (body, SOUP_MEMORY_COPY, t->chunk, t->chunk_len);
-    t->left--;
-  }
-  soup_server_message_unpause (t->msg);
-  return t->left > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-/* A 200 whose body is @head, then @chunk every @interval_ms, @count times. */
-static void
-start_trickle (SoupServerMessage * msg, const gchar * content_type,
-    const guint8 * head, gsize head_len, const guint8 * chunk, gsize chunk_len,
-    guint interval_ms, guint count)
-{
-  Trickle *t = g_new0 (Trickle, 1);
-  GSource *source = g_timeout_source_new (interval_ms);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
-
-  t->msg = g_object_ref (msg);
-  t->left = count;
-  t->chunk = g_memdup2 (chunk, chunk_len);
-  t->chunk_len = chunk_len;
-  t->handler = g_signal_connect (msg, "finished",
-      G_CALLBACK (trickle_finished), t);
-  soup_server_message_set_status (msg, 200, NULL);
-  soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
-  soup_message_headers_set_content_type (h, content_type, NULL);
-  if (head_len)
-    soup_message_body_append (soup_server_message_get_response_body (msg),
-        SOUP_MEMORY_COPY, head, head_len);
-  soup_server_message_pause (msg);
-  g_source_set_callback (source, trickle_step, t, (GDestroyNotify)
-      trickle_free);
-  g_source_attach (source, g_main_context_get_thread_default ());
-  g_source_unref (source);
-}
-
 static void
 trickled_listing (SoupServer * s, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
 {
   /* JSON white space, a byte every 300 ms: a page would take 3 hours */
-  start_trickle (msg, "application/json", NULL, 0, (const guint8 *) " ", 1,
+  kvam_test_trickle (msg, "application/json", NULL, 0, (const guint8 *) " ", 1,
       300, 40000);
 }
 
@@ -237,7 +165,7 @@ void_media (SoupServer * s, SoupServerMessage * msg, const char *path,
   };
   static const guint8 void_element[] = { 0xEC, 0x81, 0x00 };
 
-  start_trickle (msg, "video/webm", head, sizeof (head), void_element,
+  kvam_test_trickle (msg, "video/webm", head, sizeof (head), void_element,
       sizeof (void_element), 100, 40000);
 }
 
