@@ -323,31 +323,70 @@ GST_END_TEST;
 
 /* ---- the clock ----------------------------------------------------------- */
 
+typedef struct
+{
+  gint calls;
+  gchar *listing_date;          /* X-Amz-Date of the ListFragments call */
+} FarFuture;
+
 static void
 expired_from_the_far_future (SoupServer * s, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
 {
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Date", "Fri, 31 Dec 9999 23:59:59 GMT");
-  respond (msg, 403, "{\"__type\":\"InvalidSignatureException\","
-      "\"message\":\"Signature expired: 20261125T100000Z is now earlier "
-      "than 99991231T235459Z\"}");
+  FarFuture *f = user_data;
+  g_autofree gchar *url = NULL, *body = NULL;
+
+  if (g_atomic_int_add (&f->calls, 1) == 0) {
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Date", "Fri, 31 Dec 9999 23:59:59 GMT");
+    respond (msg, 403, "{\"__type\":\"InvalidSignatureException\","
+        "\"message\":\"Signature expired: 20261125T100000Z is now earlier "
+        "than 99991231T235459Z\"}");
+    return;
+  }
+  /* the next request is signed more than a second after the Date above:
+   * past the end of 9999 by that clock */
+  g_usleep (1200 * 1000);
+  url = kvam_test_server_url (server, "");
+  body = g_strdup_printf ("{\"DataEndpoint\":\"%s\"}", url);
+  respond (msg, 200, body);
 }
 
-/* A service clock far from ours is not believed (signing by the year 9999
- * overflowed GDateTime and crashed). */
+static void
+empty_listing (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  FarFuture *f = user_data;
+
+  g_free (f->listing_date);
+  f->listing_date = g_strdup (soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "X-Amz-Date"));
+  respond (msg, 200, "{\"Fragments\":[]}");
+}
+
+/* A service clock far from ours is not believed: signing by the end of
+ * the year 9999 overflowed GDateTime a second later and crashed. */
 GST_START_TEST (test_far_future_date_not_believed)
 {
   const gchar *props[] = { "stream-name", "cam", "start-time", START,
     "retry-attempts", "2", NULL
   };
   g_autoptr (KvamPlayResult) r = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree gchar *year = g_date_time_format (now, "%Y");
+  FarFuture f = { 0 };
 
   kvam_test_server_add_handler (server, "/getDataEndpoint",
-      expired_from_the_far_future, NULL);
+      expired_from_the_far_future, &f);
+  kvam_test_server_add_handler (server, "/listFragments", empty_listing, &f);
   r = play (30, props);
-  kvam_test_assert_error (r, GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "clock");
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+      "no fragments");
+  fail_unless_equals_int (f.calls, 2);
+  /* signed by our own clock */
+  fail_unless (f.listing_date && g_str_has_prefix (f.listing_date, year),
+      "X-Amz-Date %s", GST_STR_NULL (f.listing_date));
+  g_free (f.listing_date);
 }
 
 GST_END_TEST;
