@@ -111,6 +111,27 @@ ensure_debug_category (void)
   }
 }
 
+/* AWS_CA_BUNDLE, as the AWS SDKs take it: the certificates to trust
+ * instead of the system's. */
+static void
+use_ca_bundle (SoupSession * session)
+{
+  const gchar *bundle = g_getenv ("AWS_CA_BUNDLE");
+  g_autoptr (GTlsDatabase) db = NULL;
+  GError *e = NULL;
+
+  if (!bundle || !*bundle)
+    return;
+  db = g_tls_file_database_new (bundle, &e);
+  if (!db) {
+    GST_WARNING ("AWS_CA_BUNDLE %s: %s; using the system's certificates",
+        bundle, e->message);
+    g_error_free (e);
+    return;
+  }
+  soup_session_set_tls_database (session, db);
+}
+
 KvamClient *
 kvam_client_new (const KvamClientConfig * config)
 {
@@ -138,6 +159,7 @@ kvam_client_new (const KvamClientConfig * config)
       "idle-timeout", 60, "user-agent", USER_AGENT, "proxy-resolver",
       resolver, NULL);
   g_clear_object (&resolver);
+  use_ca_bundle (self->session);
   /* no Accept-Encoding, nothing inflated: 250 KB of gzip made 261 MB */
   soup_session_remove_feature_by_type (self->session,
       SOUP_TYPE_CONTENT_DECODER);

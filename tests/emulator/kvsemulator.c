@@ -76,6 +76,7 @@ struct _KvsEmulator
   guint malformed_every;
   gint clock_offset;
   guint stale_endpoints;
+  gchar *data_endpoint;         /* answered by GetDataEndpoint, or NULL */
   guint cut_every;
   gboolean ordered;
   GArray *cuts;                 /* Cut */
@@ -209,6 +210,7 @@ kvs_emulator_free (KvsEmulator * emu)
   g_main_loop_unref (emu->loop);
   g_main_context_unref (emu->context);
   g_free (emu->region);
+  g_free (emu->data_endpoint);
   g_ptr_array_unref (emu->credentials);
   g_hash_table_unref (emu->streams);
   g_array_unref (emu->cuts);
@@ -328,6 +330,13 @@ void
 kvs_emulator_set_stale_endpoints (KvsEmulator * emu, guint n)
 {
   LOCKED (emu, emu->stale_endpoints = n);
+}
+
+void
+kvs_emulator_set_data_endpoint (KvsEmulator * emu, const gchar * url)
+{
+  LOCKED (emu, g_free (emu->data_endpoint);
+      emu->data_endpoint = g_strdup (url));
 }
 
 void
@@ -1152,12 +1161,14 @@ handle_get_data_endpoint (Request * r, JsonObject * o)
   stale = r->emu->stale_endpoints > 0;
   if (stale)
     r->emu->stale_endpoints--;
+  endpoint = g_strdup (r->emu->data_endpoint);
   g_mutex_unlock (&r->emu->lock);
 
   /* our own address, both planes being served here; or, as a fault, a
-   * port where nothing listens (port 1 is never ours) */
-  endpoint = g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (uri),
-      g_uri_get_host (uri), stale ? 1 : g_uri_get_port (uri));
+   * port where nothing listens (port 1 is never ours), or any URL */
+  if (!endpoint)
+    endpoint = g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (uri),
+        g_uri_get_host (uri), stale ? 1 : g_uri_get_port (uri));
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "DataEndpoint");
   json_builder_add_string_value (b, endpoint);

@@ -84,6 +84,8 @@ void kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds);
 /* The first @n GetDataEndpoint answers name a closed port (a stale
  * endpoint). */
 void kvs_emulator_set_stale_endpoints (KvsEmulator * emu, guint n);
+/* GetDataEndpoint answers @url (NULL: the emulator's own address). */
+void kvs_emulator_set_data_endpoint (KvsEmulator * emu, const gchar * url);
 /* The @nth GetMediaForFragmentList response (1-based) is cut after @bytes. */
 void kvs_emulator_add_cut (KvsEmulator * emu, guint nth, guint64 bytes);
 /* Every @n-th response (0: none) is cut at a random byte of its first
