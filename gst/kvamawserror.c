@@ -136,21 +136,19 @@ kvam_scrub_secrets (const gchar * text, const gchar * const *secrets)
 }
 
 void
-kvam_aws_error_from_response (KvamAwsError * err, SoupMessage * msg,
-    GBytes * body, KvamApi api, const gchar * const *secrets)
+kvam_aws_error_from_body (KvamAwsError * err, KvamApi api, guint status,
+    const gchar * type_header, const gchar * request_id_header,
+    GBytes * body, const gchar * const *secrets)
 {
-  SoupMessageHeaders *h = soup_message_get_response_headers (msg);
-  const gchar *header = soup_message_headers_get_one (h, "x-amzn-ErrorType");
-  g_autofree gchar *request_id = kvam_scrub_secrets
-      (soup_message_headers_get_one (h, "x-amzn-RequestId"), secrets);
+  g_autofree gchar *request_id = kvam_scrub_secrets (request_id_header,
+      secrets);
   g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *type = NULL, *raw_type = NULL, *message = NULL;
-  guint status = soup_message_get_status (msg);
   gsize size = 0;
   const gchar *data = body ? g_bytes_get_data (body, &size) : NULL;
 
-  if (header)
-    raw_type = g_strndup (header, strcspn (header, ":"));
+  if (type_header)
+    raw_type = g_strndup (type_header, strcspn (type_header, ":"));
   root = data ? kvam_json_parse_object (data, size, NULL) : NULL;
   if (root) {
     JsonObject *o = json_node_get_object (root);
@@ -168,6 +166,17 @@ kvam_aws_error_from_response (KvamAwsError * err, SoupMessage * msg,
     type = g_strdup_printf ("HTTP %u", status);
   kvam_aws_error_set (err, classify (status, type), api, status, type,
       message, request_id);
+}
+
+void
+kvam_aws_error_from_response (KvamAwsError * err, SoupMessage * msg,
+    GBytes * body, KvamApi api, const gchar * const *secrets)
+{
+  SoupMessageHeaders *h = soup_message_get_response_headers (msg);
+
+  kvam_aws_error_from_body (err, api, soup_message_get_status (msg),
+      soup_message_headers_get_one (h, "x-amzn-ErrorType"),
+      soup_message_headers_get_one (h, "x-amzn-RequestId"), body, secrets);
 }
 
 void

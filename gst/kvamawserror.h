@@ -58,6 +58,10 @@ gchar *kvam_aws_error_describe (const KvamAwsError * err);
  * service's text goes through kvam_scrub_secrets() with @secrets. */
 void kvam_aws_error_from_response (KvamAwsError * err, SoupMessage * msg,
     GBytes * body, KvamApi api, const gchar * const *secrets);
+/* The same from the parts of a response (the fuzz targets feed it). */
+void kvam_aws_error_from_body (KvamAwsError * err, KvamApi api, guint status,
+    const gchar * type_header, const gchar * request_id_header,
+    GBytes * body, const gchar * const *secrets);
 /* From a failed send or read (connection, timeout, cancelled). */
 void kvam_aws_error_from_transport (KvamAwsError * err, KvamApi api,
     GError * e);

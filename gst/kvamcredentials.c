@@ -344,9 +344,9 @@ http_request (KvamCredentialsProvider * self, const gchar * method,
   return g_steal_pointer (&body);
 }
 
-/* Parse the JSON both the container agent and IMDS return. */
-static KvamCredentials *
-creds_from_json (GBytes * body, const gchar * source, GError ** error)
+KvamCredentials *
+kvam_credentials_from_json (GBytes * body, const gchar * source,
+    GError ** error)
 {
   g_autoptr (JsonNode) root = NULL;
   JsonObject *obj;
@@ -430,7 +430,7 @@ creds_from_container (KvamCredentialsProvider * self, GString * tried,
   free_secret (g_steal_pointer (&token));
   if (!body)
     return NULL;
-  return creds_from_json (body, "container credentials", error);
+  return kvam_credentials_from_json (body, "container credentials", error);
 }
 
 static gboolean
@@ -503,7 +503,7 @@ creds_from_imds (KvamCredentialsProvider * self, GString * tried,
   free_secret (g_steal_pointer (&token));
   if (!body)
     return NULL;
-  return creds_from_json (body, "instance metadata", error);
+  return kvam_credentials_from_json (body, "instance metadata", error);
 }
 
 /* ---- the chain --------------------------------------------------------- */

@@ -80,6 +80,11 @@ gchar *kvam_resolve_region (const gchar * property, const gchar * profile,
  * environment names none. Exposed so tests can check it without connecting. */
 gchar *kvam_container_credentials_uri (GError ** error);
 
+/* The JSON both the container agent and IMDS return (AccessKeyId,
+ * SecretAccessKey, Token, Expiration). */
+KvamCredentials *kvam_credentials_from_json (GBytes * body,
+    const gchar * source, GError ** error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamCredentialsProvider,
     kvam_credentials_provider_free)
 

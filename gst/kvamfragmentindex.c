@@ -308,18 +308,10 @@ add_timestamp (JsonBuilder * b, const gchar * name, GstClockTime t)
   json_builder_add_double_value (b, (gdouble) (t / GST_MSECOND) / 1000.0);
 }
 
-typedef struct
+gboolean
+kvam_fragment_index_take_page (KvamFragmentIndex * self, JsonNode * root,
+    gchar ** next_token, GError ** error)
 {
-  KvamFragmentIndex *self;
-  gchar *token;
-} PageReader;
-
-/* Checks and takes one page, whole or not at all; a page that fails here is
- * a malformed response, retried like one that is not JSON. */
-static gboolean
-read_page (JsonNode * root, gpointer data, GError ** error)
-{
-  PageReader *r = data;
   JsonObject *o = json_node_get_object (root);
   JsonNode *frags = json_object_get_member (o, "Fragments");
   JsonNode *next = json_object_get_member (o, "NextToken");
@@ -341,11 +333,27 @@ read_page (JsonNode * root, gpointer data, GError ** error)
     }
     token = json_node_get_string (next);
   }
-  if (!kvam_fragment_index_add_page (r->self, json_node_get_array (frags),
+  if (!kvam_fragment_index_add_page (self, json_node_get_array (frags),
           error))
     return FALSE;
-  r->token = g_strdup (token);
+  *next_token = g_strdup (token);
   return TRUE;
+}
+
+typedef struct
+{
+  KvamFragmentIndex *self;
+  gchar *token;
+} PageReader;
+
+/* A page that fails here is a malformed response, retried like one that
+ * is not JSON. */
+static gboolean
+read_page (JsonNode * root, gpointer data, GError ** error)
+{
+  PageReader *r = data;
+
+  return kvam_fragment_index_take_page (r->self, root, &r->token, error);
 }
 
 /* One ListFragments page of [from, to]. Returns the next token ("" on the

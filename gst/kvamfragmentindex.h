@@ -47,6 +47,11 @@ GstClockTime kvam_fragment_index_time (KvamFragmentIndex * index,
 gboolean kvam_fragment_index_add_page (KvamFragmentIndex * index,
     JsonArray * fragments, GError ** error);
 /* Every fragment starting at or before @t is now known: sort and publish. */
+/* A whole ListFragments response: checks it (Fragments an array, NextToken
+ * absent, null or a string), takes its entries whole or not at all, and
+ * returns the next token ("" on the last page). */
+gboolean kvam_fragment_index_take_page (KvamFragmentIndex * index,
+    JsonNode * root, gchar ** next_token, GError ** error);
 void kvam_fragment_index_publish (KvamFragmentIndex * index, GstClockTime t);
 /* Listing ended: successfully, or with @err (copied). */
 void kvam_fragment_index_finish (KvamFragmentIndex * index,

@@ -54,48 +54,64 @@ kvam_read_body (GInputStream * in, gsize max, gboolean truncate,
   return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
 }
 
-/* Deepest nesting of arrays and objects, strings skipped; stops counting
- * past @limit. */
-static guint
-nesting_depth (const gchar * data, gsize size, guint limit)
+/* What json-glib is handed: one object and nothing after it, nested at most
+ * KVAM_JSON_MAX_DEPTH deep (strings skipped). json-glib 1.6 recurses once a
+ * level, and leaks what it built when a document goes on after its value
+ * ("1{...}", found by fuzz_json): both are refused here first. */
+static const gchar *
+precheck (const gchar * data, gsize size)
 {
-  guint depth = 0, deepest = 0;
-  gboolean in_string = FALSE;
+  guint depth = 0;
+  gboolean in_string = FALSE, closed = FALSE;
   gsize i;
 
-  for (i = 0; i < size && deepest <= limit; i++) {
+  for (i = 0; i < size; i++) {
     gchar c = data[i];
     if (in_string) {
       if (c == '\\')
         i++;
       else if (c == '"')
         in_string = FALSE;
+    } else if (closed) {
+      if (!g_ascii_isspace (c))
+        return "something after the object";
+    } else if (depth == 0 && c != '{') {
+      if (!g_ascii_isspace (c))
+        return "not a JSON object";
     } else if (c == '"') {
       in_string = TRUE;
     } else if (c == '[' || c == '{') {
-      depth++;
-      deepest = MAX (deepest, depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      depth--;
+      if (++depth > KVAM_JSON_MAX_DEPTH)
+        return "nested deeper than " G_STRINGIFY (KVAM_JSON_MAX_DEPTH)
+            " levels";
+    } else if (c == ']' || c == '}') {
+      closed = --depth == 0;
     }
   }
-  return deepest;
+  return NULL;
 }
 
 JsonNode *
 kvam_json_parse_object (const gchar * data, gsize size, GError ** error)
 {
   g_autoptr (JsonParser) parser = NULL;
+  const gchar *why;
 
+  if (!data || size == 0) {
+    g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+        "an empty body");
+    return NULL;
+  }
   if (size > KVAM_JSON_MAX_BODY) {
     g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
         "%" G_GSIZE_FORMAT " bytes, more than the %d a response may have",
         size, KVAM_JSON_MAX_BODY);
     return NULL;
   }
-  if (nesting_depth (data, size, KVAM_JSON_MAX_DEPTH) > KVAM_JSON_MAX_DEPTH) {
+  why = precheck (data, size);
+  if (why) {
     g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-        "nested deeper than %d levels", KVAM_JSON_MAX_DEPTH);
+        "%s", why);
     return NULL;
   }
   parser = json_parser_new_immutable ();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kvamsrc developer entry point: set up a Debian 12 machine, build, and then
 #   demo  - play a range from a local kvs-emulator into an MP4 file
-#   test  - run the whole test suite (plain build, then ASan/UBSan build)
+#   test  - run the whole test suite (plain build, then ASan/UBSan build),
+#           then every fuzz target for FUZZ_SECONDS (default 30) each
 #   setup - only install packages and build
 set -euo pipefail
 
@@ -16,6 +17,7 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   mkvtoolnix awscli python3-boto3 openssl
+  clang libclang-rt-14-dev
 )
 
 install_packages() {
@@ -53,6 +55,24 @@ run_suite() {
   return $rc
 }
 
+# libFuzzer targets: clang, ASan/UBSan, coverage in the code under test
+build_fuzz() {
+  [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz \
+    -Dfuzzing=true -Dtests=disabled -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+  ninja -C build-fuzz >/dev/null
+}
+
+run_fuzz() {
+  local rc=0 log ok fail
+  log=$(mktemp)
+  bash tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-30}" 2>&1 | tee "$log" || rc=1
+  read -r ok fail < <(sed -n 's/^fuzz targets: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log")
+  rm -f "$log"
+  total_ok=$((total_ok + ${ok:-0})); total_fail=$((total_fail + ${fail:-1}))
+  return $rc
+}
+
 cmd=${1:-demo}
 install_packages
 build build -Dwerror=true
@@ -64,10 +84,16 @@ case "$cmd" in
     run_suite build "plain build" || status=1
     build build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
     run_suite build-asan "ASan/UBSan build" || status=1
+    build_fuzz
+    run_fuzz || status=1
     echo "$total_ok passed, $total_fail failed"
     exit $status ;;
   demo)
     exec "$top/examples/demo.sh" ;;
+  fuzz)
+    total_ok=0; total_fail=0
+    build_fuzz
+    run_fuzz ;;
   *)
-    echo "usage: $0 [demo|test|setup]" >&2; exit 2 ;;
+    echo "usage: $0 [demo|test|setup|fuzz]" >&2; exit 2 ;;
 esac

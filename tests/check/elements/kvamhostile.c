@@ -134,15 +134,16 @@ GST_START_TEST (test_huge_listing_refused)
 
 GST_END_TEST;
 
-/* 100 000 '[': json-glib's parser recursed until the lister's stack
- * overflowed. */
+/* An object holding 100 000 '[': json-glib's parser recursed until the
+ * lister's stack overflowed. */
 GST_START_TEST (test_deeply_nested_json_refused)
 {
   g_autoptr (KvamPlayResult) r = NULL;
-  g_autofree gchar *nested = g_malloc (100001);
+  g_autofree gchar *nested = g_malloc (100010);
 
-  memset (nested, '[', 100000);
-  nested[100000] = '\0';
+  strcpy (nested, "{\"a\":");
+  memset (nested + 5, '[', 100000);
+  nested[100005] = '\0';
   kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
       NULL);
   kvam_test_server_add_handler (server, "/listFragments", fixed, nested);
