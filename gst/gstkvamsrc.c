@@ -842,6 +842,33 @@ give_up_on_fragment (GstKvamSrc * self, const KvamFragment * f,
   return TRUE;
 }
 
+/* A fragment whose document broke off in the middle of a response (stored
+ * truncated, say): the merger kept what came before and went on with the
+ * next one. Warn and mark the gap, or stop, as on-fragment-error says. */
+static gboolean
+fragment_damaged (GstKvamSrc * self, const KvamFragment * f,
+    const gchar * why)
+{
+  if (self->on_fragment_error == GST_KVAM_SRC_ON_ERROR_FAIL) {
+    GST_ELEMENT_ERROR_WITH_DETAILS (self, STREAM, DEMUX,
+        ("Stream '%s': fragment %s is damaged: %s", stream_label (self),
+            f->number, why), (NULL),
+        ("stream", G_TYPE_STRING, stream_label (self),
+            "fragment-number", G_TYPE_STRING, f->number, NULL));
+    return FALSE;
+  }
+  GST_ELEMENT_WARNING_WITH_DETAILS (self, STREAM, DEMUX,
+      ("Stream '%s': fragment %s is damaged (%s): the rest of it is skipped",
+          stream_label (self), f->number, why), (NULL),
+      ("stream", G_TYPE_STRING, stream_label (self),
+          "fragment-number", G_TYPE_STRING, f->number, NULL));
+  GST_OBJECT_LOCK (self);
+  self->skipped++;
+  GST_OBJECT_UNLOCK (self);
+  self->discont = TRUE;
+  return TRUE;
+}
+
 /* Events of the last push: messages, counts, in-band errors. FALSE to stop
  * (error posted); *@abandon when the response must be dropped. */
 static gboolean
@@ -858,6 +885,11 @@ handle_merger_events (GstKvamSrc * self, gboolean * abandon)
     } else if (ev->type == KVAM_MERGER_FRAGMENT_DONE) {
       self->fragment_failures = 0;
       self->pending_delivered++;
+    } else if (ev->type == KVAM_MERGER_FRAGMENT_DAMAGED) {
+      self->fragment_failures = 0;
+      if (!fragment_damaged (self, batch_fragment (self, ev->fragment),
+              ev->message))
+        return FALSE;
     } else {
       *abandon = TRUE;
       self->fragment_failures++;

@@ -54,6 +54,7 @@ typedef struct
   gboolean has_base;
   gint64 base;                  /* output ticks of that first cluster */
   gint64 last_cluster_out;      /* output ticks of its latest cluster */
+  gboolean ebml_seen_segment;   /* its Segment began */
   guint64 tracks_seen;          /* bit n: a frame of track n was placed */
   gchar *number, *producer, *server, *error_code, *error_message;
 } Document;
@@ -82,6 +83,7 @@ struct _KvamMkvMerger
   KvamMergerResume resume;
 
   gboolean halted;              /* an in-band error: stop until the next response */
+  gboolean resyncing;           /* a damaged document: skip to an EBML header */
   Level level;
   guint64 segment_left;
   guint64 cluster_left;
@@ -178,6 +180,7 @@ kvam_mkv_merger_begin_response (KvamMkvMerger * self,
   self->response_pos = 0;
   self->level = LEVEL_DOCUMENT;
   self->halted = FALSE;
+  self->resyncing = FALSE;
   document_clear (&self->doc);
 }
 
@@ -701,6 +704,115 @@ malformed (KvamMkvMerger * self, GError ** error, const gchar * what)
   return FALSE;
 }
 
+static const guint8 ebml_magic[4] = { 0x1A, 0x45, 0xDF, 0xA3 };
+static const guint8 doctype_id[2] = { 0x42, 0x82 };
+
+/* memmem() is a GNU extension */
+static const guint8 *
+find_bytes (const guint8 * hay, gsize n, const guint8 * needle, gsize m)
+{
+  const guint8 *end = hay + n, *at = hay;
+
+  while (m <= (gsize) (end - at) && (at = memchr (at, needle[0],
+              end - at - m + 1))) {
+    if (memcmp (at, needle, m) == 0)
+      return at;
+    at++;
+  }
+  return NULL;
+}
+
+/* Offset of the first EBML header in @p that looks like one (a small
+ * element holding a DocType), -1 if none; *@need_more when one may start
+ * at the end, too short to judge. */
+static gssize
+find_ebml_header (const guint8 * p, gsize n, gboolean * need_more)
+{
+  const guint8 *at = p;
+
+  *need_more = FALSE;
+  while ((at = find_bytes (at, n - (at - p), ebml_magic, 4))) {
+    KvamEbmlHeader h;
+    gsize left = n - (at - p);
+    KvamEbmlResult r = kvam_ebml_read_header (at, left, &h);
+    if (r == KVAM_EBML_NEED_MORE || (r == KVAM_EBML_OK && h.size <= 256 &&
+            left < h.header_len + h.size)) {
+      *need_more = TRUE;
+      return at - p;
+    }
+    if (r == KVAM_EBML_OK && h.size <= 256 &&
+        find_bytes (at + h.header_len, h.size, doctype_id, 2))
+      return at - p;
+    at++;
+  }
+  /* a header may begin in the last 3 bytes */
+  *need_more = n > 0;
+  return -1;
+}
+
+/* Skips to the next EBML header after a damaged document. */
+static gboolean
+resync (KvamMkvMerger * self)
+{
+  const guint8 *p = self->in->data + self->in_pos;
+  gsize avail = self->in->len - self->in_pos;
+  gboolean need_more;
+  gssize at = find_ebml_header (p, avail, &need_more);
+
+  if (at < 0) {
+    consume (self, avail > 3 ? avail - 3 : 0);
+    return FALSE;
+  }
+  consume (self, at);
+  if (need_more)
+    return FALSE;
+  GST_INFO ("found the next document at byte %" G_GUINT64_FORMAT " of the "
+      "response", self->response_pos);
+  self->resyncing = FALSE;
+  return TRUE;
+}
+
+/* The document being read broke off (@why): it is announced and counted
+ * as done, what of it was written stays, and reading goes on at the next
+ * EBML header. Damage before any document is an error. */
+static gboolean
+damaged (KvamMkvMerger * self, GError ** error, const gchar * why)
+{
+  KvamMergerEvent *ev;
+
+  if (!self->doc.active)
+    return malformed (self, error, why);
+  GST_INFO ("fragment %u damaged at byte %" G_GUINT64_FORMAT " of its "
+      "document: %s", self->current, self->doc.bytes, why);
+  if (self->level == LEVEL_DOCUMENT) {
+    /* its Segment had ended: the document is whole, junk follows */
+    end_document (self);
+  } else {
+    ev = add_event (self, KVAM_MERGER_FRAGMENT_DAMAGED);
+    ev->message = g_strdup_printf ("%s at byte %" G_GUINT64_FORMAT " of its "
+        "document", why, self->doc.bytes);
+    self->complete++;
+    document_clear (&self->doc);
+  }
+  self->level = LEVEL_DOCUMENT;
+  self->resyncing = TRUE;
+  return TRUE;
+}
+
+/* An element that runs past its document's listed size and holds what
+ * looks like the next document's EBML header: the document was stored
+ * truncated inside it (a frame claiming more bytes than it has). */
+static gssize
+next_document_inside (KvamMkvMerger * self, const Element * e)
+{
+  const KvamFragment *f = expected_fragment (self);
+  gboolean need_more;
+
+  if (!f || f->size == 0 || self->doc.bytes + e->size <= f->size)
+    return -1;
+  return find_ebml_header (PAYLOAD (e), PAYLOAD_SIZE (e), &need_more);
+}
+
 /* One step; FALSE when more input is needed (*@error unset) or on error. */
 static gboolean
 step (KvamMkvMerger * self, GError ** error)
@@ -708,7 +820,10 @@ step (KvamMkvMerger * self, GError ** error)
   const guint8 *p = self->in->data + self->in_pos;
   gsize avail = self->in->len - self->in_pos;
   Element e;
+  gssize inside;
 
+  if (self->resyncing)
+    return resync (self);
   if (self->level == LEVEL_CLUSTER && self->cluster_left == 0) {
     self->level = LEVEL_SEGMENT;
     return TRUE;
@@ -721,7 +836,7 @@ step (KvamMkvMerger * self, GError ** error)
     case KVAM_EBML_NEED_MORE:
       return FALSE;
     case KVAM_EBML_INVALID:
-      return malformed (self, error, "invalid element header");
+      return damaged (self, error, "invalid element header");
     default:
       break;
   }
@@ -741,6 +856,9 @@ step (KvamMkvMerger * self, GError ** error)
   if (self->level == LEVEL_DOCUMENT && e.h.id == KVAM_EBML_ID_SEGMENT) {
     if (!self->doc.active)
       return malformed (self, error, "Segment without an EBML header");
+    if (self->doc.ebml_seen_segment)
+      return damaged (self, error, "a second Segment");
+    self->doc.ebml_seen_segment = TRUE;
     consume (self, e.h.header_len);
     self->level = LEVEL_SEGMENT;
     self->segment_left = e.h.size == KVAM_EBML_SIZE_UNKNOWN ? UNKNOWN :
@@ -760,15 +878,21 @@ step (KvamMkvMerger * self, GError ** error)
   /* between documents only an EBML header may come: say so now rather than
    * wait for the bytes of whatever this is */
   if (self->level == LEVEL_DOCUMENT && e.h.id != KVAM_EBML_ID_HEADER)
-    return malformed (self, error, "expected an EBML header");
+    return damaged (self, error, "expected an EBML header");
 
   /* everything else is taken whole */
   if (e.h.size == KVAM_EBML_SIZE_UNKNOWN || e.h.size > MAX_ELEMENT_SIZE)
-    return malformed (self, error, "element of unknown or absurd size");
+    return damaged (self, error, "element of unknown or absurd size");
   if (avail < e.h.header_len + e.h.size)
     return FALSE;
   e.data = p;
   e.size = e.h.header_len + e.h.size;
+  if (self->level >= LEVEL_SEGMENT &&
+      (inside = next_document_inside (self, &e)) >= 0) {
+    consume (self, e.h.header_len + inside);
+    return damaged (self, error, "truncated: an element runs into the next "
+        "document");
+  }
 
   if (self->level == LEVEL_DOCUMENT) {
     if (!begin_document (self, error))

@@ -25,6 +25,9 @@ typedef enum
   KVAM_MERGER_FRAGMENT_DONE,    /* its document ended, all of it written */
   KVAM_MERGER_FRAGMENT_ERROR,   /* an in-band error document: the merger
                                  * takes nothing more of this response */
+  KVAM_MERGER_FRAGMENT_DAMAGED, /* its document broke off (message says how):
+                                 * what came before stays written, the rest
+                                 * is dropped up to the next document */
 } KvamMergerEventType;
 
 typedef struct
@@ -35,7 +38,7 @@ typedef struct
   gchar *producer_tag;          /* STARTED: AWS tags as read, or NULL */
   gchar *server_tag;
   gchar *code;                  /* ERROR */
-  gchar *message;
+  gchar *message;               /* ERROR, DAMAGED */
 } KvamMergerEvent;
 
 void kvam_merger_event_free (KvamMergerEvent * ev);

@@ -382,6 +382,31 @@ kvs_emulator_add_fragment_error (KvsEmulator * emu, const gchar * name,
   g_mutex_unlock (&emu->lock);
 }
 
+void
+kvs_emulator_truncate_fragment (KvsEmulator * emu, const gchar * name,
+    guint index, guint64 keep)
+{
+  Stream *s;
+
+  g_mutex_lock (&emu->lock);
+  s = g_hash_table_lookup (emu->streams, name);
+  if (s && index < s->fragments->len) {
+    KvsFragment *f = &g_array_index (s->fragments, KvsFragment, index);
+    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (f, emu->tag_style);
+    g_autoptr (GByteArray) doc = g_byte_array_new ();
+    guint i;
+
+    for (i = 0; i < pieces->len; i++)
+      g_byte_array_append (doc, g_bytes_get_data (pieces->pdata[i], NULL),
+          g_bytes_get_size (pieces->pdata[i]));
+    /* stored (and listed) as far as it got */
+    g_clear_pointer (&f->document, g_bytes_unref);
+    f->document = g_bytes_new (doc->data, MIN (keep, doc->len));
+    f->size = MIN (keep, doc->len);
+  }
+  g_mutex_unlock (&emu->lock);
+}
+
 /* ---- streams ------------------------------------------------------------- */
 
 static Stream *

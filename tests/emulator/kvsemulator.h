@@ -84,6 +84,10 @@ void kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds);
 /* The first @n GetDataEndpoint answers name a closed port (a stale
  * endpoint). */
 void kvs_emulator_set_stale_endpoints (KvsEmulator * emu, guint n);
+/* Fragment @index of @name is stored (and listed) cut after @keep bytes
+ * of its document, as a damaged archive would hold it. */
+void kvs_emulator_truncate_fragment (KvsEmulator * emu, const gchar * name,
+    guint index, guint64 keep);
 /* GetDataEndpoint answers @url (NULL: the emulator's own address). */
 void kvs_emulator_set_data_endpoint (KvsEmulator * emu, const gchar * url);
 /* The @nth GetMediaForFragmentList response (1-based) is cut after @bytes. */

@@ -428,8 +428,9 @@ GST_START_TEST (test_container_body_bounded)
   fail_if (get_creds (&no_props, &err));
   fail_unless (strstr (err->message, "did not arrive in time"), "%s",
       err->message);
-  /* 2 s of timeout, and the last read's 300 ms */
-  fail_unless (g_get_monotonic_time () - t0 < 3 * G_USEC_PER_SEC);
+  /* 2 s of timeout, the last read's 300 ms, room for a busy machine: the
+   * body would take 8 hours */
+  fail_unless (g_get_monotonic_time () - t0 < 6 * G_USEC_PER_SEC);
   g_clear_error (&err);
   kvam_test_server_free (server);
 }

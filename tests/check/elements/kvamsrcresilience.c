@@ -243,6 +243,60 @@ GST_START_TEST (test_cut_at_twenty_offsets)
 
 GST_END_TEST;
 
+/* A fragment stored truncated inside a frame, with the next fragment in
+ * the same response: the frames it has are played, the rest of it is
+ * skipped with a warning naming it, the next buffer is DISCONT, and every
+ * later fragment plays at its time. Or, when asked, an error. */
+GST_START_TEST (test_damaged_fragment_skipped)
+{
+  const gchar *fail_props[] = { "stream-name", "cam", "start-time", START,
+    "fragment-selector-type", "producer", "on-fragment-error", "fail", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL, failed = NULL;
+  g_autoptr (GBytes) doc = NULL;
+  g_autoptr (GPtrArray) frames = NULL;
+  g_autofree gchar *warning = NULL;
+  gsize block, last;
+  guint n, i;
+  GError *err = NULL;
+  const KvsFragment *f;
+
+  start_with (5);
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  doc = fragment_document (&f[2]);
+  kvam_test_find_element (doc, KVAM_EBML_ID_SIMPLEBLOCK, &block, &last);
+  /* inside the last frame's data: its size claims bytes that are the next
+   * document's */
+  kvs_emulator_truncate_fragment (emu, "cam", 2, last + 8);
+  r = kvam_test_play (emu, DECODE, TRUE, 60, range_props);
+  fail_unless (r->eos, "no EOS: %s", r->error ?
+      gst_structure_to_string (gst_message_get_structure (r->error)) : "");
+  fail_unless_equals_int (r->warnings->len, 1);
+  gst_message_parse_warning (r->warnings->pdata[0], &err, NULL);
+  warning = g_strdup (err->message);
+  g_clear_error (&err);
+  fail_unless (strstr (warning, f[2].number) && strstr (warning, "damaged"),
+      "%s", warning);
+  fail_unless (r->disconts >= 1);
+  fail_unless_equals_int (stat_uint (r, "fragments-skipped"), 1);
+  fail_unless_equals_int (stat_uint (r, "fragments-delivered"), 4);
+  /* all frames but the cut one, each at its own time: fragment k's first
+   * frame at k s */
+  frames = kvam_test_frames (r->raw->data, r->raw->len);
+  fail_unless_equals_int (frames->len, 5 * FPS - 1);
+  fail_unless_equals_int (r->fragments->len, 5);
+  for (i = 0; i < 5; i++)
+    fail_unless_equals_uint64 (g_array_index (r->fragment_times, guint64, i),
+        i * GST_SECOND);
+
+  failed = kvam_test_play (emu, "fakesink name=sink", FALSE, 60, fail_props);
+  kvam_test_assert_error (failed, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX,
+      f[2].number);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_stale_endpoint_refreshed)
 {
   g_autoptr (KvamPlayResult) r = NULL;
@@ -522,6 +576,7 @@ kvamsrcresilience_suite (void)
   tcase_add_test (tc, test_retries_through_throttles_and_failures);
   tcase_add_test (tc, test_unknown_stream_not_retried);
   tcase_add_test (tc, test_cut_at_twenty_offsets);
+  tcase_add_test (tc, test_damaged_fragment_skipped);
   tcase_add_test (tc, test_stale_endpoint_refreshed);
   tcase_add_test (tc, test_clock_skew_corrected_from_date_header);
   tcase_add_test (tc, test_stall_ends_in_error_in_bounded_time);
