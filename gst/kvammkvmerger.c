@@ -54,6 +54,8 @@ typedef struct
   gboolean has_base;
   gint64 base;                  /* output ticks of that first cluster */
   gint64 last_cluster_out;      /* output ticks of its latest cluster */
+  gint64 last_cluster_tc;       /* input ticks of it; -1 before one */
+  gint64 last_frame_out;        /* output ticks of its latest frame; -1 */
   gboolean ebml_seen_segment;   /* its Segment began */
   guint64 tracks_seen;          /* bit n: a frame of track n was placed */
   gchar *number, *producer, *server, *error_code, *error_message;
@@ -122,6 +124,8 @@ document_clear (Document * d)
   memset (d, 0, sizeof (*d));
   d->first_cluster_tc = -1;
   d->last_cluster_out = 0;
+  d->last_cluster_tc = -1;
+  d->last_frame_out = -1;
   d->scale = DEFAULT_TIMECODE_SCALE;
 }
 
@@ -537,8 +541,13 @@ begin_cluster_time (KvamMkvMerger * self, guint64 tc)
   }
   self->cluster_out = MAX (d->base + (self->cluster_tc - d->first_cluster_tc),
       d->last_cluster_out);
+  /* a timecode that does not move on (backwards, or the same again): the
+   * cluster goes after the document's frames so far */
+  if (d->last_cluster_tc >= 0 && self->cluster_tc <= d->last_cluster_tc)
+    self->cluster_out = MAX (self->cluster_out, d->last_frame_out + 1);
   self->cluster_out = MAX (self->cluster_out, 0);
   d->last_cluster_out = self->cluster_out;
+  d->last_cluster_tc = self->cluster_tc;
 }
 
 static TrackTime *
@@ -612,13 +621,17 @@ handle_block (KvamMkvMerger * self, const Element * e)
 
   if (self->cluster_tc < 0)
     begin_cluster_time (self, 0);       /* a cluster without a Timecode */
+  block_info (e, &track, &rel);
   d->blocks++;
-  if (d->blocks <= d->skip)
-    return;                     /* written before the cut */
+  if (d->blocks <= d->skip) {
+    /* written before the cut, where it is now */
+    d->last_frame_out = MAX (d->last_frame_out, self->cluster_out + rel);
+    return;
+  }
   if (!self->header_written)
     return;
-  block_info (e, &track, &rel);
   t = place_frame (self, track, self->cluster_out + rel);
+  d->last_frame_out = MAX (d->last_frame_out, t);
   if (!self->cluster_written)
     write_cluster_header (self);
   write_bytes (self, e->data, e->size);

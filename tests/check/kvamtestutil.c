@@ -372,3 +372,60 @@ kvam_test_trickle (SoupServerMessage * msg, const gchar * content_type,
   g_source_unref (source);
 }
 
+
+/* ---- made-up fragment documents ------------------------------------------ */
+
+/* EBML header, unknown-size Segment, Info and Tracks of a made-up
+ * fragment; then the caller's elements. */
+GByteArray *
+kvam_test_doc_begin (void)
+{
+  static const guint8 unknown_size[8] = { 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF
+  };
+  GByteArray *out = g_byte_array_new ();
+  gsize m, entry;
+
+  m = kvam_ebml_start_master (out, KVAM_EBML_ID_HEADER);
+  kvam_ebml_write_string (out, 0x4282, "matroska");
+  kvam_ebml_end_master (out, m);
+  kvam_ebml_write_id (out, KVAM_EBML_ID_SEGMENT);
+  g_byte_array_append (out, unknown_size, 8);
+  m = kvam_ebml_start_master (out, KVAM_EBML_ID_INFO);
+  kvam_ebml_write_uint (out, KVAM_EBML_ID_TIMECODESCALE, 1000000);
+  kvam_ebml_end_master (out, m);
+  m = kvam_ebml_start_master (out, KVAM_EBML_ID_TRACKS);
+  entry = kvam_ebml_start_master (out, 0xAE);
+  kvam_ebml_write_uint (out, 0xD7, 1);
+  kvam_ebml_end_master (out, entry);
+  kvam_ebml_end_master (out, m);
+  return out;
+}
+
+void
+kvam_test_doc_add_number (GByteArray * out, const gchar * number)
+{
+  const gchar *tags[] = { "AWS_KINESISVIDEO_FRAGMENT_NUMBER", number, NULL };
+
+  kvam_ebml_write_simple_tags (out, tags);
+}
+
+/* A cluster at @tc with @n key frames of track 1, 40 ms apart. */
+void
+kvam_test_doc_add_cluster (GByteArray * out, guint64 tc, guint n)
+{
+  gsize m = kvam_ebml_start_master (out, KVAM_EBML_ID_CLUSTER);
+  guint i;
+
+  kvam_ebml_write_uint (out, KVAM_EBML_ID_TIMECODE, tc);
+  for (i = 0; i < n; i++) {
+    guint8 block[8] = { 0x81, (guint8) ((i * 40) >> 8), (guint8) (i * 40),
+      0x80, 'f', 'r', 'm', (guint8) i
+    };
+    kvam_ebml_write_id (out, KVAM_EBML_ID_SIMPLEBLOCK);
+    kvam_ebml_write_size (out, sizeof (block), 0);
+    g_byte_array_append (out, block, sizeof (block));
+  }
+  kvam_ebml_end_master (out, m);
+}
+

@@ -27,6 +27,13 @@ void kvam_test_server_add_handler (KvamTestServer * server, const gchar * path,
 gchar *kvam_test_server_url (KvamTestServer * server, const gchar * path);
 void kvam_test_server_free (KvamTestServer * server);
 
+/* A made-up fragment document: EBML header, unknown-size Segment, Info and
+ * Tracks (one track, number 1); then an AWS fragment-number tag; then a
+ * cluster at @tc with @n key frames of track 1, 40 ms apart. */
+GByteArray *kvam_test_doc_begin (void);
+void kvam_test_doc_add_number (GByteArray * doc, const gchar * number);
+void kvam_test_doc_add_cluster (GByteArray * doc, guint64 tc, guint n);
+
 /* From a server handler: a 200 whose body is @head, then @chunk every
  * @interval_ms, @count times (chunked; stops when the client goes). */
 void kvam_test_trickle (SoupServerMessage * msg, const gchar * content_type,

@@ -4,10 +4,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <gst/check/gstcheck.h>
+#include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
 #include "kvamclient.h"
+#include "kvamebml.h"
 #include "kvamfragmentindex.h"
 #include "kvamtestplay.h"
 #include "kvamtestutil.h"
@@ -21,17 +23,25 @@
 
 static KvamTestServer *server;
 
+/* Every test runs with all of GStreamer's debug output captured, at every
+ * level: no secret may show in it, whatever the peer did. */
 static void
 setup (void)
 {
   g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
   server = kvam_test_server_new ();
+  kvam_test_log_capture_start ();
 }
 
 static void
 teardown (void)
 {
+  g_autofree gchar *log = kvam_test_log_capture_stop ();
+
   g_clear_pointer (&server, kvam_test_server_free);
+  fail_if (strstr (log, TOKEN), "the session token reached the debug log");
+  fail_if (strstr (log, KVS_EMULATOR_DEFAULT_SECRET_KEY),
+      "the secret key reached the debug log");
 }
 
 static void
@@ -225,6 +235,115 @@ GST_START_TEST (test_compressed_media_refused)
 
 GST_END_TEST;
 
+/* ---- hostile Matroska, served ---------------------------------------- */
+
+typedef struct
+{
+  GByteArray *doc;
+  gchar *listing;
+} Served;
+
+static void
+serve_document (SoupServer * s, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  Served *d = user_data;
+
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "video/webm", SOUP_MEMORY_COPY,
+      (const gchar *) d->doc->data, d->doc->len);
+}
+
+/* One fragment, listed at START + 0.5 s with its real size, whose media is
+ * @doc. */
+static KvamPlayResult *
+play_document (GByteArray * doc)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "retry-attempts", "1", "request-timeout", "2000",
+    "fragment-selector-type", "producer", NULL
+  };
+  g_autofree gchar *url = kvam_test_server_url (server, "");
+  Served d = { doc, g_strdup_printf ("{\"Fragments\":[{\"FragmentNumber\":"
+          "\"" NUMBER "\",\"FragmentSizeInBytes\":%u,\"ProducerTimestamp\":"
+          "1764000000.5,\"ServerTimestamp\":1764000001.5,"
+          "\"FragmentLengthInMilliseconds\":2000}]}", doc->len)
+  };
+  KvamPlayResult *r;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed, d.listing);
+  kvam_test_server_add_handler (server, "/getMediaForFragmentList",
+      serve_document, &d);
+  r = kvam_test_play_at (url, "fakesink name=sink", TRUE, 30, props, NULL,
+      NULL);
+  kvam_test_server_free (server);       /* before @d goes */
+  server = kvam_test_server_new ();
+  g_free (d.listing);
+  return r;
+}
+
+/* Tags > Tag > Tag > ... 200 000 deep: the streaming thread's stack
+ * overflowed (SIGSEGV) on 60 000. */
+GST_START_TEST (test_nested_tags_served)
+{
+  g_autoptr (GByteArray) doc = kvam_test_doc_begin ();
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autoptr (GPtrArray) frames = NULL;
+  const guint levels = 200000;
+  guint i;
+
+  kvam_ebml_write_id (doc, KVAM_EBML_ID_TAGS);
+  kvam_ebml_write_size (doc, (guint64) levels * 10, 8);
+  for (i = 0; i < levels; i++) {
+    kvam_ebml_write_id (doc, KVAM_EBML_ID_TAG);
+    kvam_ebml_write_size (doc, (guint64) (levels - 1 - i) * 10, 8);
+  }
+  kvam_test_doc_add_number (doc, NUMBER);
+  kvam_test_doc_add_cluster (doc, 0, 5);
+  r = play_document (doc);
+  fail_unless (r->eos, "no EOS");
+  frames = kvam_test_frames (r->raw->data, r->raw->len);
+  fail_unless_equals_int (frames->len, 5);
+}
+
+GST_END_TEST;
+
+/* Cluster timecodes going backwards inside the fragment, then 2^63-1 and
+ * 2^64-1: output times stay sane and never go back (a backward one was
+ * written as 2^64-8000; 2^63-1 overflowed). */
+GST_START_TEST (test_absurd_cluster_times_served)
+{
+  g_autoptr (GByteArray) doc = kvam_test_doc_begin ();
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autoptr (GPtrArray) frames = NULL;
+  gint64 prev = -1;
+  guint i;
+
+  kvam_test_doc_add_number (doc, NUMBER);
+  kvam_test_doc_add_cluster (doc, 10000, 3);
+  kvam_test_doc_add_cluster (doc, 2000, 3);
+  kvam_test_doc_add_cluster (doc, G_MAXINT64, 3);
+  kvam_test_doc_add_cluster (doc, G_MAXUINT64, 3);
+  r = play_document (doc);
+  fail_unless (r->eos, "no EOS");
+  frames = kvam_test_frames (r->raw->data, r->raw->len);
+  fail_unless_equals_int (frames->len, 12);
+  for (i = 0; i < frames->len; i++) {
+    guint track;
+    gint64 t;
+    fail_unless (sscanf (frames->pdata[i], "track %u at %" G_GINT64_FORMAT,
+            &track, &t) == 2);
+    fail_unless (t >= 0 && t <= (G_GINT64_CONSTANT (1) << 53) + 200 &&
+        (i % 3 != 0 || t >= prev), "%s after %" G_GINT64_FORMAT,
+        (gchar *) frames->pdata[i], prev);
+    prev = t;
+  }
+}
+
+GST_END_TEST;
+
 /* ---- secrets ------------------------------------------------------------- */
 
 typedef struct
@@ -304,9 +423,9 @@ GST_START_TEST (test_service_error_text_scrubbed)
 
   kvam_test_server_add_handler (server, "/getDataEndpoint",
       echo_canonical_request, NULL);
-  kvam_test_log_capture_start ();
   r = play (30, props);
   log = kvam_test_log_capture_stop ();
+  kvam_test_log_capture_start ();       /* for teardown's check */
   kvam_test_assert_error (r, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_NOT_AUTHORIZED, "signature");
   gst_message_parse_error (r->error, &err, &debug);
@@ -546,6 +665,8 @@ kvamhostile_suite (void)
   tcase_add_test (tc, test_deeply_nested_json_refused);
   tcase_add_test (tc, test_media_without_frames_times_out);
   tcase_add_test (tc, test_compressed_media_refused);
+  tcase_add_test (tc, test_nested_tags_served);
+  tcase_add_test (tc, test_absurd_cluster_times_served);
   tcase_add_test (tc, test_redirect_not_followed);
   tcase_add_test (tc, test_service_error_text_scrubbed);
   tcase_add_test (tc, test_http_data_endpoint_refused);
