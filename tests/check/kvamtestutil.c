@@ -429,3 +429,17 @@ kvam_test_doc_add_cluster (GByteArray * out, guint64 tc, guint n)
   kvam_ebml_end_master (out, m);
 }
 
+
+void
+kvam_test_doc_add_nested_tags (GByteArray * doc, guint levels)
+{
+  guint i;
+
+  /* sizes written in 8 bytes: each level is 10 bytes of header */
+  kvam_ebml_write_id (doc, KVAM_EBML_ID_TAGS);
+  kvam_ebml_write_size (doc, (guint64) levels * 10, 8);
+  for (i = 0; i < levels; i++) {
+    kvam_ebml_write_id (doc, KVAM_EBML_ID_TAG);
+    kvam_ebml_write_size (doc, (guint64) (levels - 1 - i) * 10, 8);
+  }
+}

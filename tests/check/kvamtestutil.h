@@ -33,6 +33,8 @@ void kvam_test_server_free (KvamTestServer * server);
 GByteArray *kvam_test_doc_begin (void);
 void kvam_test_doc_add_number (GByteArray * doc, const gchar * number);
 void kvam_test_doc_add_cluster (GByteArray * doc, guint64 tc, guint n);
+/* Tags > Tag > Tag > ... @levels deep, nothing else: not Matroska. */
+void kvam_test_doc_add_nested_tags (GByteArray * doc, guint levels);
 
 /* From a server handler: a 200 whose body is @head, then @chunk every
  * @interval_ms, @count times (chunked; stops when the client goes). */

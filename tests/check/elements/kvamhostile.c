@@ -71,6 +71,19 @@ fixed (SoupServer * s, SoupServerMessage * msg, const char *path,
   respond (msg, 200, user_data);
 }
 
+/* GetDataEndpoint answering this server, a listing of ONE_FRAGMENT, and
+ * @media for GetMediaForFragmentList. */
+static void
+serve_one_fragment (SoupServerCallback media)
+{
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed,
+      (gpointer) ONE_FRAGMENT "}");
+  kvam_test_server_add_handler (server, "/getMediaForFragmentList", media,
+      NULL);
+}
+
 static const gchar *const range_props[] = { "stream-name", "cam",
   "start-time", START, "retry-attempts", "1", "request-timeout", "1000",
   NULL
@@ -187,12 +200,7 @@ GST_START_TEST (test_media_without_frames_times_out)
 {
   g_autoptr (KvamPlayResult) r = NULL;
 
-  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
-      NULL);
-  kvam_test_server_add_handler (server, "/listFragments", fixed,
-      (gpointer) ONE_FRAGMENT "}");
-  kvam_test_server_add_handler (server, "/getMediaForFragmentList",
-      void_media, NULL);
+  serve_one_fragment (void_media);
   r = play (30, NULL);
   kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
       "no frame for 1000 ms");
@@ -222,12 +230,7 @@ GST_START_TEST (test_compressed_media_refused)
 {
   g_autoptr (KvamPlayResult) r = NULL;
 
-  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
-      NULL);
-  kvam_test_server_add_handler (server, "/listFragments", fixed,
-      (gpointer) ONE_FRAGMENT "}");
-  kvam_test_server_add_handler (server, "/getMediaForFragmentList",
-      gzip_media, NULL);
+  serve_one_fragment (gzip_media);
   r = play (30, NULL);
   kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
       "Content-Encoding: gzip");
@@ -291,15 +294,8 @@ GST_START_TEST (test_nested_tags_served)
   g_autoptr (GByteArray) doc = kvam_test_doc_begin ();
   g_autoptr (KvamPlayResult) r = NULL;
   g_autoptr (GPtrArray) frames = NULL;
-  const guint levels = 200000;
-  guint i;
 
-  kvam_ebml_write_id (doc, KVAM_EBML_ID_TAGS);
-  kvam_ebml_write_size (doc, (guint64) levels * 10, 8);
-  for (i = 0; i < levels; i++) {
-    kvam_ebml_write_id (doc, KVAM_EBML_ID_TAG);
-    kvam_ebml_write_size (doc, (guint64) (levels - 1 - i) * 10, 8);
-  }
+  kvam_test_doc_add_nested_tags (doc, 200000);
   kvam_test_doc_add_number (doc, NUMBER);
   kvam_test_doc_add_cluster (doc, 0, 5);
   r = play_document (doc);

@@ -389,16 +389,9 @@ GST_START_TEST (test_nested_tags_do_not_recurse)
 {
   g_autoptr (GByteArray) doc = kvam_test_doc_begin ();
   g_autoptr (GPtrArray) frames = NULL;
-  const guint levels = 200000;
   GError *err = NULL;
-  guint i;
 
-  kvam_ebml_write_id (doc, KVAM_EBML_ID_TAGS);
-  kvam_ebml_write_size (doc, (guint64) levels * 10, 8);
-  for (i = 0; i < levels; i++) {
-    kvam_ebml_write_id (doc, KVAM_EBML_ID_TAG);
-    kvam_ebml_write_size (doc, (guint64) (levels - 1 - i) * 10, 8);
-  }
+  kvam_test_doc_add_nested_tags (doc, 200000);
   kvam_test_doc_add_number (doc, NUMBER);
   kvam_test_doc_add_cluster (doc, 0, 5);
   frames = merge_document (doc, &err);
