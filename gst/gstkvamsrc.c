@@ -30,7 +30,7 @@
 #include "kvamclient.h"
 #include "kvamcredentials.h"
 #include "kvamfragmentindex.h"
-#include "kvammkvmerger.h"
+#include "kvamsession.h"
 #include "kvamtime.h"
 
 #include <string.h>
@@ -50,11 +50,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_kvam_src_debug);
 #define DEFAULT_BLOCKSIZE (64 * 1024)
 #define MAX_BLOCKSIZE (16 * 1024 * 1024)
 #define LIST_PAGE_SIZE 1000
-/* Fragments per GetMediaForFragmentList: the service's maximum. The
- * response is streamed, so a large batch costs no memory; fewer calls mean
- * fewer round trips and a wide margin under the 5 calls/s limit. The first
- * batch is as small as the first listing window, for a quick first byte. */
-#define MEDIA_BATCH 1000
 
 typedef enum
 {
@@ -115,26 +110,11 @@ struct _GstKvamSrc
   KvamFragmentIndex *index;
   GThread *lister;
 
-  /* the streaming loop */
-  KvamMkvMerger *merger;
-  GInputStream *response;
-  GPtrArray *batch;             /* const KvamFragment * of the response */
-  guint next_fragment;          /* first fragment not completely written */
-  KvamMergerResume resume;
-  guint failures;               /* consecutive, reset when data arrives */
-  guint fragment_failures;      /* in-band errors of next_fragment */
-  gboolean discont;
-  GPtrArray *pending_messages;  /* posted with the next buffer */
-  guint pending_delivered;      /* fragments whose last frame is out */
-  gint64 last_progress;         /* monotonic µs: response opened or frames out */
-  guint8 *read_buf;             /* one block of the response */
-  gsize read_buf_size;
+  /* the streaming state machine */
+  KvamSession *session;
 
   /* stats, under the object lock */
-  guint delivered;
-  guint skipped;
   guint64 bytes_out;
-  GstClockTime current_producer;
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -209,7 +189,6 @@ gst_kvam_src_finalize (GObject * object)
   g_free (self->endpoint_uri);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->lister_cancellable);
-  g_ptr_array_unref (self->pending_messages);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -334,17 +313,22 @@ add_client_stats (GstKvamSrc * self, GstStructure * s)
 static GstStructure *
 create_stats (GstKvamSrc * self)
 {
-  GstStructure *s = gst_structure_new ("kvamsrc-stats",
+  KvamSessionStats ss = { 0, 0, GST_CLOCK_TIME_NONE };
+  GstStructure *s;
+
+  if (self->session)
+    kvam_session_get_stats (self->session, &ss);
+  s = gst_structure_new ("kvamsrc-stats",
       "fragments-listed", G_TYPE_UINT,
       self->index ? kvam_fragment_index_get_listed (self->index) : 0,
-      "fragments-delivered", G_TYPE_UINT, self->delivered,
-      "fragments-skipped", G_TYPE_UINT, self->skipped,
+      "fragments-delivered", G_TYPE_UINT, ss.delivered,
+      "fragments-skipped", G_TYPE_UINT, ss.skipped,
       "bytes", G_TYPE_UINT64, self->bytes_out, NULL);
 
   /* unset until the first fragment's first frame goes out */
-  if (GST_CLOCK_TIME_IS_VALID (self->current_producer))
+  if (GST_CLOCK_TIME_IS_VALID (ss.current_producer))
     gst_structure_set (s, "current-producer-time", G_TYPE_UINT64,
-        self->current_producer, NULL);
+        ss.current_producer, NULL);
   add_client_stats (self, s);
   return s;
 }
@@ -494,66 +478,6 @@ post_error (GstKvamSrc * self, GError * err)
       NULL, __FILE__, GST_FUNCTION, __LINE__, details);
 }
 
-/* What an authentication failure means, in words a user can act on. */
-static const gchar *
-explain_auth_error (const KvamAwsError * err)
-{
-  if (g_strcmp0 (err->type, "UnrecognizedClientException") == 0)
-    return "the access key or session token is not known to AWS";
-  if (g_strcmp0 (err->type, "ExpiredTokenException") == 0)
-    return "the session token has expired";
-  if (err->message && strstr (err->message, "Signature expired"))
-    return "the request time is more than 5 minutes off: check the clock";
-  if (g_strcmp0 (err->type, "InvalidSignatureException") == 0)
-    return "the signature does not match: check the secret access key and "
-        "the region";
-  return "access denied";
-}
-
-/* Posts a failed call as an element error with the AWS details. */
-static void
-post_aws_error (GstKvamSrc * self, const KvamAwsError * err)
-{
-  g_autofree gchar *desc = kvam_aws_error_describe (err);
-  g_autofree gchar *text = NULL;
-  GstStructure *details;
-  GQuark domain = GST_RESOURCE_ERROR;
-  gint code = GST_RESOURCE_ERROR_READ;
-
-  switch (err->kind) {
-    case KVAM_AWS_ERROR_NOT_FOUND:
-      code = GST_RESOURCE_ERROR_NOT_FOUND;
-      text = g_strdup_printf ("Stream '%s' not found: %s", stream_label (self),
-          desc);
-      break;
-    case KVAM_AWS_ERROR_AUTH:
-    case KVAM_AWS_ERROR_CREDENTIALS:
-      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
-      text = g_strdup_printf ("Not authorized to read stream '%s' (%s): %s",
-          stream_label (self), err->kind == KVAM_AWS_ERROR_CREDENTIALS ?
-          "no credentials" : explain_auth_error (err), desc);
-      break;
-    case KVAM_AWS_ERROR_INVALID:
-      code = GST_RESOURCE_ERROR_SETTINGS;
-      text = g_strdup_printf ("Stream '%s': the service refused the request: "
-          "%s", stream_label (self), desc);
-      break;
-    default:
-      text = g_strdup_printf ("Stream '%s': reading failed after %u retries: "
-          "%s", stream_label (self), self->retry_attempts, desc);
-      break;
-  }
-  details = gst_structure_new ("details",
-      "stream", G_TYPE_STRING, stream_label (self),
-      "api", G_TYPE_STRING, kvam_api_name (err->api),
-      "aws-error-type", G_TYPE_STRING, GST_STR_NULL (err->type),
-      "http-status", G_TYPE_UINT, err->status,
-      "request-id", G_TYPE_STRING, GST_STR_NULL (err->request_id), NULL);
-  gst_element_message_full_with_details (GST_ELEMENT (self),
-      GST_MESSAGE_ERROR, domain, code, g_steal_pointer (&text), NULL,
-      __FILE__, GST_FUNCTION, __LINE__, details);
-}
-
 /* ---- start and stop ------------------------------------------------------ */
 
 /* A range's index and pages were built on the lister's and streaming
@@ -577,16 +501,11 @@ release_streaming_state (GstKvamSrc * self)
     g_thread_join (self->lister);
     self->lister = NULL;
   }
-  g_clear_object (&self->response);
-  g_clear_pointer (&self->batch, g_ptr_array_unref);
-  g_clear_pointer (&self->merger, kvam_mkv_merger_free);
+  g_clear_pointer (&self->session, kvam_session_free);
   g_clear_pointer (&self->index, kvam_fragment_index_free);
   g_clear_pointer (&self->client, kvam_client_free);
   g_clear_pointer (&self->credentials, kvam_credentials_provider_free);
   g_clear_pointer (&self->active_region, g_free);
-  g_ptr_array_set_size (self->pending_messages, 0);
-  g_clear_pointer (&self->read_buf, g_free);
-  self->read_buf_size = 0;
   give_back_freed_memory ();
 }
 
@@ -640,6 +559,28 @@ lister_thread (gpointer data)
   return NULL;
 }
 
+/* Called with the object lock held. */
+static KvamSession *
+create_session (GstKvamSrc * self)
+{
+  KvamSessionConfig config = { 0 };
+
+  config.element = GST_ELEMENT (self);
+  config.stream = stream_label (self);
+  config.client = self->client;
+  config.index = self->index;
+  config.cancellable = self->cancellable;
+  config.selector = self->selector;
+  config.range_start = self->range_start;
+  config.range_end = self->range_end;
+  config.retry_attempts = self->retry_attempts;
+  config.request_timeout_ms = self->request_timeout;
+  config.keep_timecodes = self->keep_timecodes;
+  config.fail_on_fragment_error =
+      self->on_fragment_error == GST_KVAM_SRC_ON_ERROR_FAIL;
+  return kvam_session_new (&config);
+}
+
 /* The client and the index; listing starts at once, in the background. */
 static void
 start_listing (GstKvamSrc * self)
@@ -659,6 +600,7 @@ start_listing (GstKvamSrc * self)
   self->client = kvam_client_new (&config);
   self->index = kvam_fragment_index_new (self->selector, self->range_start,
       self->range_end);
+  self->session = create_session (self);
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "playing %s from %s to %s", stream_label (self),
@@ -676,9 +618,7 @@ gst_kvam_src_start (GstBaseSrc * src)
   g_cancellable_reset (self->lister_cancellable);
   GST_OBJECT_LOCK (self);
   ok = check_settings (self, &err);
-  self->delivered = self->skipped = 0;
   self->bytes_out = 0;
-  self->current_producer = GST_CLOCK_TIME_NONE;
   GST_OBJECT_UNLOCK (self);
 
   if (ok)
@@ -690,11 +630,6 @@ gst_kvam_src_start (GstBaseSrc * src)
     release_streaming_state (self);
     return FALSE;
   }
-  self->next_fragment = 0;
-  self->failures = self->fragment_failures = 0;
-  self->pending_delivered = 0;
-  memset (&self->resume, 0, sizeof (self->resume));
-  self->discont = FALSE;
   start_listing (self);
   return TRUE;
 }
@@ -746,389 +681,6 @@ gst_kvam_src_send_event (GstElement * element, GstEvent * event)
   return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 }
 
-/* ---- fragments and messages ---------------------------------------------- */
-
-static const KvamFragment *
-batch_fragment (GstKvamSrc * self, guint i)
-{
-  return i < self->batch->len ? self->batch->pdata[i] : NULL;
-}
-
-/* The message that goes out with the buffer holding a fragment's first
- * frame. The AWS tags it carried are checked against the listing. */
-static void
-queue_fragment_message (GstKvamSrc * self, const KvamMergerEvent * ev)
-{
-  const KvamFragment *f = batch_fragment (self, ev->fragment);
-  GstStructure *s;
-
-  if (!f)
-    return;
-  if (ev->producer_tag) {
-    gdouble tag = g_ascii_strtod (ev->producer_tag, NULL);
-    if (ABS (tag * 1000.0 - (gdouble) (f->producer / GST_MSECOND)) > 1.0)
-      GST_WARNING_OBJECT (self, "fragment %s: producer time tag %s differs "
-          "from the listing", f->number, ev->producer_tag);
-  }
-  s = gst_structure_new ("kvam-fragment",
-      "fragment-number", G_TYPE_STRING, f->number,
-      "producer-timestamp", G_TYPE_UINT64, f->producer,
-      "server-timestamp", G_TYPE_UINT64, f->server,
-      "duration", G_TYPE_UINT64, f->duration,
-      "size", G_TYPE_UINT64, f->size,
-      "timestamp", G_TYPE_UINT64, ev->first_frame, NULL);
-  g_ptr_array_add (self->pending_messages,
-      gst_message_new_element (GST_OBJECT (self), s));
-  GST_OBJECT_LOCK (self);
-  self->current_producer = f->producer;
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
-post_pending_messages (GstKvamSrc * self)
-{
-  guint i;
-
-  for (i = 0; i < self->pending_messages->len; i++)
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_ref (self->pending_messages->pdata[i]));
-  g_ptr_array_set_size (self->pending_messages, 0);
-}
-
-/* A fragment counts as delivered once its last frame has gone out: the
- * merger knows a document ended only when the next one begins (or the
- * response ends), by which time its last frame was returned. */
-static void
-count_delivered (GstKvamSrc * self)
-{
-  if (self->pending_delivered == 0)
-    return;
-  GST_OBJECT_LOCK (self);
-  self->delivered += self->pending_delivered;
-  GST_OBJECT_UNLOCK (self);
-  self->pending_delivered = 0;
-}
-
-/* A fragment that keeps failing (in-band errors, or a document that never
- * arrives whole): skip it with a warning, or stop, as the property says. */
-static gboolean
-give_up_on_fragment (GstKvamSrc * self, const KvamFragment * f,
-    const gchar * code, const gchar * message)
-{
-  if (self->on_fragment_error == GST_KVAM_SRC_ON_ERROR_FAIL) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, READ,
-        ("Stream '%s': fragment %s failed: %s (%s)", stream_label (self),
-            f->number, code, GST_STR_NULL (message)), (NULL),
-        ("stream", G_TYPE_STRING, stream_label (self),
-            "fragment-number", G_TYPE_STRING, f->number,
-            "aws-error-type", G_TYPE_STRING, code, NULL));
-    return FALSE;
-  }
-  GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
-      ("Stream '%s': skipping fragment %s after %u attempts: %s (%s)",
-          stream_label (self), f->number, self->retry_attempts + 1, code,
-          GST_STR_NULL (message)), (NULL),
-      ("stream", G_TYPE_STRING, stream_label (self),
-          "fragment-number", G_TYPE_STRING, f->number,
-          "aws-error-type", G_TYPE_STRING, code, NULL));
-  GST_OBJECT_LOCK (self);
-  self->skipped++;
-  GST_OBJECT_UNLOCK (self);
-  self->next_fragment++;
-  self->fragment_failures = 0;
-  self->failures = 0;
-  memset (&self->resume, 0, sizeof (self->resume));
-  self->discont = TRUE;
-  return TRUE;
-}
-
-/* A fragment whose document broke off in the middle of a response (stored
- * truncated, say): the merger kept what came before and went on with the
- * next one. Warn and mark the gap, or stop, as on-fragment-error says. */
-static gboolean
-fragment_damaged (GstKvamSrc * self, const KvamFragment * f,
-    const gchar * why)
-{
-  if (self->on_fragment_error == GST_KVAM_SRC_ON_ERROR_FAIL) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, STREAM, DEMUX,
-        ("Stream '%s': fragment %s is damaged: %s", stream_label (self),
-            f->number, why), (NULL),
-        ("stream", G_TYPE_STRING, stream_label (self),
-            "fragment-number", G_TYPE_STRING, f->number, NULL));
-    return FALSE;
-  }
-  GST_ELEMENT_WARNING_WITH_DETAILS (self, STREAM, DEMUX,
-      ("Stream '%s': fragment %s is damaged (%s): the rest of it is skipped",
-          stream_label (self), f->number, why), (NULL),
-      ("stream", G_TYPE_STRING, stream_label (self),
-          "fragment-number", G_TYPE_STRING, f->number, NULL));
-  GST_OBJECT_LOCK (self);
-  self->skipped++;
-  GST_OBJECT_UNLOCK (self);
-  self->discont = TRUE;
-  return TRUE;
-}
-
-/* Events of the last push: messages, counts, in-band errors. FALSE to stop
- * (error posted); *@abandon when the response must be dropped. */
-static gboolean
-handle_merger_events (GstKvamSrc * self, gboolean * abandon)
-{
-  g_autoptr (GPtrArray) events = kvam_mkv_merger_take_events (self->merger);
-  guint i;
-
-  for (i = 0; i < events->len; i++) {
-    KvamMergerEvent *ev = events->pdata[i];
-
-    if (ev->type == KVAM_MERGER_FRAGMENT_STARTED) {
-      queue_fragment_message (self, ev);
-    } else if (ev->type == KVAM_MERGER_FRAGMENT_DONE) {
-      self->fragment_failures = 0;
-      self->pending_delivered++;
-    } else if (ev->type == KVAM_MERGER_FRAGMENT_DAMAGED) {
-      self->fragment_failures = 0;
-      if (!fragment_damaged (self, batch_fragment (self, ev->fragment),
-              ev->message))
-        return FALSE;
-    } else {
-      *abandon = TRUE;
-      self->fragment_failures++;
-      GST_INFO_OBJECT (self, "fragment %s: %s (attempt %u)",
-          batch_fragment (self, ev->fragment)->number, ev->code,
-          self->fragment_failures);
-      /* positions before it were completed by DONE events */
-      if (self->fragment_failures > self->retry_attempts)
-        return give_up_on_fragment (self, batch_fragment (self, ev->fragment),
-            ev->code, ev->message);
-    }
-  }
-  return TRUE;
-}
-
-/* ---- the streaming loop -------------------------------------------------- */
-
-/* Closes the response and moves past what it completed. */
-static void
-finish_response (GstKvamSrc * self)
-{
-  guint complete = kvam_mkv_merger_end_response (self->merger, &self->resume);
-  g_autoptr (GPtrArray) events = kvam_mkv_merger_take_events (self->merger);
-  guint i;
-
-  /* the DONE event of the ending is counted, not handled: the in-band
-   * failure count stays, it belongs to the fragment now next */
-  for (i = 0; i < events->len; i++)
-    if (((KvamMergerEvent *) events->pdata[i])->type ==
-        KVAM_MERGER_FRAGMENT_DONE)
-      self->pending_delivered++;
-  count_delivered (self);
-  self->next_fragment += complete;
-  g_clear_object (&self->response);
-  g_clear_pointer (&self->batch, g_ptr_array_unref);
-}
-
-/* Blocks until fragments past next_fragment are known. Returns
- * GST_FLOW_OK with a batch, EOS after the last one, or an error. */
-static GstFlowReturn
-next_batch (GstKvamSrc * self)
-{
-  KvamAwsError err = { 0 };
-  gboolean complete;
-  guint published, i;
-
-  if (!kvam_fragment_index_wait (self->index, self->next_fragment,
-          self->cancellable, &published, &complete)) {
-    if (g_cancellable_is_cancelled (self->cancellable))
-      return GST_FLOW_FLUSHING;
-    kvam_fragment_index_get_error (self->index, &err);
-    post_aws_error (self, &err);
-    kvam_aws_error_clear (&err);
-    return GST_FLOW_ERROR;
-  }
-  if (published <= self->next_fragment) {
-    g_autofree gchar *from = kvam_time_to_iso8601 (self->range_start);
-    g_autofree gchar *to = kvam_time_to_iso8601 (self->range_end);
-    if (self->next_fragment > 0)
-      return GST_FLOW_EOS;
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_FOUND,
-        ("Stream '%s' has no fragments between %s and %s (%s timestamps)",
-            stream_label (self), from, to,
-            self->selector == KVAM_SELECTOR_SERVER ? "server" : "producer"),
-        (NULL), ("stream", G_TYPE_STRING, stream_label (self),
-            NULL));
-    return GST_FLOW_ERROR;
-  }
-
-  self->batch = g_ptr_array_new ();
-  for (i = self->next_fragment;
-      i < published && self->batch->len < MEDIA_BATCH; i++)
-    g_ptr_array_add (self->batch, (gpointer) kvam_fragment_index_get
-        (self->index, i));
-  if (!self->merger)
-    self->merger = kvam_mkv_merger_new (self->keep_timecodes ?
-        GST_CLOCK_TIME_NONE : ((const KvamFragment *)
-            self->batch->pdata[0])->producer);
-  return GST_FLOW_OK;
-}
-
-static GstFlowReturn
-open_response (GstKvamSrc * self)
-{
-  JsonBuilder *body = kvam_client_begin_body (self->client);
-  KvamAwsError err = { 0 };
-  GstFlowReturn ret = GST_FLOW_OK;
-  guint i;
-
-  json_builder_set_member_name (body, "Fragments");
-  json_builder_begin_array (body);
-  for (i = 0; i < self->batch->len; i++)
-    json_builder_add_string_value (body, batch_fragment (self, i)->number);
-  json_builder_end_array (body);
-  GST_DEBUG_OBJECT (self, "requesting %u fragments from %s", self->batch->len,
-      batch_fragment (self, 0)->number);
-
-  self->response = kvam_client_open (self->client,
-      KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, body, self->cancellable, &err);
-  g_object_unref (body);
-  if (!self->response) {
-    if (err.kind == KVAM_AWS_ERROR_CANCELLED) {
-      ret = GST_FLOW_FLUSHING;
-    } else {
-      post_aws_error (self, &err);
-      ret = GST_FLOW_ERROR;
-    }
-    g_clear_pointer (&self->batch, g_ptr_array_unref);
-  } else {
-    kvam_mkv_merger_begin_response (self->merger,
-        (const KvamFragment * const *) self->batch->pdata, self->batch->len,
-        &self->resume);
-    self->last_progress = g_get_monotonic_time ();
-  }
-  kvam_aws_error_clear (&err);
-  return ret;
-}
-
-/* Waits before a retry; FALSE when flushing. */
-static gboolean
-back_off (GstKvamSrc * self, guint attempt)
-{
-  return kvam_cancellable_sleep (self->cancellable, kvam_backoff_us (attempt));
-}
-
-/* The response ended short (cut, stalled): try again from the first
- * fragment not completely written, within retry-attempts. A fragment whose
- * document never arrives whole is then given up on like an in-band error. */
-static GstFlowReturn
-retry_after_short_response (GstKvamSrc * self, const gchar * why,
-    gboolean transport_error)
-{
-  KvamAwsError err = { 0 };
-  const KvamFragment *stuck;
-
-  if (++self->failures <= self->retry_attempts) {
-    GST_INFO_OBJECT (self, "%s; resuming at fragment %u (attempt %u of %u)",
-        why, self->next_fragment, self->failures, self->retry_attempts);
-    return back_off (self, self->failures - 1) ? GST_FLOW_OK :
-        GST_FLOW_FLUSHING;
-  }
-  stuck = kvam_fragment_index_get (self->index, self->next_fragment);
-  if (!transport_error && stuck) {
-    return give_up_on_fragment (self, stuck, "IncompleteFragment", why) ?
-        GST_FLOW_OK : GST_FLOW_ERROR;
-  }
-  kvam_aws_error_set (&err, KVAM_AWS_ERROR_NETWORK,
-      KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, 0, "IncompleteResponse", why,
-      NULL);
-  post_aws_error (self, &err);
-  kvam_aws_error_clear (&err);
-  return GST_FLOW_ERROR;
-}
-
-static GstFlowReturn
-end_of_response (GstKvamSrc * self, GError * read_error, gboolean abandoned)
-{
-  guint asked = self->batch->len;
-  guint first = self->next_fragment;
-  g_autofree gchar *why = NULL;
-
-  finish_response (self);
-  if (abandoned)                /* an in-band error: retried or skipped */
-    return self->fragment_failures == 0 ||
-        back_off (self, self->fragment_failures - 1) ? GST_FLOW_OK :
-        GST_FLOW_FLUSHING;
-  if (self->next_fragment - first == asked && !read_error)
-    return GST_FLOW_OK;
-  why = g_strdup_printf ("media response ended after %u of %u fragments%s%s",
-      self->next_fragment - first, asked, read_error ? ": " : "",
-      read_error ? read_error->message : "");
-  /* a connection that broke may point at a stale endpoint */
-  if (read_error && !g_error_matches (read_error, G_IO_ERROR,
-          G_IO_ERROR_TIMED_OUT))
-    kvam_client_invalidate_endpoint (self->client,
-        KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST);
-  return retry_after_short_response (self, why, read_error != NULL);
-}
-
-/* Reads one block of the response and merges it; *@out may stay NULL when
- * the block completed no output. */
-static GstFlowReturn
-read_and_merge (GstKvamSrc * self, guint blocksize, GBytes ** out)
-{
-  g_autoptr (GBytes) merged = NULL;
-  GError *err = NULL;
-  gboolean abandon = FALSE;
-  GstFlowReturn ret;
-  gssize n;
-
-  if (self->read_buf_size < blocksize) {
-    g_free (self->read_buf);
-    self->read_buf = g_malloc (blocksize);
-    self->read_buf_size = blocksize;
-  }
-  n = g_input_stream_read (self->response, self->read_buf, blocksize,
-      self->cancellable, &err);
-  if (n < 0 && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_error_free (err);
-    return GST_FLOW_FLUSHING;
-  }
-  if (n <= 0) {
-    ret = end_of_response (self, err, FALSE);
-    g_clear_error (&err);
-    return ret;
-  }
-
-  merged = kvam_mkv_merger_push (self->merger, self->read_buf, n, &err);
-  if (!merged) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, STREAM, DEMUX,
-        ("Stream '%s': %s", stream_label (self), err->message), (NULL),
-        ("stream", G_TYPE_STRING, stream_label (self), NULL));
-    g_error_free (err);
-    return GST_FLOW_ERROR;
-  }
-  if (!handle_merger_events (self, &abandon))
-    return GST_FLOW_ERROR;
-  if (g_bytes_get_size (merged) > 0) {
-    self->failures = 0;         /* data arrived */
-    self->last_progress = g_get_monotonic_time ();
-    *out = g_steal_pointer (&merged);
-  } else {
-    count_delivered (self);     /* their last frames went out already */
-    if (!abandon && g_get_monotonic_time () - self->last_progress >
-        (gint64) self->request_timeout * 1000) {
-      /* bytes that never make a frame (Void elements forever) are a stall
-       * like no bytes at all */
-      err = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no frame for %u "
-          "ms although bytes kept coming", self->request_timeout);
-      ret = end_of_response (self, err, FALSE);
-      g_error_free (err);
-      return ret;
-    }
-  }
-  if (abandon)
-    return end_of_response (self, NULL, TRUE);
-  return GST_FLOW_OK;
-}
-
 /* Wraps and takes @bytes. */
 static GstBuffer *
 make_buffer (GstKvamSrc * self, GBytes * bytes)
@@ -1141,10 +693,8 @@ make_buffer (GstKvamSrc * self, GBytes * bytes)
   self->bytes_out += gst_buffer_get_size (buf);
   GST_BUFFER_OFFSET_END (buf) = self->bytes_out;
   GST_OBJECT_UNLOCK (self);
-  if (self->discont) {
+  if (kvam_session_take_discont (self->session))
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    self->discont = FALSE;
-  }
   return buf;
 }
 
@@ -1153,7 +703,7 @@ gst_kvam_src_create (GstPushSrc * src, GstBuffer ** outbuf)
 {
   GstKvamSrc *self = GST_KVAM_SRC (src);
   guint blocksize = gst_base_src_get_blocksize (GST_BASE_SRC (src));
-  GstFlowReturn ret = GST_FLOW_OK;
+  GstFlowReturn ret;
   GBytes *out = NULL;
 
   /* basesrc lets blocksize be 0 or 4 GiB: neither is a read size */
@@ -1161,24 +711,9 @@ gst_kvam_src_create (GstPushSrc * src, GstBuffer ** outbuf)
     blocksize = DEFAULT_BLOCKSIZE;
   blocksize = MIN (blocksize, MAX_BLOCKSIZE);
 
-  while (!out && ret == GST_FLOW_OK) {
-    if (!self->response) {
-      ret = next_batch (self);
-      if (ret == GST_FLOW_OK)
-        ret = open_response (self);
-      continue;
-    }
-    ret = read_and_merge (self, blocksize, &out);
-  }
-  if (out) {
-    post_pending_messages (self);
+  ret = kvam_session_read (self->session, blocksize, &out);
+  if (ret == GST_FLOW_OK)
     *outbuf = make_buffer (self, out);
-    count_delivered (self);
-    return GST_FLOW_OK;
-  }
-  if (ret == GST_FLOW_EOS)
-    GST_INFO_OBJECT (self, "all %u fragments of the range written",
-        self->next_fragment);
   return ret;
 }
 
@@ -1315,10 +850,7 @@ gst_kvam_src_init (GstKvamSrc * self)
   self->on_fragment_error = DEFAULT_ON_FRAGMENT_ERROR;
   self->cancellable = g_cancellable_new ();
   self->lister_cancellable = g_cancellable_new ();
-  self->pending_messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_message_unref);
   self->range_start = self->range_end = GST_CLOCK_TIME_NONE;
-  self->current_producer = GST_CLOCK_TIME_NONE;
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);
   gst_base_src_set_blocksize (GST_BASE_SRC (self), DEFAULT_BLOCKSIZE);
 }

@@ -1,0 +1,591 @@
+/* kvamsrc: one playback of a range: batches, responses, resume, messages
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "kvamsession.h"
+#include "kvammkvmerger.h"
+#include "kvamtime.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (kvam_session_debug);
+#define GST_CAT_DEFAULT kvam_session_debug
+
+/* Fragments per GetMediaForFragmentList: the service's maximum. The
+ * response is streamed, so a large batch costs no memory; fewer calls mean
+ * fewer round trips and a wide margin under the 5 calls/s limit. The first
+ * batch is as small as the first listing window, for a quick first byte. */
+#define MEDIA_BATCH 1000
+
+struct _KvamSession
+{
+  GstElement *element;
+  gchar *stream;
+  KvamClient *client;
+  KvamFragmentIndex *index;
+  GCancellable *cancellable;
+  KvamSelector selector;
+  GstClockTime range_start, range_end;
+  guint retry_attempts;
+  guint request_timeout;        /* ms */
+  gboolean keep_timecodes;
+  gboolean fail_on_fragment_error;
+
+  KvamMkvMerger *merger;
+  GInputStream *response;
+  GPtrArray *batch;             /* const KvamFragment * of the response */
+  guint next_fragment;          /* first fragment not completely written */
+  KvamMergerResume resume;
+  guint failures;               /* consecutive, reset when data arrives */
+  guint fragment_failures;      /* in-band errors of next_fragment */
+  gboolean discont;
+  GPtrArray *pending_messages;  /* posted with the next buffer */
+  guint pending_delivered;      /* fragments whose last frame is out */
+  gint64 last_progress;         /* monotonic µs: response opened or frames out */
+  guint8 *read_buf;             /* one block of the response */
+  gsize read_buf_size;
+
+  GMutex stats_lock;
+  guint delivered;
+  guint skipped;
+  GstClockTime current_producer;
+};
+
+KvamSession *
+kvam_session_new (const KvamSessionConfig * config)
+{
+  KvamSession *self = g_new0 (KvamSession, 1);
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (kvam_session_debug, "kvamsession", 0,
+        "kvamsrc playback session");
+    g_once_init_leave (&once, 1);
+  }
+  self->element = config->element;
+  self->stream = g_strdup (config->stream);
+  self->client = config->client;
+  self->index = config->index;
+  self->cancellable = config->cancellable;
+  self->selector = config->selector;
+  self->range_start = config->range_start;
+  self->range_end = config->range_end;
+  self->retry_attempts = config->retry_attempts;
+  self->request_timeout = config->request_timeout_ms;
+  self->keep_timecodes = config->keep_timecodes;
+  self->fail_on_fragment_error = config->fail_on_fragment_error;
+  self->pending_messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  self->current_producer = GST_CLOCK_TIME_NONE;
+  g_mutex_init (&self->stats_lock);
+  return self;
+}
+
+void
+kvam_session_free (KvamSession * self)
+{
+  if (!self)
+    return;
+  g_free (self->stream);
+  g_clear_object (&self->response);
+  g_clear_pointer (&self->batch, g_ptr_array_unref);
+  g_clear_pointer (&self->merger, kvam_mkv_merger_free);
+  g_ptr_array_unref (self->pending_messages);
+  g_free (self->read_buf);
+  g_mutex_clear (&self->stats_lock);
+  g_free (self);
+}
+
+void
+kvam_session_get_stats (KvamSession * self, KvamSessionStats * stats)
+{
+  g_mutex_lock (&self->stats_lock);
+  stats->delivered = self->delivered;
+  stats->skipped = self->skipped;
+  stats->current_producer = self->current_producer;
+  g_mutex_unlock (&self->stats_lock);
+}
+
+gboolean
+kvam_session_take_discont (KvamSession * self)
+{
+  gboolean discont = self->discont;
+
+  self->discont = FALSE;
+  return discont;
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* What an authentication failure means, in words a user can act on. */
+static const gchar *
+explain_auth_error (const KvamAwsError * err)
+{
+  if (g_strcmp0 (err->type, "UnrecognizedClientException") == 0)
+    return "the access key or session token is not known to AWS";
+  if (g_strcmp0 (err->type, "ExpiredTokenException") == 0)
+    return "the session token has expired";
+  if (err->message && strstr (err->message, "Signature expired"))
+    return "the request time is more than 5 minutes off: check the clock";
+  if (g_strcmp0 (err->type, "InvalidSignatureException") == 0)
+    return "the signature does not match: check the secret access key and "
+        "the region";
+  return "access denied";
+}
+
+/* Posts a failed call as an element error with the AWS details. */
+static void
+post_aws_error (KvamSession * self, const KvamAwsError * err)
+{
+  g_autofree gchar *desc = kvam_aws_error_describe (err);
+  g_autofree gchar *text = NULL;
+  GstStructure *details;
+  GQuark domain = GST_RESOURCE_ERROR;
+  gint code = GST_RESOURCE_ERROR_READ;
+
+  switch (err->kind) {
+    case KVAM_AWS_ERROR_NOT_FOUND:
+      code = GST_RESOURCE_ERROR_NOT_FOUND;
+      text = g_strdup_printf ("Stream '%s' not found: %s", self->stream,
+          desc);
+      break;
+    case KVAM_AWS_ERROR_AUTH:
+    case KVAM_AWS_ERROR_CREDENTIALS:
+      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+      text = g_strdup_printf ("Not authorized to read stream '%s' (%s): %s",
+          self->stream, err->kind == KVAM_AWS_ERROR_CREDENTIALS ?
+          "no credentials" : explain_auth_error (err), desc);
+      break;
+    case KVAM_AWS_ERROR_INVALID:
+      code = GST_RESOURCE_ERROR_SETTINGS;
+      text = g_strdup_printf ("Stream '%s': the service refused the request: "
+          "%s", self->stream, desc);
+      break;
+    default:
+      text = g_strdup_printf ("Stream '%s': reading failed after %u retries: "
+          "%s", self->stream, self->retry_attempts, desc);
+      break;
+  }
+  details = gst_structure_new ("details",
+      "stream", G_TYPE_STRING, self->stream,
+      "api", G_TYPE_STRING, kvam_api_name (err->api),
+      "aws-error-type", G_TYPE_STRING, GST_STR_NULL (err->type),
+      "http-status", G_TYPE_UINT, err->status,
+      "request-id", G_TYPE_STRING, GST_STR_NULL (err->request_id), NULL);
+  gst_element_message_full_with_details (self->element,
+      GST_MESSAGE_ERROR, domain, code, g_steal_pointer (&text), NULL,
+      __FILE__, GST_FUNCTION, __LINE__, details);
+}
+
+/* ---- fragments and messages ---------------------------------------------- */
+
+static const KvamFragment *
+batch_fragment (KvamSession * self, guint i)
+{
+  return i < self->batch->len ? self->batch->pdata[i] : NULL;
+}
+
+/* The message that goes out with the buffer holding a fragment's first
+ * frame. The AWS tags it carried are checked against the listing. */
+static void
+queue_fragment_message (KvamSession * self, const KvamMergerEvent * ev)
+{
+  const KvamFragment *f = batch_fragment (self, ev->fragment);
+  GstStructure *s;
+
+  if (!f)
+    return;
+  if (ev->producer_tag) {
+    gdouble tag = g_ascii_strtod (ev->producer_tag, NULL);
+    if (ABS (tag * 1000.0 - (gdouble) (f->producer / GST_MSECOND)) > 1.0)
+      GST_WARNING_OBJECT (self->element, "fragment %s: producer time tag %s differs "
+          "from the listing", f->number, ev->producer_tag);
+  }
+  s = gst_structure_new ("kvam-fragment",
+      "fragment-number", G_TYPE_STRING, f->number,
+      "producer-timestamp", G_TYPE_UINT64, f->producer,
+      "server-timestamp", G_TYPE_UINT64, f->server,
+      "duration", G_TYPE_UINT64, f->duration,
+      "size", G_TYPE_UINT64, f->size,
+      "timestamp", G_TYPE_UINT64, ev->first_frame, NULL);
+  g_ptr_array_add (self->pending_messages,
+      gst_message_new_element (GST_OBJECT (self->element), s));
+  g_mutex_lock (&self->stats_lock);
+  self->current_producer = f->producer;
+  g_mutex_unlock (&self->stats_lock);
+}
+
+static void
+post_pending_messages (KvamSession * self)
+{
+  guint i;
+
+  for (i = 0; i < self->pending_messages->len; i++)
+    gst_element_post_message (self->element,
+        gst_message_ref (self->pending_messages->pdata[i]));
+  g_ptr_array_set_size (self->pending_messages, 0);
+}
+
+/* A fragment counts as delivered once its last frame has gone out: the
+ * merger knows a document ended only when the next one begins (or the
+ * response ends), by which time its last frame was returned. */
+static void
+count_delivered (KvamSession * self)
+{
+  if (self->pending_delivered == 0)
+    return;
+  g_mutex_lock (&self->stats_lock);
+  self->delivered += self->pending_delivered;
+  g_mutex_unlock (&self->stats_lock);
+  self->pending_delivered = 0;
+}
+
+/* A fragment that keeps failing (in-band errors, or a document that never
+ * arrives whole): skip it with a warning, or stop, as the property says. */
+static gboolean
+give_up_on_fragment (KvamSession * self, const KvamFragment * f,
+    const gchar * code, const gchar * message)
+{
+  if (self->fail_on_fragment_error) {
+    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, RESOURCE, READ,
+        ("Stream '%s': fragment %s failed: %s (%s)", self->stream,
+            f->number, code, GST_STR_NULL (message)), (NULL),
+        ("stream", G_TYPE_STRING, self->stream,
+            "fragment-number", G_TYPE_STRING, f->number,
+            "aws-error-type", G_TYPE_STRING, code, NULL));
+    return FALSE;
+  }
+  GST_ELEMENT_WARNING_WITH_DETAILS (self->element, RESOURCE, READ,
+      ("Stream '%s': skipping fragment %s after %u attempts: %s (%s)",
+          self->stream, f->number, self->retry_attempts + 1, code,
+          GST_STR_NULL (message)), (NULL),
+      ("stream", G_TYPE_STRING, self->stream,
+          "fragment-number", G_TYPE_STRING, f->number,
+          "aws-error-type", G_TYPE_STRING, code, NULL));
+  g_mutex_lock (&self->stats_lock);
+  self->skipped++;
+  g_mutex_unlock (&self->stats_lock);
+  self->next_fragment++;
+  self->fragment_failures = 0;
+  self->failures = 0;
+  memset (&self->resume, 0, sizeof (self->resume));
+  self->discont = TRUE;
+  return TRUE;
+}
+
+/* A fragment whose document broke off in the middle of a response (stored
+ * truncated, say): the merger kept what came before and went on with the
+ * next one. Warn and mark the gap, or stop, as on-fragment-error says. */
+static gboolean
+fragment_damaged (KvamSession * self, const KvamFragment * f,
+    const gchar * why)
+{
+  if (self->fail_on_fragment_error) {
+    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, STREAM, DEMUX,
+        ("Stream '%s': fragment %s is damaged: %s", self->stream,
+            f->number, why), (NULL),
+        ("stream", G_TYPE_STRING, self->stream,
+            "fragment-number", G_TYPE_STRING, f->number, NULL));
+    return FALSE;
+  }
+  GST_ELEMENT_WARNING_WITH_DETAILS (self->element, STREAM, DEMUX,
+      ("Stream '%s': fragment %s is damaged (%s): the rest of it is skipped",
+          self->stream, f->number, why), (NULL),
+      ("stream", G_TYPE_STRING, self->stream,
+          "fragment-number", G_TYPE_STRING, f->number, NULL));
+  g_mutex_lock (&self->stats_lock);
+  self->skipped++;
+  g_mutex_unlock (&self->stats_lock);
+  self->discont = TRUE;
+  return TRUE;
+}
+
+/* Events of the last push: messages, counts, in-band errors. FALSE to stop
+ * (error posted); *@abandon when the response must be dropped. */
+static gboolean
+handle_merger_events (KvamSession * self, gboolean * abandon)
+{
+  g_autoptr (GPtrArray) events = kvam_mkv_merger_take_events (self->merger);
+  guint i;
+
+  for (i = 0; i < events->len; i++) {
+    KvamMergerEvent *ev = events->pdata[i];
+
+    if (ev->type == KVAM_MERGER_FRAGMENT_STARTED) {
+      queue_fragment_message (self, ev);
+    } else if (ev->type == KVAM_MERGER_FRAGMENT_DONE) {
+      self->fragment_failures = 0;
+      self->pending_delivered++;
+    } else if (ev->type == KVAM_MERGER_FRAGMENT_DAMAGED) {
+      self->fragment_failures = 0;
+      if (!fragment_damaged (self, batch_fragment (self, ev->fragment),
+              ev->message))
+        return FALSE;
+    } else {
+      *abandon = TRUE;
+      self->fragment_failures++;
+      GST_INFO_OBJECT (self->element, "fragment %s: %s (attempt %u)",
+          batch_fragment (self, ev->fragment)->number, ev->code,
+          self->fragment_failures);
+      /* positions before it were completed by DONE events */
+      if (self->fragment_failures > self->retry_attempts)
+        return give_up_on_fragment (self, batch_fragment (self, ev->fragment),
+            ev->code, ev->message);
+    }
+  }
+  return TRUE;
+}
+
+/* ---- the streaming loop -------------------------------------------------- */
+
+/* Closes the response and moves past what it completed. */
+static void
+finish_response (KvamSession * self)
+{
+  guint complete = kvam_mkv_merger_end_response (self->merger, &self->resume);
+  g_autoptr (GPtrArray) events = kvam_mkv_merger_take_events (self->merger);
+  guint i;
+
+  /* the DONE event of the ending is counted, not handled: the in-band
+   * failure count stays, it belongs to the fragment now next */
+  for (i = 0; i < events->len; i++)
+    if (((KvamMergerEvent *) events->pdata[i])->type ==
+        KVAM_MERGER_FRAGMENT_DONE)
+      self->pending_delivered++;
+  count_delivered (self);
+  self->next_fragment += complete;
+  g_clear_object (&self->response);
+  g_clear_pointer (&self->batch, g_ptr_array_unref);
+}
+
+/* Blocks until fragments past next_fragment are known. Returns
+ * GST_FLOW_OK with a batch, EOS after the last one, or an error. */
+static GstFlowReturn
+next_batch (KvamSession * self)
+{
+  KvamAwsError err = { 0 };
+  gboolean complete;
+  guint published, i;
+
+  if (!kvam_fragment_index_wait (self->index, self->next_fragment,
+          self->cancellable, &published, &complete)) {
+    if (g_cancellable_is_cancelled (self->cancellable))
+      return GST_FLOW_FLUSHING;
+    kvam_fragment_index_get_error (self->index, &err);
+    post_aws_error (self, &err);
+    kvam_aws_error_clear (&err);
+    return GST_FLOW_ERROR;
+  }
+  if (published <= self->next_fragment) {
+    g_autofree gchar *from = kvam_time_to_iso8601 (self->range_start);
+    g_autofree gchar *to = kvam_time_to_iso8601 (self->range_end);
+    if (self->next_fragment > 0)
+      return GST_FLOW_EOS;
+    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, RESOURCE, NOT_FOUND,
+        ("Stream '%s' has no fragments between %s and %s (%s timestamps)",
+            self->stream, from, to,
+            self->selector == KVAM_SELECTOR_SERVER ? "server" : "producer"),
+        (NULL), ("stream", G_TYPE_STRING, self->stream,
+            NULL));
+    return GST_FLOW_ERROR;
+  }
+
+  self->batch = g_ptr_array_new ();
+  for (i = self->next_fragment;
+      i < published && self->batch->len < MEDIA_BATCH; i++)
+    g_ptr_array_add (self->batch, (gpointer) kvam_fragment_index_get
+        (self->index, i));
+  if (!self->merger)
+    self->merger = kvam_mkv_merger_new (self->keep_timecodes ?
+        GST_CLOCK_TIME_NONE : ((const KvamFragment *)
+            self->batch->pdata[0])->producer);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+open_response (KvamSession * self)
+{
+  JsonBuilder *body = kvam_client_begin_body (self->client);
+  KvamAwsError err = { 0 };
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint i;
+
+  json_builder_set_member_name (body, "Fragments");
+  json_builder_begin_array (body);
+  for (i = 0; i < self->batch->len; i++)
+    json_builder_add_string_value (body, batch_fragment (self, i)->number);
+  json_builder_end_array (body);
+  GST_DEBUG_OBJECT (self->element, "requesting %u fragments from %s", self->batch->len,
+      batch_fragment (self, 0)->number);
+
+  self->response = kvam_client_open (self->client,
+      KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, body, self->cancellable, &err);
+  g_object_unref (body);
+  if (!self->response) {
+    if (err.kind == KVAM_AWS_ERROR_CANCELLED) {
+      ret = GST_FLOW_FLUSHING;
+    } else {
+      post_aws_error (self, &err);
+      ret = GST_FLOW_ERROR;
+    }
+    g_clear_pointer (&self->batch, g_ptr_array_unref);
+  } else {
+    kvam_mkv_merger_begin_response (self->merger,
+        (const KvamFragment * const *) self->batch->pdata, self->batch->len,
+        &self->resume);
+    self->last_progress = g_get_monotonic_time ();
+  }
+  kvam_aws_error_clear (&err);
+  return ret;
+}
+
+/* Waits before a retry; FALSE when flushing. */
+static gboolean
+back_off (KvamSession * self, guint attempt)
+{
+  return kvam_cancellable_sleep (self->cancellable, kvam_backoff_us (attempt));
+}
+
+/* The response ended short (cut, stalled): try again from the first
+ * fragment not completely written, within retry-attempts. A fragment whose
+ * document never arrives whole is then given up on like an in-band error. */
+static GstFlowReturn
+retry_after_short_response (KvamSession * self, const gchar * why,
+    gboolean transport_error)
+{
+  KvamAwsError err = { 0 };
+  const KvamFragment *stuck;
+
+  if (++self->failures <= self->retry_attempts) {
+    GST_INFO_OBJECT (self->element, "%s; resuming at fragment %u (attempt %u of %u)",
+        why, self->next_fragment, self->failures, self->retry_attempts);
+    return back_off (self, self->failures - 1) ? GST_FLOW_OK :
+        GST_FLOW_FLUSHING;
+  }
+  stuck = kvam_fragment_index_get (self->index, self->next_fragment);
+  if (!transport_error && stuck) {
+    return give_up_on_fragment (self, stuck, "IncompleteFragment", why) ?
+        GST_FLOW_OK : GST_FLOW_ERROR;
+  }
+  kvam_aws_error_set (&err, KVAM_AWS_ERROR_NETWORK,
+      KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, 0, "IncompleteResponse", why,
+      NULL);
+  post_aws_error (self, &err);
+  kvam_aws_error_clear (&err);
+  return GST_FLOW_ERROR;
+}
+
+static GstFlowReturn
+end_of_response (KvamSession * self, GError * read_error, gboolean abandoned)
+{
+  guint asked = self->batch->len;
+  guint first = self->next_fragment;
+  g_autofree gchar *why = NULL;
+
+  finish_response (self);
+  if (abandoned)                /* an in-band error: retried or skipped */
+    return self->fragment_failures == 0 ||
+        back_off (self, self->fragment_failures - 1) ? GST_FLOW_OK :
+        GST_FLOW_FLUSHING;
+  if (self->next_fragment - first == asked && !read_error)
+    return GST_FLOW_OK;
+  why = g_strdup_printf ("media response ended after %u of %u fragments%s%s",
+      self->next_fragment - first, asked, read_error ? ": " : "",
+      read_error ? read_error->message : "");
+  /* a connection that broke may point at a stale endpoint */
+  if (read_error && !g_error_matches (read_error, G_IO_ERROR,
+          G_IO_ERROR_TIMED_OUT))
+    kvam_client_invalidate_endpoint (self->client,
+        KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST);
+  return retry_after_short_response (self, why, read_error != NULL);
+}
+
+/* Reads one block of the response and merges it; *@out may stay NULL when
+ * the block completed no output. */
+static GstFlowReturn
+read_and_merge (KvamSession * self, guint blocksize, GBytes ** out)
+{
+  g_autoptr (GBytes) merged = NULL;
+  GError *err = NULL;
+  gboolean abandon = FALSE;
+  GstFlowReturn ret;
+  gssize n;
+
+  if (self->read_buf_size < blocksize) {
+    g_free (self->read_buf);
+    self->read_buf = g_malloc (blocksize);
+    self->read_buf_size = blocksize;
+  }
+  n = g_input_stream_read (self->response, self->read_buf, blocksize,
+      self->cancellable, &err);
+  if (n < 0 && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_error_free (err);
+    return GST_FLOW_FLUSHING;
+  }
+  if (n <= 0) {
+    ret = end_of_response (self, err, FALSE);
+    g_clear_error (&err);
+    return ret;
+  }
+
+  merged = kvam_mkv_merger_push (self->merger, self->read_buf, n, &err);
+  if (!merged) {
+    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, STREAM, DEMUX,
+        ("Stream '%s': %s", self->stream, err->message), (NULL),
+        ("stream", G_TYPE_STRING, self->stream, NULL));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+  if (!handle_merger_events (self, &abandon))
+    return GST_FLOW_ERROR;
+  if (g_bytes_get_size (merged) > 0) {
+    self->failures = 0;         /* data arrived */
+    self->last_progress = g_get_monotonic_time ();
+    *out = g_steal_pointer (&merged);
+  } else {
+    count_delivered (self);     /* their last frames went out already */
+    if (!abandon && g_get_monotonic_time () - self->last_progress >
+        (gint64) self->request_timeout * 1000) {
+      /* bytes that never make a frame (Void elements forever) are a stall
+       * like no bytes at all */
+      err = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no frame for %u "
+          "ms although bytes kept coming", self->request_timeout);
+      ret = end_of_response (self, err, FALSE);
+      g_error_free (err);
+      return ret;
+    }
+  }
+  if (abandon)
+    return end_of_response (self, NULL, TRUE);
+  return GST_FLOW_OK;
+}
+
+
+GstFlowReturn
+kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  *out = NULL;
+  while (!*out && ret == GST_FLOW_OK) {
+    if (!self->response) {
+      ret = next_batch (self);
+      if (ret == GST_FLOW_OK)
+        ret = open_response (self);
+      continue;
+    }
+    ret = read_and_merge (self, blocksize, out);
+  }
+  if (*out) {
+    post_pending_messages (self);
+    count_delivered (self);
+  } else if (ret == GST_FLOW_EOS) {
+    GST_INFO_OBJECT (self->element, "all %u fragments of the range written",
+        self->next_fragment);
+  }
+  return ret;
+}

@@ -1,0 +1,61 @@
+/* kvamsrc: one playback of a range: batches, responses, resume, messages
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include "kvamclient.h"
+#include "kvamfragmentindex.h"
+
+G_BEGIN_DECLS
+
+/* The streaming state machine of kvamsrc, apart from the element's GObject
+ * and GstBaseSrc glue: which fragments come next, the GetMediaForFragment
+ * List response being read, the merger, resuming after cuts, in-band and
+ * damaged fragments, and the kvam-fragment messages, element warnings and
+ * errors it posts on @element. Used from the streaming thread only, but
+ * for the stats. */
+typedef struct _KvamSession KvamSession;
+
+typedef struct
+{
+  GstElement *element;          /* messages, errors and warnings go here */
+  const gchar *stream;          /* name or ARN, for messages */
+  KvamClient *client;           /* not owned */
+  KvamFragmentIndex *index;     /* not owned */
+  GCancellable *cancellable;    /* the element's unlock(); not owned */
+  KvamSelector selector;
+  GstClockTime range_start, range_end;
+  guint retry_attempts;
+  guint request_timeout_ms;
+  gboolean keep_timecodes;
+  gboolean fail_on_fragment_error;
+} KvamSessionConfig;
+
+KvamSession *kvam_session_new (const KvamSessionConfig * config);
+void kvam_session_free (KvamSession * session);
+
+/* Blocks until merged bytes are ready (*@out), the range is done (EOS), an
+ * error was posted (ERROR) or unlock() (FLUSHING). Reads @blocksize bytes
+ * of the response at a time. The kvam-fragment messages of the fragments
+ * that begin in *@out are posted before it returns. */
+GstFlowReturn kvam_session_read (KvamSession * session, guint blocksize,
+    GBytes ** out);
+
+/* Whether the bytes returned next follow a gap (a skipped fragment). */
+gboolean kvam_session_take_discont (KvamSession * session);
+
+typedef struct
+{
+  guint delivered;              /* fragments whose last frame went out */
+  guint skipped;
+  GstClockTime current_producer;        /* NONE before the first fragment */
+} KvamSessionStats;
+
+/* From any thread. */
+void kvam_session_get_stats (KvamSession * session, KvamSessionStats * stats);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamSession, kvam_session_free)
+
+G_END_DECLS
