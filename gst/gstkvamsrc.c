@@ -30,6 +30,7 @@
 #include "kvamclient.h"
 #include "kvamcredentials.h"
 #include "kvamfragmentindex.h"
+#include "kvamseekindex.h"
 #include "kvamsession.h"
 #include "kvamtime.h"
 
@@ -663,22 +664,92 @@ gst_kvam_src_unlock_stop (GstBaseSrc * src)
 static gboolean
 gst_kvam_src_is_seekable (GstBaseSrc * src)
 {
-  return FALSE;
+  return TRUE;
 }
 
-/* basesrc answers a SEEK sent to the element itself (not through the pad)
- * without asking is_seekable(): a BYTES seek "succeeded", flushed, and the
- * stream went on without a new segment. Refuse what is not implemented. */
+/* Only the positions kvamsrc gives out (the Cues, each fragment's first
+ * cluster: kvamseekindex.h) and 0 can be served. Checked before basesrc
+ * flushes: a refused seek after a flush would lose the bytes in flight. */
+static gboolean
+seek_is_possible (GstKvamSrc * self, GstEvent * event)
+{
+  GstFormat format;
+  GstSeekType start_type;
+  gint64 start;
+  gboolean ok;
+
+  gst_event_parse_seek (event, NULL, &format, NULL, &start_type, &start,
+      NULL, NULL);
+  GST_OBJECT_LOCK (self);
+  ok = format == GST_FORMAT_BYTES && start_type == GST_SEEK_TYPE_SET &&
+      start >= 0 && (self->session ? kvam_session_can_seek (self->session,
+          start) : start == 0);
+  GST_OBJECT_UNLOCK (self);
+  if (!ok)
+    GST_DEBUG_OBJECT (self, "refusing %" GST_PTR_FORMAT ": not a position "
+        "kvamsrc serves", event);
+  return ok;
+}
+
+static gboolean
+gst_kvam_src_event (GstBaseSrc * src, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK &&
+      !seek_is_possible (GST_KVAM_SRC (src), event))
+    return FALSE;
+  return GST_BASE_SRC_CLASS (parent_class)->event (src, event);
+}
+
+/* A SEEK sent to the element itself does not go through event(). */
 static gboolean
 gst_kvam_src_send_event (GstElement * element, GstEvent * event)
 {
-  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
-    GST_DEBUG_OBJECT (element, "refusing %" GST_PTR_FORMAT ": not seekable",
-        event);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK &&
+      !seek_is_possible (GST_KVAM_SRC (element), event)) {
     gst_event_unref (event);
     return FALSE;
   }
   return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
+/* matroskademux takes a source as seekable only with a known size: the
+ * byte space's, which every position kvamsrc gives out lies within. */
+static gboolean
+gst_kvam_src_get_size (GstBaseSrc * src, guint64 * size)
+{
+  *size = KVAM_SEEK_CUES_POSITION * 2;
+  return TRUE;
+}
+
+static gboolean
+gst_kvam_src_query (GstBaseSrc * src, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_SCHEDULING) {
+    /* seekable, but in push mode only: a position is not a byte of a
+     * file that can be read in any order */
+    gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEEKABLE, 1, -1, 0);
+    gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
+}
+
+static gboolean
+gst_kvam_src_do_seek (GstBaseSrc * src, GstSegment * segment)
+{
+  GstKvamSrc *self = GST_KVAM_SRC (src);
+
+  if (segment->format != GST_FORMAT_BYTES)
+    return FALSE;
+  if (!self->session)
+    return segment->start == 0;
+  if (!kvam_session_seek (self->session, segment->start))
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  self->bytes_out = segment->start;
+  GST_OBJECT_UNLOCK (self);
+  segment->time = segment->start;
+  return TRUE;
 }
 
 /* Wraps and takes @bytes. */
@@ -835,6 +906,10 @@ gst_kvam_src_class_init (GstKvamSrcClass * klass)
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_kvam_src_unlock_stop);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_kvam_src_is_seekable);
   element_class->send_event = GST_DEBUG_FUNCPTR (gst_kvam_src_send_event);
+  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_kvam_src_event);
+  basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_kvam_src_do_seek);
+  basesrc_class->get_size = GST_DEBUG_FUNCPTR (gst_kvam_src_get_size);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_kvam_src_query);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_kvam_src_create);
 
   gst_type_mark_as_plugin_api (GST_TYPE_KVAM_SRC_SELECTOR, 0);

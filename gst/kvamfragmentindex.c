@@ -509,6 +509,37 @@ kvam_fragment_index_wait (KvamFragmentIndex * self, guint have,
   return ok;
 }
 
+gboolean
+kvam_fragment_index_wait_finished (KvamFragmentIndex * self,
+    GCancellable * cancellable, gint64 deadline)
+{
+  gulong id = 0;
+  gboolean finished;
+
+  if (cancellable)
+    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self,
+        NULL);
+  g_mutex_lock (&self->lock);
+  while (!self->finished && !g_cancellable_is_cancelled (cancellable) &&
+      g_cond_wait_until (&self->cond, &self->lock, deadline));
+  finished = self->finished && self->error.kind == KVAM_AWS_ERROR_NONE;
+  g_mutex_unlock (&self->lock);
+  if (cancellable)
+    g_cancellable_disconnect (cancellable, id);
+  return finished;
+}
+
+guint
+kvam_fragment_index_get_published (KvamFragmentIndex * self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->published->len;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
 const KvamFragment *
 kvam_fragment_index_get (KvamFragmentIndex * self, guint i)
 {

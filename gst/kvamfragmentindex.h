@@ -70,6 +70,11 @@ void kvam_fragment_index_list (KvamFragmentIndex * index, KvamClient * client,
  * all. FALSE if cancelled or the listing failed (see _get_error). */
 gboolean kvam_fragment_index_wait (KvamFragmentIndex * index, guint have,
     GCancellable * cancellable, guint * n_published, gboolean * complete);
+/* Waits until the listing has ended, @cancellable fires or @deadline
+ * (monotonic µs) passes; TRUE when the whole range is listed. */
+gboolean kvam_fragment_index_wait_finished (KvamFragmentIndex * index,
+    GCancellable * cancellable, gint64 deadline);
+guint kvam_fragment_index_get_published (KvamFragmentIndex * index);
 /* Fragment @i of the published, sorted prefix (stable pointer). */
 const KvamFragment *kvam_fragment_index_get (KvamFragmentIndex * index,
     guint i);

@@ -12,6 +12,7 @@
 
 #include "kvammkvmerger.h"
 #include "kvamebml.h"
+#include "kvamseekindex.h"
 
 #include <string.h>
 
@@ -72,6 +73,9 @@ struct _KvamMkvMerger
   GPtrArray *events;
 
   /* the output stream */
+  GstClockTime duration;        /* for Info, when known before the header */
+  guint64 segment_start;        /* bytes before the Segment's data */
+  guint64 first_track;          /* of the first frame written; 0 before */
   gboolean header_written;
   GBytes *tracks;
   GArray *track_times;          /* TrackTime: latest frame of each track */
@@ -141,6 +145,7 @@ kvam_mkv_merger_new (GstClockTime base)
     g_once_init_leave (&once, 1);
   }
   self->base = base;
+  self->duration = GST_CLOCK_TIME_NONE;
   self->in = g_byte_array_new ();
   self->events = g_ptr_array_new_with_free_func ((GDestroyNotify)
       kvam_merger_event_free);
@@ -265,6 +270,38 @@ write_bytes (KvamMkvMerger * self, const guint8 * data, gsize size)
   g_byte_array_append (self->out, data, size);
 }
 
+/* Info, with the range's Duration when it is known (the fragments' own
+ * were dropped: a fragment is not the stream). */
+static void
+write_info (KvamMkvMerger * self, GBytes * info)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  gsize size, mark;
+  const guint8 *data = g_bytes_get_data (info, &size);
+  KvamEbmlHeader h;
+  gdouble ticks;
+  guint64 bits;
+  guint8 be[8];
+  guint i;
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->duration) ||
+      kvam_ebml_read_header (data, size, &h) != KVAM_EBML_OK) {
+    write_bytes (self, data, size);
+    return;
+  }
+  mark = kvam_ebml_start_master (out, KVAM_EBML_ID_INFO);
+  g_byte_array_append (out, data + h.header_len, size - h.header_len);
+  ticks = (gdouble) self->duration / (gdouble) self->scale;
+  memcpy (&bits, &ticks, sizeof (bits));
+  for (i = 0; i < 8; i++)
+    be[i] = (bits >> (56 - 8 * i)) & 0xFF;
+  kvam_ebml_write_id (out, KVAM_EBML_ID_DURATION);
+  kvam_ebml_write_size (out, sizeof (be), 0);
+  g_byte_array_append (out, be, sizeof (be));
+  kvam_ebml_end_master (out, mark);
+  write_bytes (self, out->data, out->len);
+}
+
 static void
 write_stream_header (KvamMkvMerger * self, const guint8 * tracks, gsize size)
 {
@@ -272,16 +309,21 @@ write_stream_header (KvamMkvMerger * self, const guint8 * tracks, gsize size)
     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
   };
   Document *d = &self->doc;
+  g_autoptr (GByteArray) seek_head = g_byte_array_new ();
 
   if (d->ebml)
     write_bytes (self, g_bytes_get_data (d->ebml, NULL),
         g_bytes_get_size (d->ebml));
   write_bytes (self, segment, sizeof (segment));
-  if (d->info)
-    write_bytes (self, g_bytes_get_data (d->info, NULL),
-        g_bytes_get_size (d->info));
-  write_bytes (self, tracks, size);
+  self->segment_start = (d->ebml ? g_bytes_get_size (d->ebml) : 0) +
+      sizeof (segment);
+  /* where matroskademux finds the Cues when asked to seek */
+  kvam_seek_write_seek_head (seek_head);
+  write_bytes (self, seek_head->data, seek_head->len);
   self->scale = d->scale;
+  if (d->info)
+    write_info (self, d->info);
+  write_bytes (self, tracks, size);
   self->header_written = TRUE;
 }
 
@@ -632,6 +674,8 @@ handle_block (KvamMkvMerger * self, const Element * e)
     return;
   t = place_frame (self, track, self->cluster_out + rel);
   d->last_frame_out = MAX (d->last_frame_out, t);
+  if (!self->first_track)
+    self->first_track = track;
   if (!self->cluster_written)
     write_cluster_header (self);
   write_bytes (self, e->data, e->size);
@@ -994,4 +1038,35 @@ kvam_mkv_merger_end_response (KvamMkvMerger * self, KvamMergerResume * resume)
   g_byte_array_set_size (self->in, 0);
   self->in_pos = 0;
   return self->complete;
+}
+
+void
+kvam_mkv_merger_set_duration (KvamMkvMerger * self, GstClockTime duration)
+{
+  self->duration = duration;
+}
+
+guint64
+kvam_mkv_merger_get_segment_start (KvamMkvMerger * self)
+{
+  return self->header_written ? self->segment_start : 0;
+}
+
+guint64
+kvam_mkv_merger_get_first_track (KvamMkvMerger * self)
+{
+  return self->first_track ? self->first_track : 1;
+}
+
+guint64
+kvam_mkv_merger_get_scale (KvamMkvMerger * self)
+{
+  return self->scale;
+}
+
+void
+kvam_mkv_merger_seek (KvamMkvMerger * self)
+{
+  /* frames from the new position need not follow the old ones */
+  g_array_set_size (self->track_times, 0);
 }

@@ -80,6 +80,20 @@ GPtrArray *kvam_mkv_merger_take_events (KvamMkvMerger * merger);
 guint kvam_mkv_merger_end_response (KvamMkvMerger * merger,
     KvamMergerResume * resume);
 
+/* The range's duration, written in Info if set before the stream header
+ * goes out. */
+void kvam_mkv_merger_set_duration (KvamMkvMerger * merger,
+    GstClockTime duration);
+/* Bytes of the output before the Segment's data (0 before the header). */
+guint64 kvam_mkv_merger_get_segment_start (KvamMkvMerger * merger);
+/* The track of the first frame written (1 before one): the Cues' track. */
+guint64 kvam_mkv_merger_get_first_track (KvamMkvMerger * merger);
+/* ns per timecode tick of the output */
+guint64 kvam_mkv_merger_get_scale (KvamMkvMerger * merger);
+/* Output starts again at another fragment (a seek): a track's frames need
+ * not come after the ones written before. */
+void kvam_mkv_merger_seek (KvamMkvMerger * merger);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamMkvMerger, kvam_mkv_merger_free)
 
 G_END_DECLS

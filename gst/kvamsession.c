@@ -8,6 +8,7 @@
 
 #include "kvamsession.h"
 #include "kvammkvmerger.h"
+#include "kvamseekindex.h"
 #include "kvamtime.h"
 
 #include <string.h>
@@ -20,7 +21,12 @@ GST_DEBUG_CATEGORY_STATIC (kvam_session_debug);
  * fewer round trips and a wide margin under the 5 calls/s limit. The first
  * batch is as small as the first listing window, for a quick first byte. */
 #define MEDIA_BATCH 1000
-
+/* how long the stream header waits for the whole range to be listed, so
+ * that Info can say its Duration: a range of up to 1000 fragments is
+ * listed in one call */
+#define DURATION_WAIT_US (1 * G_USEC_PER_SEC)
+/* how long a seek waits for the listing before its Cues are served */
+#define CUES_WAIT_US (600 * G_USEC_PER_SEC)
 struct _KvamSession
 {
   GstElement *element;
@@ -36,6 +42,9 @@ struct _KvamSession
   gboolean fail_on_fragment_error;
 
   KvamMkvMerger *merger;
+  GstClockTime base;            /* epoch time of output time 0; NONE: kept */
+  gboolean serve_cues;          /* a BYTES seek asked for the Cues */
+  gboolean after_cues;          /* they went out: nothing follows them */
   GInputStream *response;
   GPtrArray *batch;             /* const KvamFragment * of the response */
   guint next_fragment;          /* first fragment not completely written */
@@ -50,6 +59,7 @@ struct _KvamSession
   gsize read_buf_size;
 
   GMutex stats_lock;
+  guint64 segment_start;        /* from the merger once its header is out */
   guint delivered;
   guint skipped;
   GstClockTime current_producer;
@@ -362,6 +372,36 @@ finish_response (KvamSession * self)
   g_clear_pointer (&self->batch, g_ptr_array_unref);
 }
 
+/* The range's length, once the whole range is listed. */
+static GstClockTime
+range_duration (KvamSession * self)
+{
+  guint n = kvam_fragment_index_get_published (self->index);
+  const KvamFragment *first, *last;
+
+  if (n == 0)
+    return GST_CLOCK_TIME_NONE;
+  first = kvam_fragment_index_get (self->index, 0);
+  last = kvam_fragment_index_get (self->index, n - 1);
+  return last->producer + last->duration > first->producer ?
+      last->producer + last->duration - first->producer : 0;
+}
+
+/* The merger, for a stream whose output time 0 is @first's listed time. The
+ * header waits a moment for the listing to end, to carry the Duration. */
+static void
+create_merger (KvamSession * self, const KvamFragment * first)
+{
+  self->base = self->keep_timecodes ? GST_CLOCK_TIME_NONE : first->producer;
+  self->merger = kvam_mkv_merger_new (self->base);
+  if (kvam_fragment_index_wait_finished (self->index, self->cancellable,
+          g_get_monotonic_time () + DURATION_WAIT_US))
+    kvam_mkv_merger_set_duration (self->merger, range_duration (self));
+  else
+    GST_INFO_OBJECT (self->element, "the range is still being listed: no "
+        "Duration in the stream header");
+}
+
 /* Blocks until fragments past next_fragment are known. Returns
  * GST_FLOW_OK with a batch, EOS after the last one, or an error. */
 static GstFlowReturn
@@ -400,9 +440,7 @@ next_batch (KvamSession * self)
     g_ptr_array_add (self->batch, (gpointer) kvam_fragment_index_get
         (self->index, i));
   if (!self->merger)
-    self->merger = kvam_mkv_merger_new (self->keep_timecodes ?
-        GST_CLOCK_TIME_NONE : ((const KvamFragment *)
-            self->batch->pdata[0])->producer);
+    create_merger (self, self->batch->pdata[0]);
   return GST_FLOW_OK;
 }
 
@@ -565,12 +603,112 @@ read_and_merge (KvamSession * self, guint blocksize, GBytes ** out)
 }
 
 
+/* ---- seeking ------------------------------------------------------------ */
+
+/* What a BYTES seek to @offset of the output means: -2 the Cues, -3 the
+ * start, a fragment's index, or -1 nothing kvamsrc can serve. */
+static gint64
+seek_target (KvamSession * self, guint64 offset)
+{
+  guint64 start;
+  gint64 k;
+
+  g_mutex_lock (&self->stats_lock);
+  start = self->segment_start;
+  g_mutex_unlock (&self->stats_lock);
+  if (offset == 0)
+    return -3;
+  if (start == 0 || offset < start)
+    return -1;
+  if (offset - start == KVAM_SEEK_CUES_POSITION)
+    return -2;
+  k = kvam_seek_fragment_at (offset - start);
+  if (k < 0 || k >= kvam_fragment_index_get_published (self->index))
+    return -1;
+  return k;
+}
+
+gboolean
+kvam_session_can_seek (KvamSession * self, guint64 offset)
+{
+  return seek_target (self, offset) != -1;
+}
+
+/* Drops the response being read and what was pending with it. */
+static void
+drop_response (KvamSession * self)
+{
+  KvamMergerResume ignored;
+
+  if (self->response)
+    kvam_mkv_merger_end_response (self->merger, &ignored);
+  if (self->merger)
+    g_ptr_array_unref (kvam_mkv_merger_take_events (self->merger));
+  g_clear_object (&self->response);
+  g_clear_pointer (&self->batch, g_ptr_array_unref);
+  g_ptr_array_set_size (self->pending_messages, 0);
+  self->pending_delivered = 0;
+  self->failures = self->fragment_failures = 0;
+  memset (&self->resume, 0, sizeof (self->resume));
+}
+
+gboolean
+kvam_session_seek (KvamSession * self, guint64 offset)
+{
+  gint64 target = seek_target (self, offset);
+
+  if (target == -1)
+    return FALSE;
+  drop_response (self);
+  self->serve_cues = target == -2;
+  self->after_cues = FALSE;
+  if (target == -3) {
+    /* from the top: the stream header again */
+    g_clear_pointer (&self->merger, kvam_mkv_merger_free);
+    g_mutex_lock (&self->stats_lock);
+    self->segment_start = 0;
+    g_mutex_unlock (&self->stats_lock);
+    self->next_fragment = 0;
+  } else if (target >= 0) {
+    GST_DEBUG_OBJECT (self->element, "seeking to fragment %" G_GINT64_FORMAT,
+        target);
+    kvam_mkv_merger_seek (self->merger);
+    self->next_fragment = target;
+    /* the position is the fragment's first cluster: its Tags stay out */
+    self->resume.tags_written = TRUE;
+    self->discont = TRUE;
+  }
+  return TRUE;
+}
+
+/* The Cues, once the whole range is listed (each seek's first step). */
+static GstFlowReturn
+read_cues (KvamSession * self, GBytes ** out)
+{
+  if (!kvam_fragment_index_wait_finished (self->index, self->cancellable,
+          g_get_monotonic_time () + CUES_WAIT_US) &&
+      g_cancellable_is_cancelled (self->cancellable))
+    return GST_FLOW_FLUSHING;
+  *out = kvam_seek_build_cues (self->index, GST_CLOCK_TIME_IS_VALID
+      (self->base) ? self->base : 0, kvam_mkv_merger_get_scale (self->merger),
+      kvam_mkv_merger_get_first_track (self->merger));
+  GST_DEBUG_OBJECT (self->element, "serving the Cues of %u fragments",
+      kvam_fragment_index_get_published (self->index));
+  self->serve_cues = FALSE;
+  self->after_cues = TRUE;
+  return GST_FLOW_OK;
+}
+
 GstFlowReturn
 kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
 {
   GstFlowReturn ret = GST_FLOW_OK;
 
   *out = NULL;
+  if (self->serve_cues)
+    return read_cues (self, out);
+  if (self->after_cues)
+    return GST_FLOW_EOS;        /* until the seek that follows them */
   while (!*out && ret == GST_FLOW_OK) {
     if (!self->response) {
       ret = next_batch (self);
@@ -583,6 +721,9 @@ kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
   if (*out) {
     post_pending_messages (self);
     count_delivered (self);
+    g_mutex_lock (&self->stats_lock);
+    self->segment_start = kvam_mkv_merger_get_segment_start (self->merger);
+    g_mutex_unlock (&self->stats_lock);
   } else if (ret == GST_FLOW_EOS) {
     GST_INFO_OBJECT (self->element, "all %u fragments of the range written",
         self->next_fragment);

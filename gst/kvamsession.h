@@ -43,6 +43,14 @@ void kvam_session_free (KvamSession * session);
 GstFlowReturn kvam_session_read (KvamSession * session, guint blocksize,
     GBytes ** out);
 
+/* Seeking: matroskademux asks for the Cues (SeekHead -> Cues), then for
+ * the position of a fragment's first cluster (kvamseekindex.h); a seek to
+ * 0 starts over. FALSE for any other position. Called with the streaming
+ * thread stopped (basesrc's do_seek). */
+gboolean kvam_session_seek (KvamSession * session, guint64 offset);
+/* Whether kvam_session_seek() would take @offset; from any thread. */
+gboolean kvam_session_can_seek (KvamSession * session, guint64 offset);
+
 /* Whether the bytes returned next follow a gap (a skipped fragment). */
 gboolean kvam_session_take_discont (KvamSession * session);
 
