@@ -27,6 +27,7 @@
 #endif
 
 #include "gstkvamsrc.h"
+#include "gstkvamsrcuri.h"
 #include "kvamclient.h"
 #include "kvamcredentials.h"
 #include "kvamfragmentindex.h"
@@ -159,7 +160,9 @@ gst_kvam_src_on_error_get_type (void)
 }
 
 #define gst_kvam_src_parent_class parent_class
-G_DEFINE_TYPE (GstKvamSrc, gst_kvam_src, GST_TYPE_PUSH_SRC);
+G_DEFINE_TYPE_WITH_CODE (GstKvamSrc, gst_kvam_src, GST_TYPE_PUSH_SRC,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_kvam_src_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (kvamsrc, "kvamsrc", GST_RANK_NONE,
     GST_TYPE_KVAM_SRC,
     GST_DEBUG_CATEGORY_INIT (gst_kvam_src_debug, "kvamsrc", 0,
@@ -418,6 +421,8 @@ endpoint_is_valid (const gchar * uri)
 static gboolean
 check_settings (GstKvamSrc * self, GError ** error)
 {
+  GstClockTime now;
+
 #define SETTINGS_ERROR(...) \
   (g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, \
       __VA_ARGS__), FALSE)
@@ -439,15 +444,18 @@ check_settings (GstKvamSrc * self, GError ** error)
   if (!self->start_time)
     return SETTINGS_ERROR ("No 'start-time': give the start of the range as "
         "ISO 8601 (2026-11-24T10:00:00Z) or epoch seconds");
-  if (!kvam_time_parse (self->start_time, &self->range_start))
+  /* relative times count from now, when playback starts */
+  now = g_get_real_time () * GST_USECOND;
+  if (!kvam_time_parse_relative (self->start_time, now, &self->range_start))
     return SETTINGS_ERROR ("Invalid 'start-time' value '%s': expected ISO "
-        "8601 (2026-11-24T10:00:00Z) or epoch seconds", self->start_time);
-  self->range_end = GST_CLOCK_TIME_NONE;
-  if (self->end_time && !kvam_time_parse (self->end_time, &self->range_end))
+        "8601 (2026-11-24T10:00:00Z), epoch seconds, 'now' or a time "
+        "before it (-15m, -1h30m)", self->start_time);
+  self->range_end = now;
+  if (self->end_time && !kvam_time_parse_relative (self->end_time, now,
+          &self->range_end))
     return SETTINGS_ERROR ("Invalid 'end-time' value '%s': expected ISO 8601 "
-        "(2026-11-24T10:00:00Z) or epoch seconds", self->end_time);
-  if (!GST_CLOCK_TIME_IS_VALID (self->range_end))
-    self->range_end = g_get_real_time () * GST_USECOND;
+        "(2026-11-24T10:00:00Z), epoch seconds, 'now' or a time before it "
+        "(-15m, -1h30m)", self->end_time);
   if (self->range_end < self->range_start)
     return SETTINGS_ERROR ("Invalid range: 'end-time' %s is before "
         "'start-time' %s", self->end_time ? self->end_time : "(now)",
@@ -842,11 +850,12 @@ gst_kvam_src_install_properties (GObjectClass * gobject_class)
       "ARN of the Kinesis video stream to play. Set this or stream-name");
   install_string (gobject_class, PROP_START_TIME, "start-time", "Start time",
       "Start of the range to play (inclusive, on fragment start times): "
-      "ISO 8601 such as 2026-11-24T10:00:00Z or +01:00 offsets, or epoch "
-      "seconds such as 1764000000.25. Required");
+      "ISO 8601 such as 2026-11-24T10:00:00Z or +01:00 offsets, epoch "
+      "seconds such as 1764000000.25, or relative to when playback starts: "
+      "now, -15m, -1h30m, -2d. Required");
   install_string (gobject_class, PROP_END_TIME, "end-time", "End time",
       "End of the range to play (inclusive), in the same forms as "
-      "start-time. Unset means the moment playback starts");
+      "start-time. Unset means now, the moment playback starts");
   install_string (gobject_class, PROP_REGION, "region", "Region",
       "AWS region of the stream, such as us-west-2. Unset: AWS_REGION, "
       "AWS_DEFAULT_REGION, then the profile's region");

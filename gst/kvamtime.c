@@ -30,6 +30,59 @@ parse_epoch_seconds (const gchar * text, GstClockTime * out)
   return TRUE;
 }
 
+/* "now", or "-" and a duration of days, hours, minutes and seconds
+ * ("-15m", "-1h30m", "-2d", "-90s"), from @now. */
+static gboolean
+parse_relative (const gchar * text, GstClockTime now, GstClockTime * out)
+{
+  const gchar *p = text + 1;
+  guint64 back = 0;
+
+  if (g_ascii_strcasecmp (text, "now") == 0) {
+    *out = now;
+    return TRUE;
+  }
+  if (text[0] != '-' || !*p)
+    return FALSE;
+  while (*p) {
+    gchar *end = NULL;
+    guint64 n = g_ascii_strtoull (p, &end, 10), unit;
+    if (end == p || n > 1000000)
+      return FALSE;
+    switch (*end) {
+      case 'd':
+        unit = 24 * 3600;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 's':
+        unit = 1;
+        break;
+      default:
+        return FALSE;
+    }
+    back += n * unit * GST_SECOND;
+    p = end + 1;
+  }
+  if (back > now)
+    return FALSE;
+  *out = now - back;
+  return TRUE;
+}
+
+gboolean
+kvam_time_parse_relative (const gchar * text, GstClockTime now,
+    GstClockTime * out)
+{
+  if (text && parse_relative (text, now, out))
+    return TRUE;
+  return kvam_time_parse (text, out);
+}
+
 gboolean
 kvam_time_parse (const gchar * text, GstClockTime * out)
 {

@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 #define KVAM_TIME_MAX_SECONDS G_GINT64_CONSTANT (9214646400)
 
 gboolean kvam_time_parse (const gchar * text, GstClockTime * out);
+/* The same, and also "now" and times before @now (epoch ns) written as
+ * "-15m", "-1h30m", "-2d", "-90s" (days, hours, minutes, seconds). */
+gboolean kvam_time_parse_relative (const gchar * text, GstClockTime now,
+    GstClockTime * out);
 
 /* "2026-11-24T10:00:00.250Z", for logs and messages; free with g_free */
 gchar *kvam_time_to_iso8601 (GstClockTime epoch_ns);

@@ -16,6 +16,7 @@ packages=(
   libsoup-3.0-dev libjson-glib-dev libssl-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  gstreamer1.0-plugins-base-apps
   mkvtoolnix awscli python3-boto3 openssl
   clang libclang-rt-14-dev
 )

@@ -11,6 +11,7 @@
 
 #include "kvamtestplay.h"
 #include "kvamtestutil.h"
+#include "kvamtime.h"
 
 #define START "1764000000"
 #define START_MS G_GINT64_CONSTANT (1764000000000)
@@ -56,23 +57,41 @@ teardown (void)
   kvs_emulator_free (emu);
 }
 
-/* kvamsrc over the emulator's 20 fragments of 1 s, decoded. */
+/* @launch's element "sink" (or playbin's video-sink) is watched. */
 static Player *
-player_new (gboolean sync)
+player_new_launch (const gchar * launch)
 {
   Player *p = g_new0 (Player, 1);
-  g_autofree gchar *url = kvs_emulator_get_url (emu);
-  g_autofree gchar *launch = g_strdup_printf ("kvamsrc name=src ! "
-      "matroskademux ! h264parse ! avdec_h264 ! fakesink name=sink sync=%s",
-      sync ? "true" : "false");
-  GstElement *src, *sink;
+  GstElement *sink;
   GstPad *pad;
 
   g_mutex_init (&p->lock);
   p->pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   p->fragments = g_ptr_array_new_with_free_func (g_free);
   p->pipeline = gst_parse_launch (launch, NULL);
-  src = gst_bin_get_by_name (GST_BIN (p->pipeline), "src");
+  fail_unless (p->pipeline != NULL);
+  sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
+  if (!sink)
+    g_object_get (p->pipeline, "video-sink", &sink, NULL);
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      (GstPadProbeCallback) sink_probe, p, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  return p;
+}
+
+/* kvamsrc over the emulator's 20 fragments of 1 s, decoded. */
+static Player *
+player_new (gboolean sync)
+{
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+  g_autofree gchar *launch = g_strdup_printf ("kvamsrc name=src ! "
+      "matroskademux ! h264parse ! avdec_h264 ! fakesink name=sink sync=%s",
+      sync ? "true" : "false");
+  Player *p = player_new_launch (launch);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p->pipeline), "src");
+
   g_object_set (src, "endpoint-uri", url, "region",
       KVS_EMULATOR_DEFAULT_REGION, "access-key",
       KVS_EMULATOR_DEFAULT_ACCESS_KEY, "secret-access-key",
@@ -80,12 +99,6 @@ player_new (gboolean sync)
       START, "end-time", "1764000019.5", "request-timeout", 2000, NULL);
   gst_util_set_object_arg (G_OBJECT (src), "fragment-selector-type",
       "producer");
-  sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
-  pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
-      (GstPadProbeCallback) sink_probe, p, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (sink);
   gst_object_unref (src);
   return p;
 }
@@ -332,6 +345,192 @@ GST_START_TEST (test_seek_during_a_stall)
 
 GST_END_TEST;
 
+/* ---- kvs:// URIs and relative times ------------------------------------- */
+
+static gchar *
+get_string (GstElement * e, const gchar * name)
+{
+  gchar *v = NULL;
+
+  g_object_get (e, name, &v, NULL);
+  return v;
+}
+
+GST_START_TEST (test_uri_round_trip)
+{
+  g_autoptr (GstElement) a = gst_element_factory_make ("kvamsrc", NULL);
+  g_autoptr (GstElement) b = gst_element_factory_make ("kvamsrc", NULL);
+  g_autoptr (GstElement) c = gst_element_factory_make ("kvamsrc", NULL);
+  g_autofree gchar *uri = NULL, *again = NULL, *endpoint = NULL, *name = NULL;
+  g_autofree gchar *arn = NULL, *start = NULL;
+  guint retries = 0;
+  gint selector = -1;
+  GError *err = NULL;
+
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (a),
+          "kvs://front-door.cam_1?start-time=-1h30m&end-time=now&"
+          "region=eu-west-1&endpoint-uri=http%3A%2F%2F127.0.0.1%3A4566&"
+          "retry-attempts=3&fragment-selector-type=producer", &err), "%s",
+      err ? err->message : "");
+  name = get_string (a, "stream-name");
+  start = get_string (a, "start-time");
+  endpoint = get_string (a, "endpoint-uri");
+  g_object_get (a, "retry-attempts", &retries, "fragment-selector-type",
+      &selector, NULL);
+  fail_unless_equals_string (name, "front-door.cam_1");
+  fail_unless_equals_string (start, "-1h30m");
+  fail_unless_equals_string (endpoint, "http://127.0.0.1:4566");
+  fail_unless_equals_int (retries, 3);
+  fail_unless_equals_int (selector, 1);
+  /* what get_uri gives sets another element the same way */
+  uri = gst_uri_handler_get_uri (GST_URI_HANDLER (a));
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (b), uri, NULL), "%s",
+      uri);
+  again = gst_uri_handler_get_uri (GST_URI_HANDLER (b));
+  fail_unless_equals_string (again, uri);
+
+  /* a stream by ARN */
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (c),
+          "kvs:///?stream-arn=arn%3Aaws%3Akinesisvideo%3Aus-west-2%3A1234%3A"
+          "stream%2Fcam%2F99&start-time=1764000000", NULL));
+  arn = get_string (c, "stream-arn");
+  fail_unless_equals_string (arn,
+      "arn:aws:kinesisvideo:us-west-2:1234:stream/cam/99");
+  g_free (name);
+  name = get_string (c, "stream-name");
+  fail_unless (name == NULL);
+}
+
+GST_END_TEST;
+
+/* Secrets and unknown keys are refused, and a refused URI changes
+ * nothing; the secret is not repeated in the error. */
+GST_START_TEST (test_uri_refuses_secrets)
+{
+  g_autoptr (GstElement) e = gst_element_factory_make ("kvamsrc", NULL);
+  static const gchar *const refused[] = {
+    "kvs://cam?start-time=now&session-token=TOKENVALUE",
+    "kvs://cam?start-time=now&secret-access-key=TOKENVALUE",
+    "kvs://cam?start-time=now&color=TOKENVALUE",
+    "kvs://cam?start-time=now&retry-attempts=TOKENVALUE",
+    "http://cam?start-time=now",
+  };
+  g_autofree gchar *name = NULL;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (refused); i++) {
+    GError *err = NULL;
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (e), refused[i], &err),
+        "%s taken", refused[i]);
+    fail_unless (err && err->domain == GST_URI_ERROR);
+    fail_if (i < 2 && strstr (err->message, "TOKENVALUE"), "%s",
+        err->message);
+    g_error_free (err);
+  }
+  name = get_string (e, "stream-name");
+  fail_unless (name == NULL);
+}
+
+GST_END_TEST;
+
+/* playbin (what gst-play-1.0 runs) opens a kvs:// URI, knows its duration
+ * and seeks it; the keys come from the environment. */
+GST_START_TEST (test_playbin_opens_a_kvs_uri)
+{
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+  g_autofree gchar *escaped = g_uri_escape_string (url, NULL, FALSE);
+  g_autofree gchar *launch = g_strdup_printf ("playbin uri=\"kvs://cam?"
+      "start-time=" START "&end-time=1764000019.5&region=%s&"
+      "fragment-selector-type=producer&endpoint-uri=%s\" "
+      "video-sink=\"fakesink sync=false\" audio-sink=fakesink",
+      KVS_EMULATOR_DEFAULT_REGION, escaped);
+  g_autoptr (Player) p = NULL;
+  GstElement *src = NULL;
+  GError *err = NULL;
+  gint64 duration = -1;
+
+  g_setenv ("AWS_ACCESS_KEY_ID", KVS_EMULATOR_DEFAULT_ACCESS_KEY, TRUE);
+  g_setenv ("AWS_SECRET_ACCESS_KEY", KVS_EMULATOR_DEFAULT_SECRET_KEY, TRUE);
+  p = player_new_launch (launch);
+  set_state (p, GST_STATE_PAUSED);
+  g_object_get (p->pipeline, "source", &src, NULL);
+  fail_unless (src && g_str_equal (G_OBJECT_TYPE_NAME (src), "GstKvamSrc"));
+  /* running: the URI stays */
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (src), "kvs://other?"
+          "start-time=now", &err));
+  fail_unless (g_error_matches (err, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE));
+  g_clear_error (&err);
+  gst_object_unref (src);
+  fail_unless (gst_element_query_duration (p->pipeline, GST_FORMAT_TIME,
+          &duration));
+  fail_unless_equals_int64 (duration, 20 * GST_SECOND);
+  seek (p, GST_SEEK_FLAG_KEY_UNIT, 12300 * GST_MSECOND);
+  fail_unless_equals_uint64 (first_pts (p), 12 * GST_SECOND);
+  play_to_eos (p);
+  assert_frames_from (p, 12 * GST_SECOND);
+  g_unsetenv ("AWS_ACCESS_KEY_ID");
+  g_unsetenv ("AWS_SECRET_ACCESS_KEY");
+}
+
+GST_END_TEST;
+
+/* "now" and "-15m" count from when playback starts. */
+GST_START_TEST (test_relative_times)
+{
+  GstClockTime now = 1764000000 * GST_SECOND, t;
+
+  fail_unless (kvam_time_parse_relative ("now", now, &t));
+  fail_unless_equals_uint64 (t, now);
+  fail_unless (kvam_time_parse_relative ("-1h30m", now, &t));
+  fail_unless_equals_uint64 (t, now - 5400 * GST_SECOND);
+  fail_unless (kvam_time_parse_relative ("-2d", now, &t));
+  fail_unless_equals_uint64 (t, now - 2 * 86400 * GST_SECOND);
+  fail_unless (kvam_time_parse_relative ("-90s", now, &t));
+  fail_unless_equals_uint64 (t, now - 90 * GST_SECOND);
+  fail_unless (kvam_time_parse_relative ("2026-11-24T10:00:00Z", now, &t));
+  fail_if (kvam_time_parse_relative ("-", now, &t));
+  fail_if (kvam_time_parse_relative ("-5x", now, &t));
+  fail_if (kvam_time_parse_relative ("--5m", now, &t));
+  fail_if (kvam_time_parse_relative ("-15", now, &t));
+  fail_if (kvam_time_parse_relative ("+15m", now, &t));
+}
+
+GST_END_TEST;
+
+/* A stream that ends now, played from 10 s back to now. */
+GST_START_TEST (test_relative_range_plays)
+{
+  const gchar *props[] = { "stream-name", "live", "start-time", "-10s",
+    "end-time", "now", "fragment-selector-type", "producer", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  GError *err = NULL;
+  KvsEmulator *recent = kvs_emulator_new ();
+  guint n, i;
+  const KvsFragment *f;
+  gint64 now_ms = g_get_real_time () / 1000;
+
+  /* no start time: 30 fragments of 1 s ending now */
+  fail_unless (kvs_emulator_add_synthetic (recent, "live", 30, 1, 64, 48,
+          &err));
+  fail_unless (kvs_emulator_start (recent, "127.0.0.1", 0, NULL, NULL, &err));
+  r = kvam_test_play (recent, "fakesink name=sink", FALSE, 30, props);
+  f = kvs_emulator_get_fragments (recent, "live", &n);
+  fail_unless (r->eos);
+  fail_unless (r->fragments->len >= 9 && r->fragments->len <= 11, "%u",
+      r->fragments->len);
+  /* the first that starts within the 10 s before playback started (which
+   * was a moment after now_ms) */
+  for (i = 0; i < n && f[i].producer_ms < now_ms - 10000; i++);
+  fail_unless (i + 1 < n);
+  fail_unless (g_str_equal (r->fragments->pdata[0], f[i].number) ||
+      g_str_equal (r->fragments->pdata[0], f[i + 1].number), "first %s",
+      (gchar *) r->fragments->pdata[0]);
+  kvs_emulator_free (recent);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamsrcseek_suite (void)
 {
@@ -347,6 +546,11 @@ kvamsrcseek_suite (void)
   tcase_add_test (tc, test_backward_seek_while_playing);
   tcase_add_test (tc, test_rapid_seeks_end_at_the_last);
   tcase_add_test (tc, test_seek_during_a_stall);
+  tcase_add_test (tc, test_uri_round_trip);
+  tcase_add_test (tc, test_uri_refuses_secrets);
+  tcase_add_test (tc, test_playbin_opens_a_kvs_uri);
+  tcase_add_test (tc, test_relative_times);
+  tcase_add_test (tc, test_relative_range_plays);
   return s;
 }
 
