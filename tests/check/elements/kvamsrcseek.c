@@ -474,6 +474,41 @@ GST_START_TEST (test_playbin_opens_a_kvs_uri)
 
 GST_END_TEST;
 
+/* gst-discoverer-1.0, run as a user would, reports the range's duration. */
+GST_START_TEST (test_discoverer_reports_duration)
+{
+  g_autofree gchar *discoverer = g_find_program_in_path ("gst-discoverer-1.0");
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+  g_autofree gchar *escaped = g_uri_escape_string (url, NULL, FALSE);
+  g_autofree gchar *uri = NULL, *out = NULL, *err_out = NULL;
+  g_auto (GStrv) env = NULL;
+  gint status = -1;
+
+  if (!discoverer) {
+    g_print ("SKIP test_discoverer_reports_duration: gst-discoverer-1.0 "
+        "absent (gstreamer1.0-plugins-base-apps)\n");
+    return;
+  }
+  uri = g_strdup_printf ("kvs://cam?start-time=" START "&end-time="
+      "1764000019.5&fragment-selector-type=producer&region=%s&"
+      "endpoint-uri=%s", KVS_EMULATOR_DEFAULT_REGION, escaped);
+  env = g_get_environ ();
+  env = g_environ_setenv (env, "AWS_ACCESS_KEY_ID",
+      KVS_EMULATOR_DEFAULT_ACCESS_KEY, TRUE);
+  env = g_environ_setenv (env, "AWS_SECRET_ACCESS_KEY",
+      KVS_EMULATOR_DEFAULT_SECRET_KEY, TRUE);
+  {
+    const gchar *argv[] = { discoverer, uri, NULL };
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, env, 0, NULL, NULL,
+            &out, &err_out, &status, NULL));
+  }
+  fail_unless (strstr (out, "Duration: 0:00:20.000000000") != NULL, "%s%s",
+      out, err_out);
+  fail_unless (strstr (out, "Seekable: yes") != NULL, "%s", out);
+}
+
+GST_END_TEST;
+
 /* "now" and "-15m" count from when playback starts. */
 GST_START_TEST (test_relative_times)
 {
@@ -549,6 +584,7 @@ kvamsrcseek_suite (void)
   tcase_add_test (tc, test_uri_round_trip);
   tcase_add_test (tc, test_uri_refuses_secrets);
   tcase_add_test (tc, test_playbin_opens_a_kvs_uri);
+  tcase_add_test (tc, test_discoverer_reports_duration);
   tcase_add_test (tc, test_relative_times);
   tcase_add_test (tc, test_relative_range_plays);
   return s;
