@@ -13,97 +13,12 @@
 #include "kvammkvmerger.h"
 #include "kvamebml.h"
 #include "kvamseekindex.h"
+#include "kvammkvmergerpriv.h"
 
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (kvam_merger_debug);
+GST_DEBUG_CATEGORY (kvam_merger_debug);
 #define GST_CAT_DEFAULT kvam_merger_debug
-
-/* no element of a fragment is this large; more means garbage */
-#define MAX_ELEMENT_SIZE (256 * 1024 * 1024)
-#define DEFAULT_TIMECODE_SCALE 1000000
-#define UNKNOWN G_MAXUINT64
-/* cluster timecodes are clamped to this many ticks (285 years of ms), so
- * that sums of them never overflow */
-#define MAX_TICKS (G_GINT64_CONSTANT (1) << 53)
-/* longest tag name or value read (error messages quote them) */
-#define MAX_TAG_VALUE 1024
-/* tracks whose frame times are kept apart; more in one stream is garbage */
-#define MAX_TRACKS 64
-
-typedef enum
-{
-  LEVEL_DOCUMENT,
-  LEVEL_SEGMENT,
-  LEVEL_CLUSTER,
-} Level;
-
-typedef struct
-{
-  gboolean active;              /* an EBML header began it */
-  gboolean identified;          /* its AWS tags matched the request */
-  gboolean tags_written;
-  gboolean started;             /* a frame was written */
-  GBytes *ebml;                 /* its EBML header, until the stream has one */
-  GBytes *info;                 /* its Info without Duration */
-  guint64 scale;                /* ns per timecode tick */
-  guint blocks;                 /* seen, written or skipped */
-  guint skip;                   /* blocks to skip (a resumed fragment) */
-  gboolean skip_tags;
-  guint64 bytes;
-  gint64 first_cluster_tc;      /* input ticks; -1 before its first cluster */
-  gboolean has_base;
-  gint64 base;                  /* output ticks of that first cluster */
-  gint64 last_cluster_out;      /* output ticks of its latest cluster */
-  gint64 last_cluster_tc;       /* input ticks of it; -1 before one */
-  gint64 last_frame_out;        /* output ticks of its latest frame; -1 */
-  gboolean ebml_seen_segment;   /* its Segment began */
-  guint64 tracks_seen;          /* bit n: a frame of track n was placed */
-  gchar *number, *producer, *server, *error_code, *error_message;
-} Document;
-
-struct _KvamMkvMerger
-{
-  GstClockTime base;            /* NONE: keep producer timecodes */
-
-  GByteArray *in;
-  gsize in_pos;
-  guint64 response_pos;         /* bytes of the response consumed */
-  GByteArray *out;
-  GPtrArray *events;
-
-  /* the output stream */
-  GstClockTime duration;        /* for Info, when known before the header */
-  guint64 segment_start;        /* bytes before the Segment's data */
-  guint64 first_track;          /* of the first frame written; 0 before */
-  gboolean header_written;
-  GBytes *tracks;
-  GArray *track_times;          /* TrackTime: latest frame of each track */
-  guint64 scale;
-
-  /* the response */
-  const KvamFragment **expected;
-  guint n_expected;
-  guint current;                /* document position, G_MAXUINT before one */
-  guint complete;
-  KvamMergerResume resume;
-
-  gboolean halted;              /* an in-band error: stop until the next response */
-  gboolean resyncing;           /* a damaged document: skip to an EBML header */
-  Level level;
-  guint64 segment_left;
-  guint64 cluster_left;
-  gboolean cluster_written;
-  gint64 cluster_tc;            /* input ticks; -1 before its Timecode */
-  gint64 cluster_out;           /* output ticks of the current cluster */
-  Document doc;
-};
-
-typedef struct
-{
-  guint64 track;
-  gint64 last;                  /* output ticks of its latest frame */
-} TrackTime;
 
 void
 kvam_merger_event_free (KvamMergerEvent * ev)
@@ -115,8 +30,8 @@ kvam_merger_event_free (KvamMergerEvent * ev)
   g_free (ev);
 }
 
-static void
-document_clear (Document * d)
+void
+kvam_merger_document_clear (Document * d)
 {
   g_clear_pointer (&d->ebml, g_bytes_unref);
   g_clear_pointer (&d->info, g_bytes_unref);
@@ -151,7 +66,7 @@ kvam_mkv_merger_new (GstClockTime base)
       kvam_merger_event_free);
   self->track_times = g_array_new (FALSE, FALSE, sizeof (TrackTime));
   self->scale = DEFAULT_TIMECODE_SCALE;
-  document_clear (&self->doc);
+  kvam_merger_document_clear (&self->doc);
   return self;
 }
 
@@ -167,7 +82,7 @@ kvam_mkv_merger_free (KvamMkvMerger * self)
   g_clear_pointer (&self->tracks, g_bytes_unref);
   g_array_unref (self->track_times);
   g_free (self->expected);
-  document_clear (&self->doc);
+  kvam_merger_document_clear (&self->doc);
   g_free (self);
 }
 
@@ -190,7 +105,7 @@ kvam_mkv_merger_begin_response (KvamMkvMerger * self,
   self->level = LEVEL_DOCUMENT;
   self->halted = FALSE;
   self->resyncing = FALSE;
-  document_clear (&self->doc);
+  kvam_merger_document_clear (&self->doc);
 }
 
 GPtrArray *
@@ -203,8 +118,8 @@ kvam_mkv_merger_take_events (KvamMkvMerger * self)
   return events;
 }
 
-static KvamMergerEvent *
-add_event (KvamMkvMerger * self, KvamMergerEventType type)
+KvamMergerEvent *
+kvam_merger_add_event (KvamMkvMerger * self, KvamMergerEventType type)
 {
   KvamMergerEvent *ev = g_new0 (KvamMergerEvent, 1);
 
@@ -217,22 +132,22 @@ add_event (KvamMkvMerger * self, KvamMergerEventType type)
 
 /* ---- documents ----------------------------------------------------------- */
 
-static void
-end_document (KvamMkvMerger * self)
+void
+kvam_merger_end_document (KvamMkvMerger * self)
 {
   Document *d = &self->doc;
 
   if (!d->active)
     return;
-  add_event (self, KVAM_MERGER_FRAGMENT_DONE);
+  kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_DONE);
   self->complete++;
-  document_clear (d);
+  kvam_merger_document_clear (d);
 }
 
 static gboolean
 begin_document (KvamMkvMerger * self, GError ** error)
 {
-  end_document (self);
+  kvam_merger_end_document (self);
   self->current = self->current == G_MAXUINT ? 0 : self->current + 1;
   if (self->current >= self->n_expected) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
@@ -253,8 +168,8 @@ begin_document (KvamMkvMerger * self, GError ** error)
   return TRUE;
 }
 
-static const KvamFragment *
-expected_fragment (KvamMkvMerger * self)
+const KvamFragment *
+kvam_merger_expected_fragment (KvamMkvMerger * self)
 {
   return self->current < self->n_expected ? self->expected[self->current] :
       NULL;
@@ -262,8 +177,8 @@ expected_fragment (KvamMkvMerger * self)
 
 /* ---- writing ------------------------------------------------------------- */
 
-static void
-write_bytes (KvamMkvMerger * self, const guint8 * data, gsize size)
+void
+kvam_merger_write_bytes (KvamMkvMerger * self, const guint8 * data, gsize size)
 {
   if (!self->out)
     self->out = g_byte_array_sized_new (size + 64);
@@ -286,7 +201,7 @@ write_info (KvamMkvMerger * self, GBytes * info)
 
   if (!GST_CLOCK_TIME_IS_VALID (self->duration) ||
       kvam_ebml_read_header (data, size, &h) != KVAM_EBML_OK) {
-    write_bytes (self, data, size);
+    kvam_merger_write_bytes (self, data, size);
     return;
   }
   mark = kvam_ebml_start_master (out, KVAM_EBML_ID_INFO);
@@ -299,7 +214,7 @@ write_info (KvamMkvMerger * self, GBytes * info)
   kvam_ebml_write_size (out, sizeof (be), 0);
   g_byte_array_append (out, be, sizeof (be));
   kvam_ebml_end_master (out, mark);
-  write_bytes (self, out->data, out->len);
+  kvam_merger_write_bytes (self, out->data, out->len);
 }
 
 static void
@@ -312,32 +227,22 @@ write_stream_header (KvamMkvMerger * self, const guint8 * tracks, gsize size)
   g_autoptr (GByteArray) seek_head = g_byte_array_new ();
 
   if (d->ebml)
-    write_bytes (self, g_bytes_get_data (d->ebml, NULL),
+    kvam_merger_write_bytes (self, g_bytes_get_data (d->ebml, NULL),
         g_bytes_get_size (d->ebml));
-  write_bytes (self, segment, sizeof (segment));
+  kvam_merger_write_bytes (self, segment, sizeof (segment));
   self->segment_start = (d->ebml ? g_bytes_get_size (d->ebml) : 0) +
       sizeof (segment);
   /* where matroskademux finds the Cues when asked to seek */
   kvam_seek_write_seek_head (seek_head);
-  write_bytes (self, seek_head->data, seek_head->len);
+  kvam_merger_write_bytes (self, seek_head->data, seek_head->len);
   self->scale = d->scale;
   if (d->info)
     write_info (self, d->info);
-  write_bytes (self, tracks, size);
+  kvam_merger_write_bytes (self, tracks, size);
   self->header_written = TRUE;
 }
 
 /* ---- element handlers ---------------------------------------------------- */
-
-typedef struct
-{
-  const guint8 *data;           /* the whole element */
-  gsize size;
-  KvamEbmlHeader h;
-} Element;
-
-#define PAYLOAD(e) ((e)->data + (e)->h.header_len)
-#define PAYLOAD_SIZE(e) ((e)->size - (e)->h.header_len)
 
 /* Calls @func on each child of @e with a known size. */
 static void
@@ -400,7 +305,7 @@ handle_tracks (KvamMkvMerger * self, const Element * e)
     return;                     /* the same tracks again */
   } else {
     GST_INFO ("tracks changed at fragment %u", self->current);
-    write_bytes (self, e->data, e->size);
+    kvam_merger_write_bytes (self, e->data, e->size);
   }
   g_clear_pointer (&self->tracks, g_bytes_unref);
   self->tracks = g_bytes_new (e->data, e->size);
@@ -480,7 +385,7 @@ static gboolean
 handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
 {
   Document *d = &self->doc;
-  const KvamFragment *want = expected_fragment (self);
+  const KvamFragment *want = kvam_merger_expected_fragment (self);
   TagReader r = { self, NULL, NULL };
 
   for_each_child (PAYLOAD (e), PAYLOAD_SIZE (e), read_tags_child, &r);
@@ -495,226 +400,21 @@ handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
     d->identified = TRUE;
   }
   if (d->error_code) {
-    KvamMergerEvent *ev = add_event (self, KVAM_MERGER_FRAGMENT_ERROR);
+    KvamMergerEvent *ev = kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_ERROR);
     GST_INFO ("fragment %s: in-band error %s", GST_STR_NULL (d->number),
         d->error_code);
     ev->code = g_strdup (d->error_code);
     ev->message = g_strdup (d->error_message);
     /* nothing after it may be written before it is tried again */
     self->halted = TRUE;
-    document_clear (d);
+    kvam_merger_document_clear (d);
     return TRUE;
   }
   if (self->header_written && !d->skip_tags) {
-    write_bytes (self, e->data, e->size);
+    kvam_merger_write_bytes (self, e->data, e->size);
     d->tags_written = TRUE;
   }
   return TRUE;
-}
-
-/* Track number and relative timecode of a SimpleBlock or of the Block in
- * a BlockGroup. */
-static gboolean
-block_info (const Element * e, guint64 * track, gint16 * tc)
-{
-  const guint8 *p = PAYLOAD (e);
-  gsize n = PAYLOAD_SIZE (e);
-  guint track_len;
-
-  if (e->h.id == KVAM_EBML_ID_BLOCKGROUP) {
-    gsize pos = 0;
-    while (pos < n) {
-      KvamEbmlHeader h;
-      if (kvam_ebml_read_header (p + pos, n - pos, &h) != KVAM_EBML_OK ||
-          h.size == KVAM_EBML_SIZE_UNKNOWN || h.size > n - pos - h.header_len)
-        return FALSE;
-      if (h.id == KVAM_EBML_ID_BLOCK) {
-        p += pos + h.header_len;
-        n = h.size;
-        break;
-      }
-      pos += h.header_len + h.size;
-    }
-    if (pos >= PAYLOAD_SIZE (e))
-      return FALSE;
-  }
-  if (n < 1)
-    return FALSE;
-  track_len = p[0] & 0x80 ? 1 : p[0] & 0x40 ? 2 : p[0] & 0x20 ? 3 : 4;
-  if (n < track_len + 3)
-    return FALSE;
-  /* a vint of L bytes: the length marker is bit 7L */
-  *track = kvam_ebml_read_uint (p, track_len) &
-      ((G_GUINT64_CONSTANT (1) << (7 * track_len)) - 1);
-  *tc = (gint16) ((p[track_len] << 8) | p[track_len + 1]);
-  return TRUE;
-}
-
-/* Output timecode of the document's first cluster: its listed time from
- * the range base, exactly, so nothing accumulates from fragment to
- * fragment (tracks may overlap: the last audio frame of a fragment often
- * starts after the next fragment's listed time). */
-static gint64
-document_base (KvamMkvMerger * self)
-{
-  const KvamFragment *f = expected_fragment (self);
-
-  if (!GST_CLOCK_TIME_IS_VALID (self->base))
-    return self->doc.first_cluster_tc;
-  return f && f->producer > self->base ?
-      (gint64) MIN ((f->producer - self->base) / self->scale, MAX_TICKS) : 0;
-}
-
-/* A cluster's Timecode (or its first frame, when it has none) was read:
- * where the cluster goes in the output, never before the document's last
- * one. Runs for skipped clusters too, so a resumed response places the
- * rest of a fragment as an uncut one did. */
-static void
-begin_cluster_time (KvamMkvMerger * self, guint64 tc)
-{
-  Document *d = &self->doc;
-
-  self->cluster_tc = (gint64) MIN (tc, (guint64) MAX_TICKS);
-  if (d->first_cluster_tc < 0)
-    d->first_cluster_tc = self->cluster_tc;
-  if (!d->has_base) {
-    d->base = document_base (self);
-    d->has_base = TRUE;
-  }
-  self->cluster_out = MAX (d->base + (self->cluster_tc - d->first_cluster_tc),
-      d->last_cluster_out);
-  /* a timecode that does not move on (backwards, or the same again): the
-   * cluster goes after the document's frames so far */
-  if (d->last_cluster_tc >= 0 && self->cluster_tc <= d->last_cluster_tc)
-    self->cluster_out = MAX (self->cluster_out, d->last_frame_out + 1);
-  self->cluster_out = MAX (self->cluster_out, 0);
-  d->last_cluster_out = self->cluster_out;
-  d->last_cluster_tc = self->cluster_tc;
-}
-
-static TrackTime *
-track_time (KvamMkvMerger * self, guint64 track)
-{
-  TrackTime add = { track, -1 };
-  guint i;
-
-  for (i = 0; i < self->track_times->len; i++)
-    if (g_array_index (self->track_times, TrackTime, i).track == track)
-      return &g_array_index (self->track_times, TrackTime, i);
-  if (self->track_times->len >= MAX_TRACKS)
-    return NULL;
-  g_array_append_val (self->track_times, add);
-  return &g_array_index (self->track_times, TrackTime, i);
-}
-
-/* The first frame of a track in a document must come after that track's
- * last frame (fragments listed with overlapping or repeated times): if it
- * would not, the rest of the document moves later, in a new cluster. Each
- * track on its own: overlap between tracks is normal Matroska. Returns the
- * frame's output time. */
-static gint64
-place_frame (KvamMkvMerger * self, guint64 track, gint64 t)
-{
-  Document *d = &self->doc;
-  TrackTime *tt;
-  gint64 shift;
-
-  if (!GST_CLOCK_TIME_IS_VALID (self->base) || track >= 64 ||
-      (d->tracks_seen & (G_GUINT64_CONSTANT (1) << track)))
-    return t;
-  d->tracks_seen |= G_GUINT64_CONSTANT (1) << track;
-  tt = track_time (self, track);
-  if (!tt || tt->last < 0 || t > tt->last)
-    return t;
-  shift = tt->last + 1 - t;
-  GST_INFO ("fragment %u: track %" G_GUINT64_FORMAT " overlaps the previous "
-      "fragment, moved %" G_GINT64_FORMAT " ticks later", self->current, track,
-      shift);
-  d->base += shift;
-  self->cluster_out += shift;
-  d->last_cluster_out = self->cluster_out;
-  self->cluster_written = FALSE;
-  return t + shift;
-}
-
-static void
-write_cluster_header (KvamMkvMerger * self)
-{
-  static const guint8 cluster[12] = { 0x1F, 0x43, 0xB6, 0x75, 0x01, 0xFF,
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
-  };
-  g_autoptr (GByteArray) tc = g_byte_array_new ();
-
-  /* unknown size: a cut can end it anywhere between complete elements */
-  write_bytes (self, cluster, sizeof (cluster));
-  kvam_ebml_write_uint (tc, KVAM_EBML_ID_TIMECODE, self->cluster_out);
-  write_bytes (self, tc->data, tc->len);
-  self->cluster_written = TRUE;
-}
-
-static void
-handle_block (KvamMkvMerger * self, const Element * e)
-{
-  Document *d = &self->doc;
-  guint64 track = 0;
-  gint16 rel = 0;
-  TrackTime *tt;
-  gint64 t;
-
-  if (self->cluster_tc < 0)
-    begin_cluster_time (self, 0);       /* a cluster without a Timecode */
-  block_info (e, &track, &rel);
-  d->blocks++;
-  if (d->blocks <= d->skip) {
-    /* written before the cut, where it is now */
-    d->last_frame_out = MAX (d->last_frame_out, self->cluster_out + rel);
-    return;
-  }
-  if (!self->header_written)
-    return;
-  t = place_frame (self, track, self->cluster_out + rel);
-  d->last_frame_out = MAX (d->last_frame_out, t);
-  if (!self->first_track)
-    self->first_track = track;
-  if (!self->cluster_written)
-    write_cluster_header (self);
-  write_bytes (self, e->data, e->size);
-
-  if (!d->started) {
-    KvamMergerEvent *ev = add_event (self, KVAM_MERGER_FRAGMENT_STARTED);
-    ev->first_frame = (GstClockTime) MAX (t, 0) * self->scale;
-    ev->producer_tag = g_strdup (d->producer);
-    ev->server_tag = g_strdup (d->server);
-    d->started = TRUE;
-  }
-  tt = track_time (self, track);
-  if (tt)
-    tt->last = MAX (tt->last, t);
-}
-
-static void
-handle_cluster_child (KvamMkvMerger * self, const Element * e)
-{
-  switch (e->h.id) {
-    case KVAM_EBML_ID_TIMECODE:
-      if (self->cluster_tc < 0)
-        begin_cluster_time (self, kvam_ebml_read_uint (PAYLOAD (e),
-                PAYLOAD_SIZE (e)));
-      break;
-    case KVAM_EBML_ID_SIMPLEBLOCK:
-    case KVAM_EBML_ID_BLOCKGROUP:
-      handle_block (self, e);
-      break;
-    case KVAM_EBML_ID_CRC32:
-    case KVAM_EBML_ID_POSITION:
-    case KVAM_EBML_ID_PREVSIZE:
-    case KVAM_EBML_ID_VOID:
-      break;                    /* wrong or useless once merged */
-    default:
-      if (self->cluster_written && self->header_written)
-        write_bytes (self, e->data, e->size);
-      break;
-  }
 }
 
 static gboolean
@@ -739,8 +439,8 @@ handle_segment_child (KvamMkvMerger * self, const Element * e,
 
 /* ---- the scanner --------------------------------------------------------- */
 
-static void
-consume (KvamMkvMerger * self, gsize n)
+void
+kvam_merger_consume (KvamMkvMerger * self, gsize n)
 {
   self->in_pos += n;
   self->response_pos += n;
@@ -752,122 +452,13 @@ consume (KvamMkvMerger * self, gsize n)
     self->segment_left -= MIN (n, self->segment_left);
 }
 
-static gboolean
-malformed (KvamMkvMerger * self, GError ** error, const gchar * what)
+gboolean
+kvam_merger_malformed (KvamMkvMerger * self, GError ** error, const gchar * what)
 {
   g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX,
       "Malformed Matroska at byte %" G_GUINT64_FORMAT " of the response: %s",
       self->response_pos, what);
   return FALSE;
-}
-
-static const guint8 ebml_magic[4] = { 0x1A, 0x45, 0xDF, 0xA3 };
-static const guint8 doctype_id[2] = { 0x42, 0x82 };
-
-/* memmem() is a GNU extension */
-static const guint8 *
-find_bytes (const guint8 * hay, gsize n, const guint8 * needle, gsize m)
-{
-  const guint8 *end = hay + n, *at = hay;
-
-  while (m <= (gsize) (end - at) && (at = memchr (at, needle[0],
-              end - at - m + 1))) {
-    if (memcmp (at, needle, m) == 0)
-      return at;
-    at++;
-  }
-  return NULL;
-}
-
-/* Offset of the first EBML header in @p that looks like one (a small
- * element holding a DocType), -1 if none; *@need_more when one may start
- * at the end, too short to judge. */
-static gssize
-find_ebml_header (const guint8 * p, gsize n, gboolean * need_more)
-{
-  const guint8 *at = p;
-
-  *need_more = FALSE;
-  while ((at = find_bytes (at, n - (at - p), ebml_magic, 4))) {
-    KvamEbmlHeader h;
-    gsize left = n - (at - p);
-    KvamEbmlResult r = kvam_ebml_read_header (at, left, &h);
-    if (r == KVAM_EBML_NEED_MORE || (r == KVAM_EBML_OK && h.size <= 256 &&
-            left < h.header_len + h.size)) {
-      *need_more = TRUE;
-      return at - p;
-    }
-    if (r == KVAM_EBML_OK && h.size <= 256 &&
-        find_bytes (at + h.header_len, h.size, doctype_id, 2))
-      return at - p;
-    at++;
-  }
-  /* a header may begin in the last 3 bytes */
-  *need_more = n > 0;
-  return -1;
-}
-
-/* Skips to the next EBML header after a damaged document. */
-static gboolean
-resync (KvamMkvMerger * self)
-{
-  const guint8 *p = self->in->data + self->in_pos;
-  gsize avail = self->in->len - self->in_pos;
-  gboolean need_more;
-  gssize at = find_ebml_header (p, avail, &need_more);
-
-  if (at < 0) {
-    consume (self, avail > 3 ? avail - 3 : 0);
-    return FALSE;
-  }
-  consume (self, at);
-  if (need_more)
-    return FALSE;
-  GST_INFO ("found the next document at byte %" G_GUINT64_FORMAT " of the "
-      "response", self->response_pos);
-  self->resyncing = FALSE;
-  return TRUE;
-}
-
-/* The document being read broke off (@why): it is announced and counted
- * as done, what of it was written stays, and reading goes on at the next
- * EBML header. Damage before any document is an error. */
-static gboolean
-damaged (KvamMkvMerger * self, GError ** error, const gchar * why)
-{
-  KvamMergerEvent *ev;
-
-  if (!self->doc.active)
-    return malformed (self, error, why);
-  GST_INFO ("fragment %u damaged at byte %" G_GUINT64_FORMAT " of its "
-      "document: %s", self->current, self->doc.bytes, why);
-  if (self->level == LEVEL_DOCUMENT) {
-    /* its Segment had ended: the document is whole, junk follows */
-    end_document (self);
-  } else {
-    ev = add_event (self, KVAM_MERGER_FRAGMENT_DAMAGED);
-    ev->message = g_strdup_printf ("%s at byte %" G_GUINT64_FORMAT " of its "
-        "document", why, self->doc.bytes);
-    self->complete++;
-    document_clear (&self->doc);
-  }
-  self->level = LEVEL_DOCUMENT;
-  self->resyncing = TRUE;
-  return TRUE;
-}
-
-/* An element that runs past its document's listed size and holds what
- * looks like the next document's EBML header: the document was stored
- * truncated inside it (a frame claiming more bytes than it has). */
-static gssize
-next_document_inside (KvamMkvMerger * self, const Element * e)
-{
-  const KvamFragment *f = expected_fragment (self);
-  gboolean need_more;
-
-  if (!f || f->size == 0 || self->doc.bytes + e->size <= f->size)
-    return -1;
-  return find_ebml_header (PAYLOAD (e), PAYLOAD_SIZE (e), &need_more);
 }
 
 /* One step; FALSE when more input is needed (*@error unset) or on error. */
@@ -880,7 +471,7 @@ step (KvamMkvMerger * self, GError ** error)
   gssize inside;
 
   if (self->resyncing)
-    return resync (self);
+    return kvam_merger_resync (self);
   if (self->level == LEVEL_CLUSTER && self->cluster_left == 0) {
     self->level = LEVEL_SEGMENT;
     return TRUE;
@@ -893,7 +484,7 @@ step (KvamMkvMerger * self, GError ** error)
     case KVAM_EBML_NEED_MORE:
       return FALSE;
     case KVAM_EBML_INVALID:
-      return damaged (self, error, "invalid element header");
+      return kvam_merger_damaged (self, error, "invalid element header");
     default:
       break;
   }
@@ -912,18 +503,18 @@ step (KvamMkvMerger * self, GError ** error)
   /* masters we descend into */
   if (self->level == LEVEL_DOCUMENT && e.h.id == KVAM_EBML_ID_SEGMENT) {
     if (!self->doc.active)
-      return malformed (self, error, "Segment without an EBML header");
+      return kvam_merger_malformed (self, error, "Segment without an EBML header");
     if (self->doc.ebml_seen_segment)
-      return damaged (self, error, "a second Segment");
+      return kvam_merger_damaged (self, error, "a second Segment");
     self->doc.ebml_seen_segment = TRUE;
-    consume (self, e.h.header_len);
+    kvam_merger_consume (self, e.h.header_len);
     self->level = LEVEL_SEGMENT;
     self->segment_left = e.h.size == KVAM_EBML_SIZE_UNKNOWN ? UNKNOWN :
         e.h.size;
     return TRUE;
   }
   if (self->level == LEVEL_SEGMENT && e.h.id == KVAM_EBML_ID_CLUSTER) {
-    consume (self, e.h.header_len);
+    kvam_merger_consume (self, e.h.header_len);
     self->level = LEVEL_CLUSTER;
     self->cluster_left = e.h.size == KVAM_EBML_SIZE_UNKNOWN ? UNKNOWN :
         e.h.size;
@@ -935,19 +526,19 @@ step (KvamMkvMerger * self, GError ** error)
   /* between documents only an EBML header may come: say so now rather than
    * wait for the bytes of whatever this is */
   if (self->level == LEVEL_DOCUMENT && e.h.id != KVAM_EBML_ID_HEADER)
-    return damaged (self, error, "expected an EBML header");
+    return kvam_merger_damaged (self, error, "expected an EBML header");
 
   /* everything else is taken whole */
   if (e.h.size == KVAM_EBML_SIZE_UNKNOWN || e.h.size > MAX_ELEMENT_SIZE)
-    return damaged (self, error, "element of unknown or absurd size");
+    return kvam_merger_damaged (self, error, "element of unknown or absurd size");
   if (avail < e.h.header_len + e.h.size)
     return FALSE;
   e.data = p;
   e.size = e.h.header_len + e.h.size;
   if (self->level >= LEVEL_SEGMENT &&
-      (inside = next_document_inside (self, &e)) >= 0) {
-    consume (self, e.h.header_len + inside);
-    return damaged (self, error, "truncated: an element runs into the next "
+      (inside = kvam_merger_next_document_inside (self, &e)) >= 0) {
+    kvam_merger_consume (self, e.h.header_len + inside);
+    return kvam_merger_damaged (self, error, "truncated: an element runs into the next "
         "document");
   }
 
@@ -956,16 +547,16 @@ step (KvamMkvMerger * self, GError ** error)
       return FALSE;
     if (!self->header_written)
       self->doc.ebml = g_bytes_new (e.data, e.size);
-    consume (self, e.size);
+    kvam_merger_consume (self, e.size);
     return TRUE;
   }
   if (self->level == LEVEL_SEGMENT) {
     if (!handle_segment_child (self, &e, error))
       return FALSE;
   } else {
-    handle_cluster_child (self, &e);
+    kvam_merger_handle_cluster_child (self, &e);
   }
-  consume (self, e.size);
+  kvam_merger_consume (self, e.size);
   return TRUE;
 }
 
@@ -996,7 +587,7 @@ static gboolean
 document_is_whole (KvamMkvMerger * self)
 {
   Document *d = &self->doc;
-  const KvamFragment *f = expected_fragment (self);
+  const KvamFragment *f = kvam_merger_expected_fragment (self);
 
   if (!d->active || self->in->len > 0)
     return FALSE;
@@ -1023,7 +614,7 @@ kvam_mkv_merger_end_response (KvamMkvMerger * self, KvamMergerResume * resume)
   if (self->halted) {
     /* the in-band error's fragment is next; nothing of it was written */
   } else if (document_is_whole (self)) {
-    end_document (self);
+    kvam_merger_end_document (self);
   } else if (d->active) {
     resume->blocks_written = d->blocks;
     resume->tags_written = d->tags_written || d->skip_tags;
@@ -1034,7 +625,7 @@ kvam_mkv_merger_end_response (KvamMkvMerger * self, KvamMergerResume * resume)
     GST_INFO ("response ended inside fragment %u after %u frames, %"
         G_GUINT64_FORMAT " bytes", self->current, d->blocks, d->bytes);
   }
-  document_clear (d);
+  kvam_merger_document_clear (d);
   g_byte_array_set_size (self->in, 0);
   self->in_pos = 0;
   return self->complete;

@@ -1,0 +1,139 @@
+/* kvamsrc: the merger's insides, shared by its files
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * kvammkvmerger.c scans the response and writes the stream header, Tags
+ * and the elements kept; kvammkvmtimeline.c places clusters and frames on
+ * the output timeline; kvammkvmresync.c finds the next document after a
+ * damaged one.
+ */
+#pragma once
+
+#include "kvammkvmerger.h"
+#include "kvamebml.h"
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (kvam_merger_debug);
+
+/* no element of a fragment is this large; more means garbage */
+#define MAX_ELEMENT_SIZE (256 * 1024 * 1024)
+#define DEFAULT_TIMECODE_SCALE 1000000
+#define UNKNOWN G_MAXUINT64
+/* cluster timecodes are clamped to this many ticks (285 years of ms), so
+ * that sums of them never overflow */
+#define MAX_TICKS (G_GINT64_CONSTANT (1) << 53)
+/* longest tag name or value read (error messages quote them) */
+#define MAX_TAG_VALUE 1024
+/* tracks whose frame times are kept apart; more in one stream is garbage */
+#define MAX_TRACKS 64
+
+typedef enum
+{
+  LEVEL_DOCUMENT,
+  LEVEL_SEGMENT,
+  LEVEL_CLUSTER,
+} Level;
+
+typedef struct
+{
+  gboolean active;              /* an EBML header began it */
+  gboolean identified;          /* its AWS tags matched the request */
+  gboolean tags_written;
+  gboolean started;             /* a frame was written */
+  GBytes *ebml;                 /* its EBML header, until the stream has one */
+  GBytes *info;                 /* its Info without Duration */
+  guint64 scale;                /* ns per timecode tick */
+  guint blocks;                 /* seen, written or skipped */
+  guint skip;                   /* blocks to skip (a resumed fragment) */
+  gboolean skip_tags;
+  guint64 bytes;
+  gint64 first_cluster_tc;      /* input ticks; -1 before its first cluster */
+  gboolean has_base;
+  gint64 base;                  /* output ticks of that first cluster */
+  gint64 last_cluster_out;      /* output ticks of its latest cluster */
+  gint64 last_cluster_tc;       /* input ticks of it; -1 before one */
+  gint64 last_frame_out;        /* output ticks of its latest frame; -1 */
+  gboolean ebml_seen_segment;   /* its Segment began */
+  guint64 tracks_seen;          /* bit n: a frame of track n was placed */
+  gchar *number, *producer, *server, *error_code, *error_message;
+} Document;
+
+struct _KvamMkvMerger
+{
+  GstClockTime base;            /* NONE: keep producer timecodes */
+
+  GByteArray *in;
+  gsize in_pos;
+  guint64 response_pos;         /* bytes of the response consumed */
+  GByteArray *out;
+  GPtrArray *events;
+
+  /* the output stream */
+  GstClockTime duration;        /* for Info, when known before the header */
+  guint64 segment_start;        /* bytes before the Segment's data */
+  guint64 first_track;          /* of the first frame written; 0 before */
+  gboolean header_written;
+  GBytes *tracks;
+  GArray *track_times;          /* TrackTime: latest frame of each track */
+  guint64 scale;
+
+  /* the response */
+  const KvamFragment **expected;
+  guint n_expected;
+  guint current;                /* document position, G_MAXUINT before one */
+  guint complete;
+  KvamMergerResume resume;
+
+  gboolean halted;              /* an in-band error: stop until the next response */
+  gboolean resyncing;           /* a damaged document: skip to an EBML header */
+  Level level;
+  guint64 segment_left;
+  guint64 cluster_left;
+  gboolean cluster_written;
+  gint64 cluster_tc;            /* input ticks; -1 before its Timecode */
+  gint64 cluster_out;           /* output ticks of the current cluster */
+  Document doc;
+};
+
+typedef struct
+{
+  guint64 track;
+  gint64 last;                  /* output ticks of its latest frame */
+} TrackTime;
+
+typedef struct
+{
+  const guint8 *data;           /* the whole element */
+  gsize size;
+  KvamEbmlHeader h;
+} Element;
+
+#define PAYLOAD(e) ((e)->data + (e)->h.header_len)
+#define PAYLOAD_SIZE(e) ((e)->size - (e)->h.header_len)
+
+
+void kvam_merger_document_clear (Document * d);
+void kvam_merger_end_document (KvamMkvMerger * self);
+const KvamFragment *kvam_merger_expected_fragment (KvamMkvMerger * self);
+KvamMergerEvent *kvam_merger_add_event (KvamMkvMerger * self,
+    KvamMergerEventType type);
+void kvam_merger_write_bytes (KvamMkvMerger * self, const guint8 * data,
+    gsize size);
+void kvam_merger_consume (KvamMkvMerger * self, gsize n);
+gboolean kvam_merger_malformed (KvamMkvMerger * self, GError ** error,
+    const gchar * what);
+
+/* kvammkvmtimeline.c */
+void kvam_merger_begin_cluster_time (KvamMkvMerger * self, guint64 tc);
+void kvam_merger_handle_cluster_child (KvamMkvMerger * self,
+    const Element * e);
+
+/* kvammkvmresync.c */
+gboolean kvam_merger_resync (KvamMkvMerger * self);
+gboolean kvam_merger_damaged (KvamMkvMerger * self, GError ** error,
+    const gchar * why);
+gssize kvam_merger_next_document_inside (KvamMkvMerger * self,
+    const Element * e);
+
+G_END_DECLS
