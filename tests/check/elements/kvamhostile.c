@@ -647,6 +647,75 @@ GST_START_TEST (test_token_not_a_string_is_malformed)
 
 GST_END_TEST;
 
+/* What a listing claims, clamped or refused when served: a length of
+ * 1e308 ms (a signed overflow), a negative size, one fragment listed twice
+ * (once with leading zeros: it played twice). */
+GST_START_TEST (test_absurd_listing_served)
+{
+  g_autoptr (KvamFragmentIndex) idx = NULL;
+  KvamAwsError err = { 0 };
+  const KvamFragment *f;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed, (gpointer)
+      "{\"Fragments\":[{\"FragmentNumber\":\"" NUMBER "\","
+      "\"FragmentSizeInBytes\":-5,\"ProducerTimestamp\":1764000000.5,"
+      "\"ServerTimestamp\":1764000001.5,\"FragmentLengthInMilliseconds\":"
+      "1e308},{\"FragmentNumber\":\"000" NUMBER "\","
+      "\"FragmentSizeInBytes\":100,\"ProducerTimestamp\":1764000000.5,"
+      "\"ServerTimestamp\":1764000001.5}]}");
+  idx = list_against_server (&err);
+  fail_unless_equals_int (err.kind, KVAM_AWS_ERROR_NONE);
+  fail_unless_equals_int (kvam_fragment_index_get_published (idx), 1);
+  f = kvam_fragment_index_get (idx, 0);
+  fail_unless_equals_uint64 (f->duration, 24 * 3600 * GST_SECOND);
+  fail_unless_equals_uint64 (f->size, 0);
+}
+
+GST_END_TEST;
+
+/* A start time past what a GstClockTime holds is refused, not wrapped
+ * (2600-01-01 was taken as about 2015). */
+GST_START_TEST (test_far_future_start_refused)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time",
+    "2600-01-01T00:00:00Z", "retry-attempts", "0", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed,
+      (gpointer) ONE_FRAGMENT "}");
+  r = play (30, props);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "'start-time'");
+}
+
+GST_END_TEST;
+
+/* A fragment-number tag of 1 MB is not copied into the error message. */
+GST_START_TEST (test_long_tag_served)
+{
+  g_autoptr (GByteArray) doc = kvam_test_doc_begin ();
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autofree gchar *number = g_strnfill (1024 * 1024, '7');
+  GError *err = NULL;
+
+  kvam_test_doc_add_number (doc, number);
+  kvam_test_doc_add_cluster (doc, 0, 2);
+  r = play_document (doc);
+  kvam_test_assert_error (r, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX,
+      "arrived where");
+  gst_message_parse_error (r->error, &err, NULL);
+  fail_unless (strlen (err->message) < 400, "%" G_GSIZE_FORMAT " characters",
+      strlen (err->message));
+  g_error_free (err);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamhostile_suite (void)
 {
@@ -669,6 +738,9 @@ kvamhostile_suite (void)
   tcase_add_test (tc, test_far_future_date_not_believed);
   tcase_add_test (tc, test_repeated_token_ends_the_listing);
   tcase_add_test (tc, test_token_not_a_string_is_malformed);
+  tcase_add_test (tc, test_absurd_listing_served);
+  tcase_add_test (tc, test_far_future_start_refused);
+  tcase_add_test (tc, test_long_tag_served);
   return s;
 }
 
