@@ -17,7 +17,7 @@
 
 #include <string.h>
 
-GST_DEBUG_CATEGORY (kvam_merger_debug);
+GST_DEBUG_CATEGORY_STATIC (kvam_merger_debug);
 #define GST_CAT_DEFAULT kvam_merger_debug
 
 void
@@ -660,4 +660,13 @@ kvam_mkv_merger_seek (KvamMkvMerger * self)
 {
   /* frames from the new position need not follow the old ones */
   g_array_set_size (self->track_times, 0);
+}
+
+/* The category, for the merger's other files: a global would be defined
+ * twice where the core library is linked into a program and the plugin it
+ * loads (AddressSanitizer's ODR check). */
+GstDebugCategory *
+kvam_merger_debug_category (void)
+{
+  return kvam_merger_debug;
 }

@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-GST_DEBUG_CATEGORY_EXTERN (kvam_merger_debug);
+GstDebugCategory *kvam_merger_debug_category (void);
 
 /* no element of a fragment is this large; more means garbage */
 #define MAX_ELEMENT_SIZE (256 * 1024 * 1024)

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#define GST_CAT_DEFAULT kvam_merger_debug
+#define GST_CAT_DEFAULT kvam_merger_debug_category ()
 
 static const guint8 ebml_magic[4] = { 0x1A, 0x45, 0xDF, 0xA3 };
 static const guint8 doctype_id[2] = { 0x42, 0x82 };

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#define GST_CAT_DEFAULT kvam_merger_debug
+#define GST_CAT_DEFAULT kvam_merger_debug_category ()
 
 /* Track number and relative timecode of a SimpleBlock or of the Block in
  * a BlockGroup. */
