@@ -345,6 +345,45 @@ GST_START_TEST (test_seek_during_a_stall)
 
 GST_END_TEST;
 
+/* After a seek everything else still holds: the response that follows it
+ * is cut (resumed, every frame once), a fragment keeps failing in-band
+ * (skipped with a warning), and stats and messages count what was pushed. */
+GST_START_TEST (test_seek_then_cut_and_in_band_error)
+{
+  g_autoptr (Player) p = player_new (FALSE);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p->pipeline), "src");
+  g_autoptr (GstStructure) stats = NULL;
+  guint n, i, k = 0, skipped = 0;
+  const KvsFragment *f = kvs_emulator_get_fragments (emu, "cam", &n);
+
+  g_object_set (src, "retry-attempts", 2, NULL);
+  kvs_emulator_add_cut (emu, 2, 20000);
+  kvs_emulator_add_fragment_error (emu, "cam", 15, 9, NULL);
+  set_state (p, GST_STATE_PAUSED);
+  seek (p, GST_SEEK_FLAG_KEY_UNIT, 10 * GST_SECOND);
+  fail_unless_equals_uint64 (first_pts (p), 10 * GST_SECOND);
+  play_to_eos (p);
+  /* fragments 10..19 but 15, each frame once, at its time */
+  fail_unless_equals_int (p->pts->len, 9 * FPS);
+  for (i = 0; i < p->pts->len; i++) {
+    GstClockTime want = 10 * GST_SECOND + (i + (i >= 5 * FPS ? FPS : 0)) *
+        FRAME;
+    fail_unless_equals_uint64 (g_array_index (p->pts, GstClockTime, i), want);
+  }
+  fail_unless_equals_int (p->fragments->len, 9);
+  for (i = 10; i < 20; i++)
+    if (i != 15)
+      fail_unless_equals_string (p->fragments->pdata[k++], f[i].number);
+  g_object_get (src, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint (stats, "fragments-skipped", &skipped));
+  fail_unless_equals_int (skipped, 1);
+  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >=
+      3);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
 /* ---- kvs:// URIs and relative times ------------------------------------- */
 
 static gchar *
@@ -588,6 +627,7 @@ kvamsrcseek_suite (void)
   tcase_add_test (tc, test_backward_seek_while_playing);
   tcase_add_test (tc, test_rapid_seeks_end_at_the_last);
   tcase_add_test (tc, test_seek_during_a_stall);
+  tcase_add_test (tc, test_seek_then_cut_and_in_band_error);
   tcase_add_test (tc, test_uri_round_trip);
   tcase_add_test (tc, test_uri_refuses_secrets);
   tcase_add_test (tc, test_playbin_opens_a_kvs_uri);
