@@ -721,9 +721,12 @@ kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
   if (*out) {
     post_pending_messages (self);
     count_delivered (self);
-    g_mutex_lock (&self->stats_lock);
-    self->segment_start = kvam_mkv_merger_get_segment_start (self->merger);
-    g_mutex_unlock (&self->stats_lock);
+    /* once per stream header, not per buffer (only this thread writes it) */
+    if (self->segment_start == 0) {
+      g_mutex_lock (&self->stats_lock);
+      self->segment_start = kvam_mkv_merger_get_segment_start (self->merger);
+      g_mutex_unlock (&self->stats_lock);
+    }
   } else if (ret == GST_FLOW_EOS) {
     GST_INFO_OBJECT (self->element, "all %u fragments of the range written",
         self->next_fragment);
