@@ -30,6 +30,7 @@
 #include "gstkvamsrcuri.h"
 #include "kvamclient.h"
 #include "kvamcredentials.h"
+#include "kvamfollow.h"
 #include "kvamfragmentindex.h"
 #include "kvamseekindex.h"
 #include "kvamsession.h"
@@ -52,6 +53,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_kvam_src_debug);
 #define DEFAULT_BLOCKSIZE (64 * 1024)
 #define MAX_BLOCKSIZE (16 * 1024 * 1024)
 #define LIST_PAGE_SIZE 1000
+
+/* named after the PlaybackMode of AWS's HLS and DASH sessions */
+typedef enum
+{
+  GST_KVAM_SRC_ON_DEMAND,
+  GST_KVAM_SRC_LIVE,
+  GST_KVAM_SRC_LIVE_REPLAY,
+} GstKvamSrcPlaybackMode;
 
 typedef enum
 {
@@ -77,6 +86,7 @@ enum
   PROP_FRAGMENT_SELECTOR_TYPE,
   PROP_KEEP_TIMECODES,
   PROP_ON_FRAGMENT_ERROR,
+  PROP_PLAYBACK_MODE,
   PROP_STATS,
 };
 
@@ -100,6 +110,7 @@ struct _GstKvamSrc
   KvamSelector selector;
   gboolean keep_timecodes;
   GstKvamSrcOnError on_fragment_error;
+  GstKvamSrcPlaybackMode mode;
 
   /* set up in start(), used by the streaming thread */
   GCancellable *cancellable;    /* unlock() */
@@ -111,6 +122,7 @@ struct _GstKvamSrc
   KvamClient *client;
   KvamFragmentIndex *index;
   GThread *lister;
+  KvamFollow *follow;           /* live modes: the lister's state */
 
   /* the streaming state machine */
   KvamSession *session;
@@ -156,6 +168,27 @@ gst_kvam_src_on_error_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstKvamSrcOnError",
             values));
+  return type;
+}
+
+#define GST_TYPE_KVAM_SRC_PLAYBACK_MODE (gst_kvam_src_playback_mode_get_type ())
+static GType
+gst_kvam_src_playback_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KVAM_SRC_ON_DEMAND, "The range from start-time to end-time, then "
+          "EOS", "on-demand"},
+    {GST_KVAM_SRC_LIVE, "From the newest fragment, following the stream as "
+          "it is ingested", "live"},
+    {GST_KVAM_SRC_LIVE_REPLAY, "From start-time, catching up at full speed, "
+          "then following (until end-time if set)", "live-replay"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static
+        ("GstKvamSrcPlaybackMode", values));
   return type;
 }
 
@@ -285,12 +318,20 @@ gst_kvam_src_set_property (GObject * object, guint prop_id,
       case PROP_ON_FRAGMENT_ERROR:
         self->on_fragment_error = g_value_get_enum (value);
         break;
+      case PROP_PLAYBACK_MODE:
+        self->mode = g_value_get_enum (value);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
         break;
     }
   }
   GST_OBJECT_UNLOCK (self);
+  /* before READY->PAUSED, which looks at it to skip preroll; it takes the
+   * object lock itself */
+  if (prop_id == PROP_PLAYBACK_MODE)
+    gst_base_src_set_live (GST_BASE_SRC (self),
+        g_value_get_enum (value) != GST_KVAM_SRC_ON_DEMAND);
 }
 
 static void
@@ -365,6 +406,9 @@ gst_kvam_src_get_property (GObject * object, guint prop_id, GValue * value,
         break;
       case PROP_ON_FRAGMENT_ERROR:
         g_value_set_enum (value, self->on_fragment_error);
+        break;
+      case PROP_PLAYBACK_MODE:
+        g_value_set_enum (value, self->mode);
         break;
       case PROP_STATS:
         g_value_take_boxed (value, create_stats (self));
@@ -441,22 +485,27 @@ check_settings (GstKvamSrc * self, GError ** error)
     return SETTINGS_ERROR ("Invalid 'stream-arn' value '%s': expected "
         "arn:aws:kinesisvideo:REGION:ACCOUNT:stream/NAME/ID",
         self->stream_arn);
-  if (!self->start_time)
+  if (!self->start_time && self->mode != GST_KVAM_SRC_LIVE)
     return SETTINGS_ERROR ("No 'start-time': give the start of the range as "
         "ISO 8601 (2026-11-24T10:00:00Z) or epoch seconds");
   /* relative times count from now, when playback starts */
   now = g_get_real_time () * GST_USECOND;
-  if (!kvam_time_parse_relative (self->start_time, now, &self->range_start))
+  /* live starts at the newest fragment and follows: its range is open */
+  self->range_start = now;
+  if (self->mode != GST_KVAM_SRC_LIVE && !kvam_time_parse_relative
+      (self->start_time, now, &self->range_start))
     return SETTINGS_ERROR ("Invalid 'start-time' value '%s': expected ISO "
         "8601 (2026-11-24T10:00:00Z), epoch seconds, 'now' or a time "
         "before it (-15m, -1h30m)", self->start_time);
-  self->range_end = now;
+  self->range_end = self->mode == GST_KVAM_SRC_ON_DEMAND ? now :
+      GST_CLOCK_TIME_NONE;
   if (self->end_time && !kvam_time_parse_relative (self->end_time, now,
           &self->range_end))
     return SETTINGS_ERROR ("Invalid 'end-time' value '%s': expected ISO 8601 "
         "(2026-11-24T10:00:00Z), epoch seconds, 'now' or a time before it "
         "(-15m, -1h30m)", self->end_time);
-  if (self->range_end < self->range_start)
+  if (GST_CLOCK_TIME_IS_VALID (self->range_end) &&
+      self->range_end < self->range_start)
     return SETTINGS_ERROR ("Invalid range: 'end-time' %s is before "
         "'start-time' %s", self->end_time ? self->end_time : "(now)",
         self->start_time);
@@ -510,6 +559,7 @@ release_streaming_state (GstKvamSrc * self)
     g_thread_join (self->lister);
     self->lister = NULL;
   }
+  g_clear_pointer (&self->follow, kvam_follow_free);
   g_clear_pointer (&self->session, kvam_session_free);
   g_clear_pointer (&self->index, kvam_fragment_index_free);
   g_clear_pointer (&self->client, kvam_client_free);
@@ -563,9 +613,29 @@ lister_thread (gpointer data)
 {
   GstKvamSrc *self = data;
 
-  kvam_fragment_index_list (self->index, self->client, LIST_PAGE_SIZE,
-      self->lister_cancellable);
+  if (self->follow)
+    kvam_follow_run (self->follow);
+  else
+    kvam_fragment_index_list (self->index, self->client, LIST_PAGE_SIZE,
+        self->lister_cancellable);
   return NULL;
+}
+
+/* Called with the object lock held. */
+static KvamFollow *
+create_follow (GstKvamSrc * self)
+{
+  KvamFollowConfig config = { 0 };
+
+  config.element = GST_ELEMENT (self);
+  config.stream = stream_label (self);
+  config.index = self->index;
+  config.client = self->client;
+  config.max_results = LIST_PAGE_SIZE;
+  config.from_newest = self->mode == GST_KVAM_SRC_LIVE;
+  config.end = self->range_end;
+  config.cancellable = self->lister_cancellable;
+  return kvam_follow_new (&config);
 }
 
 /* Called with the object lock held. */
@@ -585,6 +655,7 @@ create_session (GstKvamSrc * self)
   config.retry_attempts = self->retry_attempts;
   config.request_timeout_ms = self->request_timeout;
   config.keep_timecodes = self->keep_timecodes;
+  config.live = self->mode != GST_KVAM_SRC_ON_DEMAND;
   config.fail_on_fragment_error =
       self->on_fragment_error == GST_KVAM_SRC_ON_ERROR_FAIL;
   return kvam_session_new (&config);
@@ -596,7 +667,8 @@ start_listing (GstKvamSrc * self)
 {
   KvamClientConfig config = { 0 };
   g_autofree gchar *from = kvam_time_to_iso8601 (self->range_start);
-  g_autofree gchar *to = kvam_time_to_iso8601 (self->range_end);
+  g_autofree gchar *to = GST_CLOCK_TIME_IS_VALID (self->range_end) ?
+      kvam_time_to_iso8601 (self->range_end) : g_strdup ("(following)");
 
   GST_OBJECT_LOCK (self);
   config.region = self->active_region;
@@ -608,7 +680,10 @@ start_listing (GstKvamSrc * self)
   config.credentials = self->credentials;
   self->client = kvam_client_new (&config);
   self->index = kvam_fragment_index_new (self->selector, self->range_start,
-      self->range_end);
+      GST_CLOCK_TIME_IS_VALID (self->range_end) ? self->range_end :
+      KVAM_TIME_MAX_SECONDS * GST_SECOND);
+  if (self->mode != GST_KVAM_SRC_ON_DEMAND)
+    self->follow = create_follow (self);
   self->session = create_session (self);
   GST_OBJECT_UNLOCK (self);
 
@@ -669,10 +744,12 @@ gst_kvam_src_unlock_stop (GstBaseSrc * src)
   return TRUE;
 }
 
+/* A live stream has no end to seek within (live-replay could seek back:
+ * not yet). */
 static gboolean
 gst_kvam_src_is_seekable (GstBaseSrc * src)
 {
-  return TRUE;
+  return !gst_base_src_is_live (src);
 }
 
 /* Only the positions kvamsrc gives out (the Cues, each fragment's first
@@ -725,7 +802,30 @@ gst_kvam_src_send_event (GstElement * element, GstEvent * event)
 static gboolean
 gst_kvam_src_get_size (GstBaseSrc * src, guint64 * size)
 {
+  if (gst_base_src_is_live (src))
+    return FALSE;
   *size = KVAM_SEEK_CUES_POSITION * 2;
+  return TRUE;
+}
+
+/* Live: frames reach the sinks up to the follower's latency after their
+ * fragment's first frame could have; answered for the sinks to wait so
+ * long, with no upper bound (nothing is captured into a ring buffer). */
+static gboolean
+answer_latency (GstKvamSrc * self, GstQuery * query)
+{
+  GstClockTime latency = KVAM_FOLLOW_DEFAULT_FRAGMENT + KVAM_FOLLOW_POLL +
+      KVAM_FOLLOW_STRAGGLER_WAIT;
+
+  if (!gst_base_src_is_live (GST_BASE_SRC (self)))
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  if (self->follow)
+    latency = kvam_follow_get_latency (self->follow);
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "latency: live, %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (latency));
+  gst_query_set_latency (query, TRUE, latency, GST_CLOCK_TIME_NONE);
   return TRUE;
 }
 
@@ -735,10 +835,14 @@ gst_kvam_src_query (GstBaseSrc * src, GstQuery * query)
   if (GST_QUERY_TYPE (query) == GST_QUERY_SCHEDULING) {
     /* seekable, but in push mode only: a position is not a byte of a
      * file that can be read in any order */
-    gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEEKABLE, 1, -1, 0);
+    gst_query_set_scheduling (query, gst_base_src_is_live (src) ? 0 :
+        GST_SCHEDULING_FLAG_SEEKABLE, 1, -1, 0);
     gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
     return TRUE;
   }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY &&
+      answer_latency (GST_KVAM_SRC (src), query))
+    return TRUE;
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
@@ -830,6 +934,15 @@ install_playback_properties (GObjectClass * gobject_class)
           "in-band error after retry-attempts tries: skip it with a warning "
           "and a DISCONT, or fail", GST_TYPE_KVAM_SRC_ON_ERROR,
           DEFAULT_ON_FRAGMENT_ERROR, RW_READY));
+  g_object_class_install_property (gobject_class, PROP_PLAYBACK_MODE,
+      g_param_spec_enum ("playback-mode", "Playback mode",
+          "on-demand: the range from start-time to end-time (unset: now), "
+          "then EOS. live: a live source starting at the newest fragment "
+          "and following the stream as it is ingested (start-time is "
+          "ignored). live-replay: a live source from start-time, catching "
+          "up at full speed, then following; EOS after end-time when set. "
+          "The names are those of AWS's HLS and DASH playback modes",
+          GST_TYPE_KVAM_SRC_PLAYBACK_MODE, GST_KVAM_SRC_ON_DEMAND, RW_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Fragments listed, delivered (each as its last frame goes out) "
@@ -923,6 +1036,7 @@ gst_kvam_src_class_init (GstKvamSrcClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_KVAM_SRC_SELECTOR, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KVAM_SRC_ON_ERROR, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KVAM_SRC_PLAYBACK_MODE, 0);
 }
 
 static void

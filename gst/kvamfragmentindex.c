@@ -50,6 +50,8 @@ struct _KvamFragmentIndex
   GCond cond;
   GPtrArray *published;         /* KvamFragment, sorted */
   GPtrArray *pending;           /* KvamFragment, listed, not yet published */
+  GHashTable *pending_since;    /* following: KvamFragment -> monotonic µs */
+  guint late;                   /* following: listed after their turn */
   GHashTable *numbers;          /* every number seen, for duplicates */
   GPtrArray *blocks;            /* KvamFragment[FRAGMENTS_PER_BLOCK] */
   guint last_block_used;
@@ -94,6 +96,7 @@ kvam_fragment_index_new (KvamSelector selector, GstClockTime start,
   g_cond_init (&self->cond);
   self->published = g_ptr_array_new ();
   self->pending = g_ptr_array_new ();
+  self->pending_since = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->numbers = g_hash_table_new (g_str_hash, g_str_equal);
   self->blocks = g_ptr_array_new_with_free_func (g_free);
   self->number_strings = g_string_chunk_new (NUMBERS_CHUNK_SIZE);
@@ -108,6 +111,7 @@ kvam_fragment_index_free (KvamFragmentIndex * self)
   g_hash_table_unref (self->numbers);
   g_ptr_array_unref (self->published);
   g_ptr_array_unref (self->pending);
+  g_hash_table_unref (self->pending_since);
   g_ptr_array_unref (self->blocks);
   g_string_chunk_free (self->number_strings);
   kvam_aws_error_clear (&self->error);
@@ -441,37 +445,177 @@ next_window (KvamFragmentIndex * self, GstClockTime window, guint max_results)
   return MAX (window, per_page);
 }
 
+gboolean
+kvam_fragment_index_list_until (KvamFragmentIndex * self, KvamClient * client,
+    guint max_results, GstClockTime until, GCancellable * cancellable,
+    KvamAwsError * err)
+{
+  GstClockTime from = self->start, window = FIRST_WINDOW;
+  g_autofree gchar *token = NULL;
+
+  until = MIN (until, self->end);
+  /* one page of the whole range first: a range of up to @max_results
+   * fragments is then listed in one call; otherwise its entries are kept
+   * and the range is listed in windows */
+  token = list_page (self, client, max_results, self->start, until, NULL,
+      cancellable, err);
+  if (token && !*token)
+    kvam_fragment_index_publish (self, until);
+
+  while (token && *token) {
+    /* windows meet without overlap at the service's 1 ms resolution */
+    GstClockTime to = MIN (until, from + window - GST_MSECOND);
+
+    if (!list_window (self, client, max_results, from, to, cancellable,
+            err))
+      return FALSE;
+    kvam_fragment_index_publish (self, to);
+    if (to >= until)
+      break;
+    from = to + GST_MSECOND;
+    window = next_window (self, window, max_results);
+  }
+  return token != NULL;
+}
+
 void
 kvam_fragment_index_list (KvamFragmentIndex * self, KvamClient * client,
     guint max_results, GCancellable * cancellable)
 {
   KvamAwsError err = { 0 };
-  GstClockTime from = self->start, window = FIRST_WINDOW;
-  g_autofree gchar *token = NULL;
 
-  /* one page of the whole range first: a range of up to @max_results
-   * fragments is then listed in one call; otherwise its entries are kept
-   * and the range is listed in windows */
-  token = list_page (self, client, max_results, self->start, self->end, NULL,
+  kvam_fragment_index_list_until (self, client, max_results, self->end,
       cancellable, &err);
-  if (token && !*token)
-    kvam_fragment_index_publish (self, self->end);
-
-  while (token && *token) {
-    /* windows meet without overlap at the service's 1 ms resolution */
-    GstClockTime to = MIN (self->end, from + window - GST_MSECOND);
-
-    if (!list_window (self, client, max_results, from, to, cancellable,
-            &err))
-      break;
-    kvam_fragment_index_publish (self, to);
-    if (to >= self->end)
-      break;
-    from = to + GST_MSECOND;
-    window = next_window (self, window, max_results);
-  }
   kvam_fragment_index_finish (self, &err);
   kvam_aws_error_clear (&err);
+}
+
+gboolean
+kvam_fragment_index_list_pages (KvamFragmentIndex * self, KvamClient * client,
+    guint max_results, GstClockTime from, GstClockTime to,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  return list_window (self, client, max_results, from, MIN (to, self->end),
+      cancellable, err);
+}
+
+/* ---- following a growing stream ------------------------------------------ */
+
+/* Whether @f starts where @last ends: within half a fragment, or a second
+ * when lengths are unknown (server timestamps jitter with the network). */
+static gboolean
+follows_on (KvamFragmentIndex * self, const KvamFragment * last,
+    const KvamFragment * f)
+{
+  GstClockTime end = kvam_fragment_index_time (self, last) + last->duration;
+  GstClockTime slack = MAX (last->duration / 2, GST_SECOND);
+
+  return kvam_fragment_index_time (self, f) <= end + slack;
+}
+
+guint
+kvam_fragment_index_publish_following (KvamFragmentIndex * self,
+    gint64 now, gint64 straggler_wait)
+{
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  const KvamFragment *last;
+  guint i, n = 0;
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_sort_with_data (self->pending, compare_fragment_ptrs, self);
+  last = self->published->len ?
+      self->published->pdata[self->published->len - 1] : NULL;
+  for (i = 0; i < self->pending->len; i++) {
+    KvamFragment *f = self->pending->pdata[i];
+    gint64 *since = g_hash_table_lookup (self->pending_since, f);
+
+    if (!since) {
+      since = g_new (gint64, 1);
+      *since = now;
+      g_hash_table_insert (self->pending_since, f, since);
+    }
+    if (kept->len > 0) {
+      g_ptr_array_add (kept, f);        /* behind one still waiting */
+    } else if (last && compare_fragments (self, f, last) < 0) {
+      /* its turn has gone: playing it now would go back in time */
+      GST_WARNING ("fragment %s listed after the ones that follow it had "
+          "been played: dropped", f->number);
+      self->late++;
+      g_hash_table_remove (self->pending_since, f);
+    } else if (!last || follows_on (self, last, f) ||
+        now - *since >= straggler_wait) {
+      g_ptr_array_add (self->published, f);
+      g_hash_table_remove (self->pending_since, f);
+      last = f;
+      n++;
+    } else {
+      /* a hole before it: a fragment listed late may still fill it */
+      g_ptr_array_add (kept, f);
+    }
+  }
+  g_ptr_array_set_size (self->pending, 0);
+  g_ptr_array_extend_and_steal (self->pending, g_steal_pointer (&kept));
+  if (n > 0) {
+    GST_DEBUG ("published %u new fragments, %u in all, %u waiting", n,
+        self->published->len, self->pending->len);
+    g_cond_broadcast (&self->cond);
+  }
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+gboolean
+kvam_fragment_index_start_at_newest (KvamFragmentIndex * self)
+{
+  KvamFragment *newest = NULL;
+  guint i;
+
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < self->pending->len; i++)
+    if (!newest || compare_fragments (self, self->pending->pdata[i],
+            newest) > 0)
+      newest = self->pending->pdata[i];
+  g_ptr_array_set_size (self->pending, 0);
+  if (newest) {
+    g_ptr_array_add (self->pending, newest);
+    self->start = kvam_fragment_index_time (self, newest);
+  }
+  g_mutex_unlock (&self->lock);
+  return newest != NULL;
+}
+
+const KvamFragment *
+kvam_fragment_index_get_last (KvamFragmentIndex * self)
+{
+  const KvamFragment *f = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->published->len > 0)
+    f = self->published->pdata[self->published->len - 1];
+  g_mutex_unlock (&self->lock);
+  return f;
+}
+
+guint
+kvam_fragment_index_get_late (KvamFragmentIndex * self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->late;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+GstClockTime
+kvam_fragment_index_get_start (KvamFragmentIndex * self)
+{
+  GstClockTime t;
+
+  g_mutex_lock (&self->lock);
+  t = self->start;
+  g_mutex_unlock (&self->lock);
+  return t;
 }
 
 /* ---- reading side -------------------------------------------------------- */

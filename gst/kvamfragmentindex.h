@@ -63,6 +63,34 @@ void kvam_fragment_index_finish (KvamFragmentIndex * index,
 void kvam_fragment_index_list (KvamFragmentIndex * index, KvamClient * client,
     guint max_results, GCancellable * cancellable);
 
+/* The same, up to @until (at most the range's end), without ending the
+ * listing: a growing stream is then followed. FALSE with @err. */
+gboolean kvam_fragment_index_list_until (KvamFragmentIndex * index,
+    KvamClient * client, guint max_results, GstClockTime until,
+    GCancellable * cancellable, KvamAwsError * err);
+/* All pages of ListFragments on [@from, @to]: their entries go to the
+ * pending fragments, to be published. FALSE with @err. */
+gboolean kvam_fragment_index_list_pages (KvamFragmentIndex * index,
+    KvamClient * client, guint max_results, GstClockTime from,
+    GstClockTime to, GCancellable * cancellable, KvamAwsError * err);
+
+/* ---- following a growing stream (kvamfollow.c) ---- */
+
+/* Publishes the pending fragments that continue the published ones, in
+ * order. A fragment after a hole waits, up to @straggler_wait µs after it
+ * was first seen (@now: monotonic µs), for a fragment listed late to fill
+ * it; one listed after its successors were published is dropped (counted
+ * in _get_late). Returns how many were published. */
+guint kvam_fragment_index_publish_following (KvamFragmentIndex * index,
+    gint64 now, gint64 straggler_wait);
+/* Keeps only the newest pending fragment, which becomes the start: live
+ * playback begins there. FALSE if none is pending. */
+gboolean kvam_fragment_index_start_at_newest (KvamFragmentIndex * index);
+/* The last published fragment, or NULL. */
+const KvamFragment *kvam_fragment_index_get_last (KvamFragmentIndex * index);
+guint kvam_fragment_index_get_late (KvamFragmentIndex * index);
+GstClockTime kvam_fragment_index_get_start (KvamFragmentIndex * index);
+
 /* ---- the reading side ---- */
 
 /* Waits until more than @have fragments are published or the listing has

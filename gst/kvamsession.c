@@ -40,6 +40,7 @@ struct _KvamSession
   guint request_timeout;        /* ms */
   gboolean keep_timecodes;
   gboolean fail_on_fragment_error;
+  gboolean live;
 
   KvamMkvMerger *merger;
   GstClockTime base;            /* epoch time of output time 0; NONE: kept */
@@ -88,6 +89,7 @@ kvam_session_new (const KvamSessionConfig * config)
   self->request_timeout = config->request_timeout_ms;
   self->keep_timecodes = config->keep_timecodes;
   self->fail_on_fragment_error = config->fail_on_fragment_error;
+  self->live = config->live;
   self->pending_messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_message_unref);
   self->current_producer = GST_CLOCK_TIME_NONE;
@@ -394,6 +396,8 @@ create_merger (KvamSession * self, const KvamFragment * first)
 {
   self->base = self->keep_timecodes ? GST_CLOCK_TIME_NONE : first->producer;
   self->merger = kvam_mkv_merger_new (self->base);
+  if (self->live)
+    return;                     /* no end, no Duration */
   if (kvam_fragment_index_wait_finished (self->index, self->cancellable,
           g_get_monotonic_time () + DURATION_WAIT_US))
     kvam_mkv_merger_set_duration (self->merger, range_duration (self));

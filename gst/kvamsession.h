@@ -31,6 +31,7 @@ typedef struct
   guint request_timeout_ms;
   gboolean keep_timecodes;
   gboolean fail_on_fragment_error;
+  gboolean live;                /* the index grows while it is read */
 } KvamSessionConfig;
 
 KvamSession *kvam_session_new (const KvamSessionConfig * config);

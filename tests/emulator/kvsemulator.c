@@ -2,7 +2,7 @@
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "kvsemulator.h"
+#include "kvsemulatorpriv.h"
 #include "kvamsigv4.h"
 
 #include <stdlib.h>
@@ -10,92 +10,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#define RATE_LIMIT_CALLS 5
-#define MAX_SKEW_SECONDS (5 * 60)
-#define CHUNK_SIZE (64 * 1024)
-#define DEFAULT_MAX_RESULTS 100
-#define ACCOUNT "123456789012"
-
-typedef enum
-{
-  OP_GET_DATA_ENDPOINT,
-  OP_LIST_FRAGMENTS,
-  OP_GET_MEDIA,
-  N_OPS
-} Operation;
-
 static const gchar *const op_names[N_OPS] = {
   "GetDataEndpoint", "ListFragments", "GetMediaForFragmentList"
-};
-
-typedef struct
-{
-  gchar *access_key;
-  gchar *secret_key;
-  gchar *session_token;
-  gboolean expired;
-} Credentials;
-
-typedef struct
-{
-  gchar *name;
-  gchar *arn;
-  GArray *fragments;            /* KvsFragment, ingestion order */
-  GHashTable *by_number;        /* number -> index + 1 */
-  GPtrArray *gops;              /* owned KvsGop */
-  GPtrArray *captures;          /* owned capture fragments' memory */
-  guint64 sequence;
-  gint64 recent[N_OPS][RATE_LIMIT_CALLS];       /* monotonic µs of accepted calls */
-  guint recent_pos[N_OPS];
-  GHashTable *pending_errors;   /* index -> remaining in-band errors */
-  GHashTable *error_codes;      /* index -> code */
-} Stream;
-
-typedef struct
-{
-  guint nth;
-  guint64 bytes;
-  gboolean stall;
-} Cut;
-
-struct _KvsEmulator
-{
-  GMutex lock;                  /* everything below, when running */
-  gchar *region;
-  GPtrArray *credentials;       /* Credentials */
-  gboolean default_credentials;
-  GHashTable *streams;          /* name -> Stream */
-  gint64 next_start_ms;         /* -1: now minus the stream's length */
-  KvsTagStyle tag_style;
-
-  gboolean rate_limit;
-  guint64 bandwidth;
-  guint latency_ms;
-  guint throttle_every;
-  guint fail_every;
-  guint malformed_every;
-  gint clock_offset;
-  guint stale_endpoints;
-  gchar *data_endpoint;         /* answered by GetDataEndpoint, or NULL */
-  guint cut_every;
-  gboolean ordered;
-  GArray *cuts;                 /* Cut */
-  guint calls;                  /* all calls, for the every-Nth faults */
-  guint json_responses;
-  guint media_calls;
-
-  GPtrArray *log;               /* KvsLogEntry */
-  GFileOutputStream *log_file;
-
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  SoupServer *server;
-  guint port;
-  gboolean tls;
-  GCond started;
-  gboolean running;
-  GError *start_error;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -223,10 +139,6 @@ kvs_emulator_free (KvsEmulator * emu)
 }
 
 /* ---- configuration ------------------------------------------------------- */
-
-#define LOCKED(emu, stmt) G_STMT_START { \
-  g_mutex_lock (&(emu)->lock); stmt; g_mutex_unlock (&(emu)->lock); \
-} G_STMT_END
 
 void
 kvs_emulator_set_region (KvsEmulator * emu, const gchar * region)
@@ -464,6 +376,8 @@ next_start (KvsEmulator * emu, Stream * s, gint64 length_ms)
     return end;
   if (emu->next_start_ms >= 0)
     return emu->next_start_ms;
+  if (emu->live)
+    return kvs_live_default_start (emu);
   return (g_get_real_time () / 1000 - length_ms) / 1000 * 1000;
 }
 
@@ -1377,11 +1291,11 @@ handle_list_fragments (Request * r, JsonObject * o)
   first = lower_bound (s, c.start_ms, c.server);
   last = c.end_ms == G_MAXINT64 ? s->fragments->len :
       lower_bound (s, c.end_ms + 1, c.server);
-  n = last > first ? last - first : 0;
   /* the same shuffle on every page of one listing: no order at all */
-  order = g_new (guint, MAX (n, 1));
-  for (i = 0; i < n; i++)
-    order[i] = first + i;
+  order = g_new (guint, MAX (last > first ? last - first : 0, 1));
+  for (i = first, n = 0; i < last; i++)
+    if (kvs_stream_listable (r->emu, s, i))
+      order[n++] = i;
   if (!r->emu->ordered) {
     rand = g_rand_new_with_seed (c.seed);
     for (i = n; i > 1; i--) {
@@ -1470,6 +1384,9 @@ media_writer_next_fragment (MediaWriter * w)
   style = emu->tag_style;
   s = g_hash_table_lookup (emu->streams, w->req->stream);
   idx = s ? g_hash_table_lookup (s->by_number, number) : NULL;
+  /* a live stream's fragment that is not yet ingested does not exist */
+  if (idx && !kvs_stream_listable (emu, s, GPOINTER_TO_UINT (idx) - 1))
+    idx = NULL;
   if (error || !idx) {
     w->pieces = g_ptr_array_new_with_free_func ((GDestroyNotify)
         g_bytes_unref);

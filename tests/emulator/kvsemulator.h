@@ -70,6 +70,24 @@ gboolean kvs_emulator_add_matroska (KvsEmulator * emu, const gchar * name,
 const KvsFragment *kvs_emulator_get_fragments (KvsEmulator * emu,
     const gchar * name, guint * n_fragments);
 
+/* Growing streams (kvslive.c). Live: a fragment is listed and served only
+ * once the emulator's clock passes its server timestamp, and streams added
+ * without a start begin now. */
+void kvs_emulator_set_live (KvsEmulator * emu, gboolean live);
+/* Every @every-th fragment (the @every-th, 2@every-th, ...; 0: none) shows
+ * up @ms after its server timestamp, after the fragments that follow it,
+ * as the service's eventually consistent listing can. */
+void kvs_emulator_set_late_listing (KvsEmulator * emu, guint every,
+    guint ms);
+/* Ingestion pauses for @seconds before fragment @from of @name: it and
+ * the ones after it move later. FALSE if there is no such fragment. */
+gboolean kvs_emulator_add_pause (KvsEmulator * emu, const gchar * name,
+    guint from, guint seconds);
+/* When fragment @i of @name is (or was) first listed: epoch ms, -1 if no
+ * such fragment. */
+gint64 kvs_emulator_listable_time (KvsEmulator * emu, const gchar * name,
+    guint i);
+
 /* Limits and faults: any time, from any thread. 0 turns a fault off. */
 void kvs_emulator_set_rate_limit (KvsEmulator * emu, gboolean enabled);
 void kvs_emulator_set_bandwidth (KvsEmulator * emu, guint64 bytes_per_second);

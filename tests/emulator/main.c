@@ -28,6 +28,9 @@ static gint stale_endpoints = 0;
 static gint cut_every = 0;
 static gchar **cuts = NULL, **stalls = NULL, **fragment_errors = NULL;
 static gchar *request_log = NULL;
+static gboolean live = FALSE;
+static gchar *late_list = NULL;
+static gchar **pauses = NULL;
 
 static GOptionEntry entries[] = {
   {"port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -59,7 +62,8 @@ static GOptionEntry entries[] = {
       "NAME:FILE[:SECONDS]"},
   {"start-time", 0, 0, G_OPTION_ARG_STRING, &start_time,
         "Producer time of the first fragment of --synthetic/--matroska "
-        "streams, ISO 8601 or epoch seconds (default: so the stream ends now)",
+        "streams, ISO 8601 or epoch seconds (default: so the stream ends now; "
+        "with --live, now)",
       "TIME"},
   {"tag-names", 0, 0, G_OPTION_ARG_STRING, &tag_style,
         "'real' (AWS_KINESISVIDEO_SERVER_TIMESTAMP, _ERROR_CODE; default) or "
@@ -108,6 +112,19 @@ static GOptionEntry entries[] = {
         "Return fragment INDEX (0-based) of NAME as an in-band error TIMES "
         "times (CODE default FRAGMENT_NOT_FOUND)",
       "NAME:INDEX:TIMES[:CODE]"},
+  {"live", 0, 0, G_OPTION_ARG_NONE, &live,
+        "Grow the streams: a fragment is listed and served only once its "
+        "server time has passed, so a stream runs from --start-time (which "
+        "may lie in the past) into the future",
+      NULL},
+  {"pause", 0, 0, G_OPTION_ARG_STRING_ARRAY, &pauses,
+        "Pause ingestion of NAME for SECONDS before its fragment INDEX "
+        "(0-based): a gap in its timeline",
+      "NAME:INDEX:SECONDS"},
+  {"late-list", 0, 0, G_OPTION_ARG_STRING, &late_list,
+        "List every Nth fragment MS milliseconds after its server time, "
+        "after the ones that follow it (the service's eventual consistency)",
+      "N:MS"},
   {"ordered", 0, 0, G_OPTION_ARG_NONE, &ordered,
       "List fragments in order (debugging; the service does not)", NULL},
   {"request-log", 0, 0, G_OPTION_ARG_FILENAME, &request_log,
@@ -182,6 +199,34 @@ add_cuts (KvsEmulator * emu, gchar ** specs, const gchar * option,
       return FALSE;
     }
     add (emu, n, b);
+  }
+  return TRUE;
+}
+
+/* --live, --pause, --late-list */
+static gboolean
+apply_live (KvsEmulator * emu, GError ** error)
+{
+  guint i, every, ms;
+
+  kvs_emulator_set_live (emu, live);
+  if (late_list) {
+    if (sscanf (late_list, "%u:%u", &every, &ms) != 2) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "--late-list %s: expected N:MS", late_list);
+      return FALSE;
+    }
+    kvs_emulator_set_late_listing (emu, every, ms);
+  }
+  for (i = 0; pauses && pauses[i]; i++) {
+    g_auto (GStrv) f = g_strsplit (pauses[i], ":", 3);
+    if (g_strv_length (f) != 3 || !kvs_emulator_add_pause (emu, f[0],
+            atoi (f[1]), atoi (f[2]))) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "--pause %s: expected NAME:INDEX:SECONDS of a stream's fragment",
+          pauses[i]);
+      return FALSE;
+    }
   }
   return TRUE;
 }
@@ -268,7 +313,10 @@ main (int argc, char **argv)
   }
   if (request_log)
     kvs_emulator_set_log_file (emu, request_log);
-  if (!add_streams (emu, &err) || !apply_faults (emu, &err))
+  /* live first: it moves where the streams start */
+  kvs_emulator_set_live (emu, live);
+  if (!add_streams (emu, &err) || !apply_live (emu, &err) ||
+      !apply_faults (emu, &err))
     goto fail;
   if (port < 0 || port > 65535) {
     g_set_error (&err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -1,0 +1,510 @@
+/* kvamsrc: live and live-replay over a stream kvs-emulator grows
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The emulator lists a fragment only once its server time has passed, so
+ * these tests run in real time: seconds each, not minutes. Each checks
+ * which fragments came, in which order, at which output times, and how
+ * long after they became listable.
+ */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+
+#include "kvsemulator.h"
+
+#define FRAGMENT_MS 2000
+
+static KvsEmulator *emu;
+
+typedef struct
+{
+  gchar *number;
+  guint64 producer;
+  guint64 timestamp;            /* output time of its first frame */
+  gint64 wall_ms;               /* when it was posted */
+} Delivered;
+
+typedef struct
+{
+  GstElement *pipeline;
+  GstElement *src;
+  GMutex lock;
+  GArray *delivered;            /* Delivered */
+  GArray *pts;                  /* at the sink */
+  guint qos;
+  gint64 quiet_ms, resumed_ms;  /* when posted, 0: not */
+  GstClockTime quiet_for;       /* from the resumed message */
+  GstMessage *error;
+  GPtrArray *warnings;
+  gboolean eos;
+} Live;
+
+static void
+delivered_clear (Delivered * d)
+{
+  g_free (d->number);
+}
+
+/* Runs in the posting thread: the time a message is posted is the time a
+ * fragment was delivered. */
+static GstBusSyncReply
+on_message (GstBus * bus, GstMessage * msg, Live * l)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  gint64 now = g_get_real_time () / 1000;
+
+  g_mutex_lock (&l->lock);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_has_name (s, "kvam-fragment")) {
+    Delivered d = { 0 };
+    d.number = g_strdup (gst_structure_get_string (s, "fragment-number"));
+    gst_structure_get_uint64 (s, "producer-timestamp", &d.producer);
+    gst_structure_get_uint64 (s, "timestamp", &d.timestamp);
+    d.wall_ms = now;
+    g_array_append_val (l->delivered, d);
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_has_name (s, "kvam-stream-quiet")) {
+    if (!l->quiet_ms)
+      l->quiet_ms = now;
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_has_name (s, "kvam-stream-resumed")) {
+    if (!l->resumed_ms)
+      l->resumed_ms = now;
+    gst_structure_get_uint64 (s, "quiet-for", &l->quiet_for);
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_QOS) {
+    l->qos++;
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && !l->error) {
+    l->error = gst_message_ref (msg);
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+    g_ptr_array_add (l->warnings, gst_message_ref (msg));
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+    l->eos = TRUE;
+  }
+  g_mutex_unlock (&l->lock);
+  return GST_BUS_PASS;
+}
+
+static GstPadProbeReturn
+sink_probe (GstPad * pad, GstPadProbeInfo * info, Live * l)
+{
+  GstClockTime pts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  g_mutex_lock (&l->lock);
+  g_array_append_val (l->pts, pts);
+  g_mutex_unlock (&l->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static Live *
+live_new (const gchar * tail, const gchar * const *props)
+{
+  Live *l = g_new0 (Live, 1);
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+  g_autofree gchar *launch = g_strdup_printf ("kvamsrc name=src ! %s", tail);
+  GstElement *sink;
+  GstPad *pad;
+  GstBus *bus;
+  guint i;
+
+  g_mutex_init (&l->lock);
+  l->delivered = g_array_new (FALSE, TRUE, sizeof (Delivered));
+  g_array_set_clear_func (l->delivered, (GDestroyNotify) delivered_clear);
+  l->pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  l->warnings = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_message_unref);
+  l->pipeline = gst_parse_launch (launch, NULL);
+  fail_unless (l->pipeline != NULL);
+  l->src = gst_bin_get_by_name (GST_BIN (l->pipeline), "src");
+  g_object_set (l->src, "endpoint-uri", url, "region",
+      KVS_EMULATOR_DEFAULT_REGION, "access-key",
+      KVS_EMULATOR_DEFAULT_ACCESS_KEY, "secret-access-key",
+      KVS_EMULATOR_DEFAULT_SECRET_KEY, "stream-name", "cam", NULL);
+  for (i = 0; props && props[i]; i += 2)
+    gst_util_set_object_arg (G_OBJECT (l->src), props[i], props[i + 1]);
+  sink = gst_bin_get_by_name (GST_BIN (l->pipeline), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      (GstPadProbeCallback) sink_probe, l, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  bus = gst_element_get_bus (l->pipeline);
+  gst_bus_set_sync_handler (bus, (GstBusSyncHandler) on_message, l, NULL);
+  gst_object_unref (bus);
+  return l;
+}
+
+/* Plays for @seconds (or to an error or EOS); returns how long NULL took,
+ * in ms. */
+static gint64
+live_run (Live * l, gdouble seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  gint64 t;
+  gboolean done = FALSE;
+
+  gst_element_set_state (l->pipeline, GST_STATE_PLAYING);
+  while (!done && g_get_monotonic_time () < deadline) {
+    g_usleep (20 * 1000);
+    g_mutex_lock (&l->lock);
+    done = l->error != NULL || l->eos;
+    g_mutex_unlock (&l->lock);
+  }
+  t = g_get_monotonic_time ();
+  gst_element_set_state (l->pipeline, GST_STATE_NULL);
+  return (g_get_monotonic_time () - t) / 1000;
+}
+
+static void
+live_free (Live * l)
+{
+  GstBus *bus = gst_element_get_bus (l->pipeline);
+
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (l->src);
+  gst_object_unref (l->pipeline);
+  g_array_unref (l->delivered);
+  g_array_unref (l->pts);
+  g_ptr_array_unref (l->warnings);
+  g_clear_pointer (&l->error, gst_message_unref);
+  g_mutex_clear (&l->lock);
+  g_free (l);
+}
+
+static void
+assert_no_error (Live * l)
+{
+  GError *err = NULL;
+
+  if (l->error) {
+    gst_message_parse_error (l->error, &err, NULL);
+    fail ("error: %s", err->message);
+  }
+}
+
+/* Index of @number among the emulator's fragments of "cam", or -1. */
+static gint
+fragment_index (const gchar * number)
+{
+  guint n, i;
+  const KvsFragment *f = kvs_emulator_get_fragments (emu, "cam", &n);
+
+  for (i = 0; i < n; i++)
+    if (g_str_equal (f[i].number, number))
+      return i;
+  return -1;
+}
+
+/* How many fragments of "cam" were listable at @wall_ms. */
+static guint
+listable_at (gint64 wall_ms)
+{
+  guint n, i, count = 0;
+
+  kvs_emulator_get_fragments (emu, "cam", &n);
+  for (i = 0; i < n; i++)
+    if (kvs_emulator_listable_time (emu, "cam", i) <= wall_ms)
+      count++;
+  return count;
+}
+
+/* Every fragment from @first on, once, in order; the output time of each
+ * is its producer time less the first's. */
+static void
+assert_in_order (Live * l, guint from)
+{
+  guint n, i;
+  const KvsFragment *f = kvs_emulator_get_fragments (emu, "cam", &n);
+  const Delivered *d = (const Delivered *) l->delivered->data;
+
+  fail_unless (l->delivered->len > 0, "nothing delivered");
+  for (i = 0; i < l->delivered->len; i++) {
+    fail_unless (from + i < n);
+    fail_unless_equals_string (d[i].number, f[from + i].number);
+    fail_unless_equals_uint64 (d[i].producer,
+        (guint64) f[from + i].producer_ms * GST_MSECOND);
+    fail_unless_equals_uint64 (d[i].timestamp,
+        (guint64) (f[from + i].producer_ms - f[from].producer_ms) *
+        GST_MSECOND);
+  }
+}
+
+static gint
+compare_int64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+static void
+setup (void)
+{
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
+  emu = kvs_emulator_new ();
+  kvs_emulator_set_live (emu, TRUE);
+}
+
+static void
+teardown (void)
+{
+  kvs_emulator_free (emu);
+}
+
+static void
+start_emulator (gint64 stream_start_ms, guint fragments)
+{
+  GError *err = NULL;
+
+  kvs_emulator_set_stream_start (emu, stream_start_ms);
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", fragments,
+          FRAGMENT_MS / 1000, 64, 48, &err));
+  fail_unless (kvs_emulator_start (emu, "127.0.0.1", 0, NULL, NULL, &err));
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* live-replay from 20 s back over a growing stream with late-listed
+ * fragments, for 30 s: the catch-up, then every new fragment once, in
+ * order, within the lag target. */
+GST_START_TEST (test_live_replay_follows)
+{
+  gint64 start_ms = now_ms () / 1000 * 1000 - 20000, began, ended;
+  g_autofree gchar *start = g_strdup_printf ("%" G_GINT64_FORMAT,
+      start_ms / 1000);
+  const gchar *props[] = { "playback-mode", "live-replay", "start-time",
+    start, NULL
+  };
+  g_autoptr (GArray) lags = g_array_new (FALSE, FALSE, sizeof (gint64));
+  Live *l;
+  guint i, late = 0;
+  gint64 worst;
+
+  /* every 4th fragment shows up a second after its successor would */
+  kvs_emulator_set_late_listing (emu, 4, 1000);
+  start_emulator (start_ms, 40);
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  began = now_ms ();
+  live_run (l, 30);
+  ended = now_ms ();
+  assert_no_error (l);
+  fail_if (l->eos, "live-replay without an end-time ended");
+  fail_unless_equals_int (l->warnings->len, 0);
+  assert_in_order (l, 0);
+  /* all that were listable 3 s before the end came */
+  fail_unless (l->delivered->len >= listable_at (ended - 3000),
+      "%u delivered, %u listable 3 s before the end", l->delivered->len,
+      listable_at (ended - 3000));
+
+  for (i = 0; i < l->delivered->len; i++) {
+    const Delivered *d = &g_array_index (l->delivered, Delivered, i);
+    gint idx = fragment_index (d->number);
+    gint64 listable = kvs_emulator_listable_time (emu, "cam", idx);
+    gint64 lag = d->wall_ms - listable;
+
+    /* the catch-up's fragments were listable before playback began */
+    if (listable < began + 1000)
+      continue;
+    g_array_append_val (lags, lag);
+    if (idx % 4 == 3)
+      late++;
+  }
+  fail_unless (lags->len >= 10, "only %u fragments followed", lags->len);
+  fail_unless (late >= 2, "only %u late-listed fragments followed", late);
+  g_array_sort (lags, compare_int64);
+  worst = g_array_index (lags, gint64, lags->len - 1);
+  g_print ("live-replay: %u fragments (%u followed, %u listed late); lag "
+      "from listable to delivered: median %" G_GINT64_FORMAT " ms, max %"
+      G_GINT64_FORMAT " ms\n", l->delivered->len, lags->len, late,
+      g_array_index (lags, gint64, lags->len / 2), worst);
+  fail_unless (g_array_index (lags, gint64, lags->len / 2) <= 1500);
+  fail_unless (worst <= 3000);
+  /* the sink's frames: monotonic, up to the last fragment's */
+  for (i = 1; i < l->pts->len; i++)
+    fail_unless (g_array_index (l->pts, GstClockTime, i) >=
+        g_array_index (l->pts, GstClockTime, i - 1));
+  fail_unless (g_array_index (l->pts, GstClockTime, l->pts->len - 1) >=
+      g_array_index (l->delivered, Delivered,
+          l->delivered->len - 1).timestamp);
+  live_free (l);
+}
+
+GST_END_TEST;
+
+/* live: starts within one fragment of the newest, answers LATENCY as a
+ * live source, and stops within 1 s while waiting for the next fragment. */
+GST_START_TEST (test_live_starts_at_newest)
+{
+  const gchar *props[] = { "playback-mode", "live", NULL };
+  gint64 began;
+  guint newest;
+  gint first;
+  GstQuery *q;
+  gboolean live;
+  GstClockTime min, max;
+  Live *l;
+  gint64 stop_ms;
+
+  start_emulator (now_ms () / 1000 * 1000 - 21000, 30);
+  /* a synced sink: one that does not sync answers LATENCY as not live */
+  l = live_new ("matroskademux ! fakesink name=sink sync=true", props);
+  began = now_ms ();
+  newest = listable_at (began) - 1;
+  gst_element_set_state (l->pipeline, GST_STATE_PLAYING);
+  fail_unless (gst_element_get_state (l->pipeline, NULL, NULL,
+          5 * GST_SECOND) == GST_STATE_CHANGE_SUCCESS);
+  q = gst_query_new_latency ();
+  fail_unless (gst_element_query (l->pipeline, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  gst_query_unref (q);
+  fail_unless (live, "LATENCY says not live");
+  fail_unless (min >= FRAGMENT_MS * GST_MSECOND, "latency %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min));
+  g_usleep (3 * G_USEC_PER_SEC);
+  /* now waiting for the next fragment (listed every 2 s) */
+  stop_ms = live_run (l, 0);
+  assert_no_error (l);
+  fail_unless (l->delivered->len >= 1);
+  first = fragment_index (g_array_index (l->delivered, Delivered, 0).number);
+  g_print ("live: newest listable at start %u, first played %d; NULL took %"
+      G_GINT64_FORMAT " ms\n", newest, first, stop_ms);
+  fail_unless (first >= (gint) newest && first <= (gint) newest + 1);
+  assert_in_order (l, first);
+  fail_unless (stop_ms < 1000, "NULL took %" G_GINT64_FORMAT " ms", stop_ms);
+  live_free (l);
+}
+
+GST_END_TEST;
+
+/* Ingestion pauses for 10 s: playback survives, says the stream went quiet
+ * and came back, and keeps the gap in its output times. */
+GST_START_TEST (test_live_pause_keeps_gap)
+{
+  const gchar *props[] = { "playback-mode", "live", NULL };
+  gint64 start_ms = now_ms () / 1000 * 1000 - 5000;
+  guint i, gap_at = 0;
+  Live *l;
+
+  /* fragments 0-4 from 5 s ago, then 10 s of nothing, then 5-9 */
+  start_emulator (start_ms, 10);
+  fail_unless (kvs_emulator_add_pause (emu, "cam", 5, 10));
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  /* fragment 5 is listable ~16 s from now; 6 two seconds later */
+  live_run (l, (kvs_emulator_listable_time (emu, "cam", 6) - now_ms ()) /
+      1000.0 + 2.0);
+  assert_no_error (l);
+  fail_unless (l->quiet_ms > 0, "no kvam-stream-quiet");
+  fail_unless (l->resumed_ms > l->quiet_ms, "no kvam-stream-resumed after "
+      "it");
+  fail_unless (l->quiet_for >= 8 * GST_SECOND, "quiet for %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (l->quiet_for));
+  assert_in_order (l, fragment_index (g_array_index (l->delivered,
+              Delivered, 0).number));
+  for (i = 1; i < l->delivered->len; i++) {
+    const Delivered *a = &g_array_index (l->delivered, Delivered, i - 1);
+    const Delivered *b = &g_array_index (l->delivered, Delivered, i);
+    if (b->timestamp - a->timestamp > FRAGMENT_MS * GST_MSECOND) {
+      fail_unless_equals_uint64 (b->timestamp - a->timestamp,
+          (FRAGMENT_MS + 10000) * GST_MSECOND);
+      gap_at = i;
+    }
+  }
+  fail_unless (gap_at > 0, "the gap was squeezed out");
+  fail_unless_equals_int (fragment_index (g_array_index (l->delivered,
+              Delivered, gap_at).number), 5);
+  live_free (l);
+}
+
+GST_END_TEST;
+
+/* Decoded and shown by a clock-synced sink: no frame late (no QoS), and
+ * the position moves with the clock. */
+GST_START_TEST (test_live_sync_playback)
+{
+  const gchar *props[] = { "playback-mode", "live", NULL };
+  gint64 pos1 = -1, pos2 = -1, t1, t2;
+  GstElement *dec;
+  Live *l;
+
+  dec = gst_element_factory_make ("avdec_h264", NULL);
+  if (!dec) {
+    g_print ("SKIP test_live_sync_playback: avdec_h264 (gstreamer1.0-libav) "
+        "is not installed\n");
+    return;
+  }
+  gst_object_unref (dec);
+  start_emulator (now_ms () / 1000 * 1000 - 9000, 20);
+  l = live_new ("matroskademux ! h264parse ! avdec_h264 ! "
+      "fakesink name=sink sync=true qos=true", props);
+  gst_element_set_state (l->pipeline, GST_STATE_PLAYING);
+  g_usleep (5 * G_USEC_PER_SEC);
+  t1 = g_get_monotonic_time ();
+  gst_element_query_position (l->pipeline, GST_FORMAT_TIME, &pos1);
+  g_usleep (6 * G_USEC_PER_SEC);
+  t2 = g_get_monotonic_time ();
+  gst_element_query_position (l->pipeline, GST_FORMAT_TIME, &pos2);
+  live_run (l, 0);
+  assert_no_error (l);
+  g_print ("live sync: %u frames shown, %u QoS messages; position moved %.3f "
+      "s in %.3f s\n", l->pts->len, l->qos, (pos2 - pos1) / 1e9,
+      (t2 - t1) / 1e6);
+  fail_unless (l->pts->len > 0);
+  fail_unless_equals_int (l->qos, 0);
+  fail_unless (pos1 >= 0 && pos2 > pos1);
+  fail_unless (ABS ((pos2 - pos1) / 1000 - (t2 - t1)) < 300 * 1000,
+      "position moved %" G_GINT64_FORMAT " µs in %" G_GINT64_FORMAT " µs",
+      (pos2 - pos1) / 1000, t2 - t1);
+  live_free (l);
+}
+
+GST_END_TEST;
+
+/* An end-time in the future: live-replay ends with EOS once the fragment
+ * at that time is out; on-demand is no live source. */
+GST_START_TEST (test_live_replay_end_time)
+{
+  gint64 start_ms = now_ms () / 1000 * 1000 - 4000;
+  g_autofree gchar *start = g_strdup_printf ("%" G_GINT64_FORMAT,
+      start_ms / 1000);
+  g_autofree gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
+      start_ms / 1000 + 10);
+  const gchar *props[] = { "playback-mode", "live-replay", "start-time",
+    start, "end-time", end, NULL
+  };
+  Live *l;
+
+  start_emulator (start_ms, 20);
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  live_run (l, 20);
+  assert_no_error (l);
+  fail_unless (l->eos, "no EOS after end-time");
+  assert_in_order (l, 0);
+  /* server times (the selector's) 1.2 s after the producer's 0, 2, 4, 6
+   * and 8 s: the fifth, at 9.2 s, holds end-time */
+  fail_unless_equals_int (l->delivered->len, 5);
+  live_free (l);
+}
+
+GST_END_TEST;
+
+static Suite *
+kvamsrclive_suite (void)
+{
+  Suite *s = suite_create ("kvamsrclive");
+  TCase *tc = tcase_create ("live");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_live_replay_follows);
+  tcase_add_test (tc, test_live_starts_at_newest);
+  tcase_add_test (tc, test_live_pause_keeps_gap);
+  tcase_add_test (tc, test_live_sync_playback);
+  tcase_add_test (tc, test_live_replay_end_time);
+  return s;
+}
+
+GST_CHECK_MAIN (kvamsrclive);

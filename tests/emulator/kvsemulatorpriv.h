@@ -1,0 +1,118 @@
+/* kvs-emulator: state shared by its files (not installed, not API)
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * kvsemulator.c: configuration, routing, signatures, the three APIs.
+ * kvslive.c: growing streams (--live), ingestion pauses, late listing.
+ * kvsmedia.c, kvssynthetic.c: fragment documents.
+ */
+#pragma once
+
+#include "kvsemulator.h"
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+#define RATE_LIMIT_CALLS 5
+#define MAX_SKEW_SECONDS (5 * 60)
+#define CHUNK_SIZE (64 * 1024)
+#define DEFAULT_MAX_RESULTS 100
+#define ACCOUNT "123456789012"
+
+typedef enum
+{
+  OP_GET_DATA_ENDPOINT,
+  OP_LIST_FRAGMENTS,
+  OP_GET_MEDIA,
+  N_OPS
+} Operation;
+
+typedef struct
+{
+  gchar *access_key;
+  gchar *secret_key;
+  gchar *session_token;
+  gboolean expired;
+} Credentials;
+
+typedef struct
+{
+  gchar *name;
+  gchar *arn;
+  GArray *fragments;            /* KvsFragment, ingestion order */
+  GHashTable *by_number;        /* number -> index + 1 */
+  GPtrArray *gops;              /* owned KvsGop */
+  GPtrArray *captures;          /* owned capture fragments' memory */
+  guint64 sequence;
+  gint64 recent[N_OPS][RATE_LIMIT_CALLS];       /* monotonic µs of accepted calls */
+  guint recent_pos[N_OPS];
+  GHashTable *pending_errors;   /* index -> remaining in-band errors */
+  GHashTable *error_codes;      /* index -> code */
+} Stream;
+
+typedef struct
+{
+  guint nth;
+  guint64 bytes;
+  gboolean stall;
+} Cut;
+
+struct _KvsEmulator
+{
+  GMutex lock;                  /* everything below, when running */
+  gchar *region;
+  GPtrArray *credentials;       /* Credentials */
+  gboolean default_credentials;
+  GHashTable *streams;          /* name -> Stream */
+  gint64 next_start_ms;         /* -1: now minus the stream's length */
+  KvsTagStyle tag_style;
+
+  gboolean rate_limit;
+  guint64 bandwidth;
+  guint latency_ms;
+  guint throttle_every;
+  guint fail_every;
+  guint malformed_every;
+  gint clock_offset;
+  gboolean live;                /* fragments appear as their time passes */
+  guint late_every;             /* every Nth fragment listed late... */
+  guint late_ms;                /* ...by this much */
+  guint stale_endpoints;
+  gchar *data_endpoint;         /* answered by GetDataEndpoint, or NULL */
+  guint cut_every;
+  gboolean ordered;
+  GArray *cuts;                 /* Cut */
+  guint calls;                  /* all calls, for the every-Nth faults */
+  guint json_responses;
+  guint media_calls;
+
+  GPtrArray *log;               /* KvsLogEntry */
+  GFileOutputStream *log_file;
+
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  guint port;
+  gboolean tls;
+  GCond started;
+  gboolean running;
+  GError *start_error;
+};
+
+
+#define LOCKED(emu, stmt) G_STMT_START { \
+  g_mutex_lock (&(emu)->lock); stmt; g_mutex_unlock (&(emu)->lock); \
+} G_STMT_END
+
+/* kvslive.c. Lock held. */
+gint64 kvs_emulator_now_ms (KvsEmulator * emu);
+/* Whether fragment @i of @s can be listed and fetched yet: always, unless
+ * the emulator is live. */
+gboolean kvs_stream_listable (KvsEmulator * emu, Stream * s, guint i);
+/* Where a live stream's first fragments start when no start was set. */
+gint64 kvs_live_default_start (KvsEmulator * emu);
+
+G_END_DECLS
