@@ -965,10 +965,11 @@ gst_kvam_src_install_properties (GObjectClass * gobject_class)
       "Start of the range to play (inclusive, on fragment start times): "
       "ISO 8601 such as 2026-11-24T10:00:00Z or +01:00 offsets, epoch "
       "seconds such as 1764000000.25, or relative to when playback starts: "
-      "now, -15m, -1h30m, -2d. Required");
+      "now, -15m, -1h30m, -2d. Required, but in playback-mode=live");
   install_string (gobject_class, PROP_END_TIME, "end-time", "End time",
       "End of the range to play (inclusive), in the same forms as "
-      "start-time. Unset means now, the moment playback starts");
+      "start-time. Unset means now, the moment playback starts (in the "
+      "live playback modes: no end)");
   install_string (gobject_class, PROP_REGION, "region", "Region",
       "AWS region of the stream, such as us-west-2. Unset: AWS_REGION, "
       "AWS_DEFAULT_REGION, then the profile's region");

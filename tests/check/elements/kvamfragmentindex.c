@@ -300,6 +300,95 @@ GST_START_TEST (test_list_against_emulator)
 
 GST_END_TEST;
 
+/* One fragment k of a followed stream, 2 s long, at T0 + 2k. */
+static void
+add_followed (KvamFragmentIndex * idx, guint k)
+{
+  g_autofree gchar *number = g_strdup_printf ("%u", 1000 + k);
+  g_autofree gchar *t = g_strdup_printf ("%" G_GUINT64_FORMAT, T0 + 2 * k);
+  JsonNode *e = entry (number, t, t);
+  g_autoptr (JsonArray) page = page_of (&e, 1);
+
+  fail_unless (kvam_fragment_index_add_page (idx, page, NULL));
+  json_node_unref (e);
+}
+
+static const gchar *
+last_number (KvamFragmentIndex * idx)
+{
+  return kvam_fragment_index_get_last (idx)->number;
+}
+
+/* Following: a fragment after a hole waits for a late one, up to the
+ * straggler wait; one listed after its turn is dropped. */
+GST_START_TEST (test_publish_following)
+{
+  g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+      (KVAM_SELECTOR_SERVER, T0 * GST_SECOND, G_MAXINT64);
+  const gint64 wait = 1500000;
+
+  add_followed (idx, 0);
+  add_followed (idx, 1);
+  add_followed (idx, 3);        /* 2 is listed late */
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx, 0,
+          wait), 2);
+  fail_unless_equals_string (last_number (idx), "1001");
+  /* still within the wait: 3 stays back */
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
+          wait - 1, wait), 0);
+  add_followed (idx, 2);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
+          wait - 1, wait), 2);
+  fail_unless_equals_string (kvam_fragment_index_get (idx, 2)->number,
+      "1002");
+  fail_unless_equals_string (last_number (idx), "1003");
+
+  /* 5 without 4: published once the wait is over; 4 then comes too late */
+  add_followed (idx, 5);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
+          10 * wait, wait), 0);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
+          11 * wait, wait), 1);
+  fail_unless_equals_string (last_number (idx), "1005");
+  add_followed (idx, 4);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
+          12 * wait, wait), 0);
+  fail_unless_equals_int (kvam_fragment_index_get_late (idx), 1);
+  fail_unless_equals_int (kvam_fragment_index_get_published (idx), 5);
+  /* a duplicate listing of a published one changes nothing */
+  add_followed (idx, 5);
+  add_followed (idx, 6);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
+          12 * wait, wait), 1);
+  fail_unless_equals_int (kvam_fragment_index_get_published (idx), 6);
+}
+
+GST_END_TEST;
+
+/* Live starts at the newest of what is pending. */
+GST_START_TEST (test_start_at_newest)
+{
+  g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+      (KVAM_SELECTOR_SERVER, T0 * GST_SECOND, G_MAXINT64);
+
+  fail_if (kvam_fragment_index_start_at_newest (idx));
+  add_followed (idx, 4);
+  add_followed (idx, 7);
+  add_followed (idx, 2);
+  fail_unless (kvam_fragment_index_start_at_newest (idx));
+  fail_unless_equals_uint64 (kvam_fragment_index_get_start (idx),
+      (T0 + 14) * GST_SECOND);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx, 0,
+          1), 1);
+  fail_unless_equals_string (last_number (idx), "1007");
+  /* older ones listed again are out of the range now */
+  add_followed (idx, 6);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx, 0,
+          1), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamfragmentindex_suite (void)
 {
@@ -314,6 +403,8 @@ kvamfragmentindex_suite (void)
   tcase_add_test (tc, test_absurd_listing_values);
   tcase_add_test (tc, test_wait_blocks_until_known_or_cancelled);
   tcase_add_test (tc, test_list_against_emulator);
+  tcase_add_test (tc, test_publish_following);
+  tcase_add_test (tc, test_start_at_newest);
   return s;
 }
 

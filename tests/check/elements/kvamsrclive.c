@@ -8,6 +8,7 @@
  * long after they became listable.
  */
 #include <gst/check/gstcheck.h>
+#include <gst/base/gstbasesrc.h>
 #include <string.h>
 
 #include "kvsemulator.h"
@@ -229,6 +230,19 @@ assert_in_order (Live * l, guint from)
   }
 }
 
+/* Media responses the emulator cut. */
+static guint
+cuts_made (void)
+{
+  g_autoptr (GPtrArray) log = kvs_emulator_get_log (emu);
+  guint i, n = 0;
+
+  for (i = 0; i < log->len; i++)
+    if (((KvsLogEntry *) log->pdata[i])->cut)
+      n++;
+  return n;
+}
+
 static gint
 compare_int64 (gconstpointer a, gconstpointer b)
 {
@@ -285,6 +299,9 @@ GST_START_TEST (test_live_replay_follows)
 
   /* every 4th fragment shows up a second after its successor would */
   kvs_emulator_set_late_listing (emu, 4, 1000);
+  /* and the 6th media response (a followed fragment) is cut in its
+   * middle: resumed, every frame once, at its time */
+  kvs_emulator_add_cut (emu, 6, 12000);
   start_emulator (start_ms, 40);
   l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
   began = now_ms ();
@@ -294,6 +311,7 @@ GST_START_TEST (test_live_replay_follows)
   fail_if (l->eos, "live-replay without an end-time ended");
   fail_unless_equals_int (l->warnings->len, 0);
   assert_in_order (l, 0);
+  fail_unless_equals_int (cuts_made (), 1);
   /* all that were listable 3 s before the end came */
   fail_unless (l->delivered->len >= listable_at (ended - 3000),
       "%u delivered, %u listable 3 s before the end", l->delivered->len,
@@ -391,6 +409,8 @@ GST_START_TEST (test_live_pause_keeps_gap)
   /* fragments 0-4 from 5 s ago, then 10 s of nothing, then 5-9 */
   start_emulator (start_ms, 10);
   fail_unless (kvs_emulator_add_pause (emu, "cam", 5, 10));
+  /* and throttling all along: every 4th call refused */
+  kvs_emulator_set_throttle_every (emu, 4);
   l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
   /* fragment 5 is listable ~16 s from now; 6 two seconds later */
   live_run (l, (kvs_emulator_listable_time (emu, "cam", 6) - now_ms ()) /
@@ -401,6 +421,8 @@ GST_START_TEST (test_live_pause_keeps_gap)
       "it");
   fail_unless (l->quiet_for >= 8 * GST_SECOND, "quiet for %" GST_TIME_FORMAT,
       GST_TIME_ARGS (l->quiet_for));
+  fail_unless (kvs_emulator_count (emu, NULL,
+          "ClientLimitExceededException") > 0);
   assert_in_order (l, fragment_index (g_array_index (l->delivered,
               Delivered, 0).number));
   for (i = 1; i < l->delivered->len; i++) {
@@ -490,6 +512,26 @@ GST_START_TEST (test_live_replay_end_time)
 
 GST_END_TEST;
 
+/* The mode in a kvs:// URI, both ways. */
+GST_START_TEST (test_playback_mode_in_uri)
+{
+  GstElement *src = gst_element_factory_make ("kvamsrc", NULL);
+  g_autofree gchar *uri = NULL;
+  GError *err = NULL;
+  gint mode = 0;
+
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (src),
+          "kvs://cam?playback-mode=live-replay&start-time=-10m", &err));
+  g_object_get (src, "playback-mode", &mode, NULL);
+  fail_unless_equals_int (mode, 2);
+  fail_unless (gst_base_src_is_live (GST_BASE_SRC (src)));
+  uri = gst_uri_handler_get_uri (GST_URI_HANDLER (src));
+  fail_unless (strstr (uri, "playback-mode=live-replay") != NULL, "%s", uri);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamsrclive_suite (void)
 {
@@ -504,6 +546,7 @@ kvamsrclive_suite (void)
   tcase_add_test (tc, test_live_pause_keeps_gap);
   tcase_add_test (tc, test_live_sync_playback);
   tcase_add_test (tc, test_live_replay_end_time);
+  tcase_add_test (tc, test_playback_mode_in_uri);
   return s;
 }
 
