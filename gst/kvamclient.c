@@ -155,9 +155,12 @@ kvam_client_new (const KvamClientConfig * config)
   self->credentials = config->credentials;
   /* libsoup's timeout bounds connecting and each read, in whole seconds */
   resolver = kvam_environment_proxy_resolver ();
+  /* libsoup's default of 2 connections per host would cap the read-ahead
+   * responses; the service allows 5 per stream */
   self->session = soup_session_new_with_options ("timeout", timeout_s,
       "idle-timeout", 60, "user-agent", USER_AGENT, "proxy-resolver",
-      resolver, NULL);
+      resolver, "max-conns-per-host", 2 * KVAM_PACER_CONNECTIONS,
+      "max-conns", 4 * KVAM_PACER_CONNECTIONS, NULL);
   g_clear_object (&resolver);
   use_ca_bundle (self->session);
   /* no Accept-Encoding, nothing inflated: 250 KB of gzip made 261 MB */
@@ -727,4 +730,23 @@ kvam_client_open (KvamClient * self, KvamApi api, JsonBuilder * body,
   g_autofree gchar *text = finish_body (body);
 
   return send_with_retries (self, api, text, cancellable, err);
+}
+
+GInputStream *
+kvam_client_open_text (KvamClient * self, KvamApi api, const gchar * body,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  return send_with_retries (self, api, body, cancellable, err);
+}
+
+gchar *
+kvam_client_finish_body (JsonBuilder * body)
+{
+  return finish_body (body);
+}
+
+KvamPacer *
+kvam_client_get_pacer (KvamClient * self, KvamApi api)
+{
+  return self->pacers[api];
 }

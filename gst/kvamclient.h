@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include "kvamawserror.h"
+#include "kvampacer.h"
 #include "kvamcredentials.h"
 
 G_BEGIN_DECLS
@@ -66,6 +67,16 @@ JsonNode *kvam_client_call_checked (KvamClient * client, KvamApi api,
  * until the response headers arrive; reading is the caller's. */
 GInputStream *kvam_client_open (KvamClient * client, KvamApi api,
     JsonBuilder * body, GCancellable * cancellable, KvamAwsError * err);
+
+/* The same with the body's text (kvam_client_finish_body()), from any
+ * thread. */
+GInputStream *kvam_client_open_text (KvamClient * client, KvamApi api,
+    const gchar * body, GCancellable * cancellable, KvamAwsError * err);
+/* The text of a body begun with kvam_client_begin_body(). */
+gchar *kvam_client_finish_body (JsonBuilder * body);
+/* The stream's pacer for @api: the process-wide count of its open media
+ * connections (kvampacer.h). */
+KvamPacer *kvam_client_get_pacer (KvamClient * client, KvamApi api);
 
 /* Forget the cached data endpoint of @api (after a failure on it). */
 void kvam_client_invalidate_endpoint (KvamClient * client, KvamApi api);

@@ -616,14 +616,20 @@ kvam_mkv_merger_end_response (KvamMkvMerger * self, KvamMergerResume * resume)
   } else if (document_is_whole (self)) {
     kvam_merger_end_document (self);
   } else if (d->active) {
-    resume->blocks_written = d->blocks;
+    /* a resumed fragment cut again before it got past what was written
+     * before: that still counts (the blocks skipped, the bytes seen) */
+    resume->blocks_written = MAX (d->blocks, d->skip);
     resume->tags_written = d->tags_written || d->skip_tags;
-    resume->bytes_seen = d->bytes;
+    resume->bytes_seen = MAX (d->bytes, self->current == 0 ?
+        self->resume.bytes_seen : 0);
     resume->has_base = d->has_base;
     resume->base = d->base;
     resume->tracks_seen = d->tracks_seen;
     GST_INFO ("response ended inside fragment %u after %u frames, %"
         G_GUINT64_FORMAT " bytes", self->current, d->blocks, d->bytes);
+  } else if (self->current == G_MAXUINT) {
+    /* cut before the resumed fragment's document began again */
+    *resume = self->resume;
   }
   kvam_merger_document_clear (d);
   g_byte_array_set_size (self->in, 0);

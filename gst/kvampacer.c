@@ -14,6 +14,7 @@ struct _KvamPacer
   guint refs;                   /* under pacers_lock, like the rest */
   gint64 sends[KVAM_PACER_CALLS];       /* monotonic µs, booked, a ring */
   guint next;
+  guint connections;            /* open media responses */
 };
 
 static GMutex pacers_lock;
@@ -35,7 +36,7 @@ pacer_is_spent (gpointer key, gpointer value, gpointer now)
   gint64 last = pacer->sends[(pacer->next + KVAM_PACER_CALLS - 1) %
       KVAM_PACER_CALLS];
 
-  return pacer->refs == 0 &&
+  return pacer->refs == 0 && pacer->connections == 0 &&
       last + KVAM_PACER_WINDOW_US < *(gint64 *) now;
 }
 
@@ -85,4 +86,34 @@ kvam_pacer_reserve (KvamPacer * pacer)
   pacer->next = (pacer->next + 1) % KVAM_PACER_CALLS;
   g_mutex_unlock (&pacers_lock);
   return at - now;
+}
+
+void
+kvam_pacer_take_connection (KvamPacer * pacer)
+{
+  g_mutex_lock (&pacers_lock);
+  pacer->connections++;
+  g_mutex_unlock (&pacers_lock);
+}
+
+gboolean
+kvam_pacer_try_connection (KvamPacer * pacer, guint limit)
+{
+  gboolean ok;
+
+  g_mutex_lock (&pacers_lock);
+  ok = pacer->connections < limit;
+  if (ok)
+    pacer->connections++;
+  g_mutex_unlock (&pacers_lock);
+  return ok;
+}
+
+void
+kvam_pacer_drop_connection (KvamPacer * pacer)
+{
+  g_mutex_lock (&pacers_lock);
+  if (pacer->connections > 0)
+    pacer->connections--;
+  g_mutex_unlock (&pacers_lock);
 }

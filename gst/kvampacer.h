@@ -27,4 +27,12 @@ void kvam_pacer_release (KvamPacer * pacer);
  * (0: send at once). A booked time is spent even if the caller gives up. */
 gint64 kvam_pacer_reserve (KvamPacer * pacer);
 
+/* GetMediaForFragmentList allows 5 connections at once per stream, counted
+ * like the calls. A session's own response always gets one (_take); a
+ * read-ahead response only while fewer than @limit are open (_try). */
+#define KVAM_PACER_CONNECTIONS 5
+void kvam_pacer_take_connection (KvamPacer * pacer);
+gboolean kvam_pacer_try_connection (KvamPacer * pacer, guint limit);
+void kvam_pacer_drop_connection (KvamPacer * pacer);
+
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 #include "kvamsession.h"
 #include "kvammkvmerger.h"
+#include "kvamprefetch.h"
 #include "kvamseekindex.h"
 #include "kvamtime.h"
 
@@ -25,6 +26,15 @@ GST_DEBUG_CATEGORY_STATIC (kvam_session_debug);
  * that Info can say its Duration: a range of up to 1000 fragments is
  * listed in one call */
 #define DURATION_WAIT_US (1 * G_USEC_PER_SEC)
+/* A batch also ends after this share of max-bytes-ahead (listed sizes), at
+ * most MAX_BATCH_BYTES: read-ahead batches then fit in the budget whole,
+ * and at 25 MB/s a response lasts about a second, 3 calls/s at 100 MB/s. */
+#define BATCH_SHARE 4
+#define MAX_BATCH_BYTES (32 * 1024 * 1024)
+/* concurrency is reconsidered after a second and this many bytes of
+ * output: slow playback never gets there, so it never reads ahead */
+#define ADAPT_WINDOW_BYTES (512 * 1024)
+#define ADAPT_WINDOW_US G_USEC_PER_SEC
 /* how long a seek waits for the listing before its Cues are served */
 #define CUES_WAIT_US (600 * G_USEC_PER_SEC)
 struct _KvamSession
@@ -41,13 +51,26 @@ struct _KvamSession
   gboolean keep_timecodes;
   gboolean fail_on_fragment_error;
   gboolean live;
+  guint max_concurrent;
+  guint64 batch_bytes;
 
   KvamMkvMerger *merger;
   GstClockTime base;            /* epoch time of output time 0; NONE: kept */
   gboolean serve_cues;          /* a BYTES seek asked for the Cues */
   gboolean after_cues;          /* they went out: nothing follows them */
   GInputStream *response;
+  gboolean response_is_own;     /* not a read-ahead one: holds a connection */
   GPtrArray *batch;             /* const KvamFragment * of the response */
+  guint batch_end;              /* the planned batch's end: a resumed
+                                 * response stops there, where the next
+                                 * (perhaps read ahead) begins */
+  GQueue prefetches;            /* Prefetch, in batch order */
+  KvamBudget *budget;
+  KvamPacer *media_pacer;       /* process-wide connection count */
+  gint open_connections;        /* atomic: own and read-ahead */
+  guint concurrency;            /* 1 .. max_concurrent, adapted */
+  gint64 window_start, window_wait; /* monotonic µs, for adapting */
+  guint64 window_bytes;
   guint next_fragment;          /* first fragment not completely written */
   KvamMergerResume resume;
   guint failures;               /* consecutive, reset when data arrives */
@@ -65,6 +88,49 @@ struct _KvamSession
   guint skipped;
   GstClockTime current_producer;
 };
+
+typedef struct
+{
+  KvamSession *session;
+  guint first, count;           /* fragments of the batch */
+  KvamPrefetchStream *stream;
+} Prefetch;
+
+static void
+prefetch_free (Prefetch * p)
+{
+  g_clear_object (&p->stream);
+  g_free (p);
+}
+
+static void
+clear_prefetches (KvamSession * self)
+{
+  g_queue_clear_full (&self->prefetches, (GDestroyNotify) prefetch_free);
+}
+
+/* The current response, with the connection it holds if it is the
+ * session's own (a read-ahead one gave its back when it ended). */
+static void
+set_response (KvamSession * self, GInputStream * response, gboolean own)
+{
+  self->response = response;
+  self->response_is_own = own;
+  if (own) {
+    kvam_pacer_take_connection (self->media_pacer);
+    g_atomic_int_inc (&self->open_connections);
+  }
+}
+
+static void
+clear_response (KvamSession * self)
+{
+  if (self->response && self->response_is_own) {
+    kvam_pacer_drop_connection (self->media_pacer);
+    g_atomic_int_add (&self->open_connections, -1);
+  }
+  g_clear_object (&self->response);
+}
 
 KvamSession *
 kvam_session_new (const KvamSessionConfig * config)
@@ -90,6 +156,15 @@ kvam_session_new (const KvamSessionConfig * config)
   self->keep_timecodes = config->keep_timecodes;
   self->fail_on_fragment_error = config->fail_on_fragment_error;
   self->live = config->live;
+  self->max_concurrent = CLAMP (config->max_concurrent, 1,
+      KVAM_PACER_CONNECTIONS);
+  self->budget = kvam_budget_new (config->max_bytes_ahead);
+  self->batch_bytes = MIN (config->max_bytes_ahead / BATCH_SHARE,
+      MAX_BATCH_BYTES);
+  self->concurrency = 1;
+  self->media_pacer = kvam_client_get_pacer (self->client,
+      KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST);
+  g_queue_init (&self->prefetches);
   self->pending_messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_message_unref);
   self->current_producer = GST_CLOCK_TIME_NONE;
@@ -103,7 +178,9 @@ kvam_session_free (KvamSession * self)
   if (!self)
     return;
   g_free (self->stream);
-  g_clear_object (&self->response);
+  clear_prefetches (self);
+  clear_response (self);
+  kvam_budget_free (self->budget);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_clear_pointer (&self->merger, kvam_mkv_merger_free);
   g_ptr_array_unref (self->pending_messages);
@@ -119,7 +196,10 @@ kvam_session_get_stats (KvamSession * self, KvamSessionStats * stats)
   stats->delivered = self->delivered;
   stats->skipped = self->skipped;
   stats->current_producer = self->current_producer;
+  stats->concurrency = self->concurrency;
   g_mutex_unlock (&self->stats_lock);
+  stats->in_flight = g_atomic_int_get (&self->open_connections);
+  stats->bytes_ahead = kvam_budget_get_used (self->budget);
 }
 
 gboolean
@@ -370,7 +450,7 @@ finish_response (KvamSession * self)
       self->pending_delivered++;
   count_delivered (self);
   self->next_fragment += complete;
-  g_clear_object (&self->response);
+  clear_response (self);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
 }
 
@@ -406,14 +486,33 @@ create_merger (KvamSession * self, const KvamFragment * first)
         "Duration in the stream header");
 }
 
+/* The batch starting at fragment @first: up to MEDIA_BATCH fragments and
+ * batch_bytes of listed sizes, within the @published ones. TRUE if it is
+ * final: a limit ended it, or the listing is complete. */
+static gboolean
+plan_batch (KvamSession * self, guint first, guint published,
+    gboolean complete, guint * count)
+{
+  guint64 bytes = 0;
+  guint i;
+
+  for (i = first; i < published && i - first < MEDIA_BATCH &&
+      bytes < self->batch_bytes; i++)
+    bytes += kvam_fragment_index_get (self->index, i)->size;
+  *count = i - first;
+  return *count > 0 && (i - first == MEDIA_BATCH ||
+      bytes >= self->batch_bytes || (complete && i == published));
+}
+
 /* Blocks until fragments past next_fragment are known. Returns
- * GST_FLOW_OK with a batch, EOS after the last one, or an error. */
+ * GST_FLOW_OK with a batch, EOS after the last one, or an error. A
+ * response that broke off is resumed within its planned batch. */
 static GstFlowReturn
 next_batch (KvamSession * self)
 {
   KvamAwsError err = { 0 };
   gboolean complete;
-  guint published, i;
+  guint published, i, count;
 
   if (!kvam_fragment_index_wait (self->index, self->next_fragment,
           self->cancellable, &published, &complete)) {
@@ -438,9 +537,12 @@ next_batch (KvamSession * self)
     return GST_FLOW_ERROR;
   }
 
+  if (self->batch_end <= self->next_fragment) {
+    plan_batch (self, self->next_fragment, published, complete, &count);
+    self->batch_end = self->next_fragment + count;
+  }
   self->batch = g_ptr_array_new ();
-  for (i = self->next_fragment;
-      i < published && self->batch->len < MEDIA_BATCH; i++)
+  for (i = self->next_fragment; i < MIN (published, self->batch_end); i++)
     g_ptr_array_add (self->batch, (gpointer) kvam_fragment_index_get
         (self->index, i));
   if (!self->merger)
@@ -448,25 +550,104 @@ next_batch (KvamSession * self)
   return GST_FLOW_OK;
 }
 
-static GstFlowReturn
-open_response (KvamSession * self)
+static gchar *
+batch_body (KvamSession * self, guint first, guint count)
 {
   JsonBuilder *body = kvam_client_begin_body (self->client);
-  KvamAwsError err = { 0 };
-  GstFlowReturn ret = GST_FLOW_OK;
+  gchar *text;
   guint i;
 
   json_builder_set_member_name (body, "Fragments");
   json_builder_begin_array (body);
-  for (i = 0; i < self->batch->len; i++)
-    json_builder_add_string_value (body, batch_fragment (self, i)->number);
+  for (i = first; i < first + count; i++)
+    json_builder_add_string_value (body,
+        kvam_fragment_index_get (self->index, i)->number);
   json_builder_end_array (body);
-  GST_DEBUG_OBJECT (self->element, "requesting %u fragments from %s", self->batch->len,
-      batch_fragment (self, 0)->number);
-
-  self->response = kvam_client_open (self->client,
-      KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, body, self->cancellable, &err);
+  text = kvam_client_finish_body (body);
   g_object_unref (body);
+  return text;
+}
+
+/* Called on a reader thread when its response ended. */
+static void
+prefetch_done (gpointer data)
+{
+  KvamSession *self = data;
+
+  kvam_pacer_drop_connection (self->media_pacer);
+  g_atomic_int_add (&self->open_connections, -1);
+}
+
+/* Read ahead the batches after the current one, up to concurrency - 1 of
+ * them, each once it is final (a batch still growing would be planned
+ * again differently), while the stream has a connection free. */
+static void
+start_prefetches (KvamSession * self)
+{
+  Prefetch *last = g_queue_peek_tail (&self->prefetches);
+  guint first = last ? last->first + last->count : self->batch_end;
+  guint published = kvam_fragment_index_get_published (self->index);
+  gboolean complete = kvam_fragment_index_wait_finished (self->index, NULL,
+      0);
+  guint count;
+
+  while (self->prefetches.length + 1 < self->concurrency &&
+      plan_batch (self, first, published, complete, &count) &&
+      kvam_pacer_try_connection (self->media_pacer,
+          KVAM_PACER_CONNECTIONS)) {
+    Prefetch *p = g_new0 (Prefetch, 1);
+
+    g_atomic_int_inc (&self->open_connections);
+    p->session = self;
+    p->first = first;
+    p->count = count;
+    p->stream = kvam_prefetch_stream_new (self->client, batch_body (self,
+            first, count), self->budget, prefetch_done, self);
+    GST_DEBUG_OBJECT (self->element, "reading ahead fragments %u-%u", first,
+        first + count - 1);
+    g_queue_push_tail (&self->prefetches, p);
+    first += count;
+  }
+}
+
+/* The read-ahead response of the batch about to be read, if there is one:
+ * those of batches now behind (a seek, a skip) are dropped. */
+static GInputStream *
+take_prefetch (KvamSession * self)
+{
+  Prefetch *p;
+
+  while ((p = g_queue_peek_head (&self->prefetches)) &&
+      p->first < self->next_fragment)
+    prefetch_free (g_queue_pop_head (&self->prefetches));
+  if (!p || p->first != self->next_fragment ||
+      p->first + p->count != self->batch_end)
+    return NULL;
+  g_queue_pop_head (&self->prefetches);
+  return G_INPUT_STREAM (g_steal_pointer (&p->stream));
+}
+
+static GstFlowReturn
+open_response (KvamSession * self)
+{
+  g_autofree gchar *body = NULL;
+  KvamAwsError err = { 0 };
+  GstFlowReturn ret = GST_FLOW_OK;
+  GInputStream *response = take_prefetch (self);
+
+  if (response) {
+    GST_DEBUG_OBJECT (self->element, "reading fragments %u-%u read ahead",
+        self->next_fragment, self->batch_end - 1);
+    set_response (self, response, FALSE);
+  } else {
+    body = batch_body (self, self->next_fragment, self->batch->len);
+    GST_DEBUG_OBJECT (self->element, "requesting %u fragments from %s",
+        self->batch->len, batch_fragment (self, 0)->number);
+    response = kvam_client_open_text (self->client,
+        KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, body, self->cancellable, &err);
+    if (response)
+      set_response (self, response, TRUE);
+  }
   if (!self->response) {
     if (err.kind == KVAM_AWS_ERROR_CANCELLED) {
       ret = GST_FLOW_FLUSHING;
@@ -480,9 +661,49 @@ open_response (KvamSession * self)
         (const KvamFragment * const *) self->batch->pdata, self->batch->len,
         &self->resume);
     self->last_progress = g_get_monotonic_time ();
+    start_prefetches (self);
   }
   kvam_aws_error_clear (&err);
   return ret;
+}
+
+/* More responses at once while the output waits on the network (the
+ * session, asked for bytes, spends most of the time getting them); back to
+ * one when downstream holds it up (read-ahead bytes pile up while the
+ * session seldom waits). @waited: µs the last read took, @n its bytes. */
+static void
+adapt_concurrency (KvamSession * self, gint64 waited, gsize n)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint64 used, cap = kvam_budget_get_cap (self->budget);
+  gdouble waiting;
+  guint before = self->concurrency, after = before;
+
+  if (self->window_start == 0)
+    self->window_start = now;
+  self->window_wait += waited;
+  self->window_bytes += n;
+  if (self->window_bytes < ADAPT_WINDOW_BYTES ||
+      now - self->window_start < ADAPT_WINDOW_US)
+    return;
+  waiting = (gdouble) self->window_wait / MAX (now - self->window_start, 1);
+  used = kvam_budget_get_used (self->budget);
+  if (waiting > 0.5 && used < cap / 2)
+    after = MIN (before + 1, self->max_concurrent);
+  else if (waiting < 0.1 && used >= cap / 2)
+    after = MAX (before - 1, 1);
+  if (after != before) {
+    GST_INFO_OBJECT (self->element, "waited on the network %.0f%% of the "
+        "time, %" G_GUINT64_FORMAT " bytes read ahead: %u responses at once",
+        waiting * 100, used, after);
+    g_mutex_lock (&self->stats_lock);
+    self->concurrency = after;
+    g_mutex_unlock (&self->stats_lock);
+  }
+  self->window_start = now;
+  self->window_wait = self->window_bytes = 0;
+  if (after > before && !self->live)
+    start_prefetches (self);
 }
 
 /* Waits before a retry; FALSE when flushing. */
@@ -648,7 +869,9 @@ drop_response (KvamSession * self)
     kvam_mkv_merger_end_response (self->merger, &ignored);
   if (self->merger)
     g_ptr_array_unref (kvam_mkv_merger_take_events (self->merger));
-  g_clear_object (&self->response);
+  clear_response (self);
+  clear_prefetches (self);
+  self->batch_end = 0;
   g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_ptr_array_set_size (self->pending_messages, 0);
   self->pending_delivered = 0;
@@ -707,8 +930,10 @@ GstFlowReturn
 kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
 {
   GstFlowReturn ret = GST_FLOW_OK;
+  gint64 entered;
 
   *out = NULL;
+  entered = g_get_monotonic_time ();
   if (self->serve_cues)
     return read_cues (self, out);
   if (self->after_cues)
@@ -723,6 +948,9 @@ kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
     ret = read_and_merge (self, blocksize, out);
   }
   if (*out) {
+    if (!self->live)
+      adapt_concurrency (self, g_get_monotonic_time () - entered,
+          g_bytes_get_size (*out));
     post_pending_messages (self);
     count_delivered (self);
     /* once per stream header, not per buffer (only this thread writes it) */

@@ -32,6 +32,8 @@ typedef struct
   gboolean keep_timecodes;
   gboolean fail_on_fragment_error;
   gboolean live;                /* the index grows while it is read */
+  guint max_concurrent;         /* media responses at once, 1-5 */
+  guint64 max_bytes_ahead;      /* read-ahead responses' memory */
 } KvamSessionConfig;
 
 KvamSession *kvam_session_new (const KvamSessionConfig * config);
@@ -60,6 +62,9 @@ typedef struct
   guint delivered;              /* fragments whose last frame went out */
   guint skipped;
   GstClockTime current_producer;        /* NONE before the first fragment */
+  guint in_flight;              /* media responses open */
+  guint64 bytes_ahead;          /* read ahead, not yet merged */
+  guint concurrency;            /* what the session aims for now */
 } KvamSessionStats;
 
 /* From any thread. */

@@ -1345,11 +1345,30 @@ typedef struct
   GSource *timer;
   gboolean done;
   gboolean logged;
+  gboolean released;            /* from the stream's connection count */
 } MediaWriter;
+
+/* The response's connection no longer counts against the stream's limit:
+ * once its last byte is sent, as the client may ask again at once. */
+static void
+media_writer_release (MediaWriter * w)
+{
+  Stream *s;
+
+  if (w->released)
+    return;
+  w->released = TRUE;
+  g_mutex_lock (&w->req->emu->lock);
+  s = g_hash_table_lookup (w->req->emu->streams, w->req->stream);
+  if (s && s->media_open > 0)
+    s->media_open--;
+  g_mutex_unlock (&w->req->emu->lock);
+}
 
 static void
 media_writer_free (MediaWriter * w)
 {
+  media_writer_release (w);
   if (w->timer) {
     g_source_destroy (w->timer);
     g_source_unref (w->timer);
@@ -1480,6 +1499,7 @@ media_writer_pump (MediaWriter * w)
       soup_server_message_pause (w->req->msg);
       return;
     }
+    media_writer_release (w);
     media_writer_cut (w);
     return;
   }
@@ -1499,6 +1519,7 @@ media_writer_pump (MediaWriter * w)
   if (!chunk) {
     w->done = TRUE;
     media_writer_log (w, FALSE);
+    media_writer_release (w);
     soup_message_body_complete (body);
     return;
   }
@@ -1627,6 +1648,15 @@ handle_get_media (Request * r, JsonObject * o)
   }
   if (!(s = lookup_stream (r, o)) || !admit_call (r, s))
     return;
+  if (s->media_open >= MEDIA_CONNECTIONS) {
+    g_mutex_unlock (&r->emu->lock);
+    respond_error (r, 400, "ClientLimitExceededException", "Kinesis Video "
+        "Streams has throttled the request because you have exceeded the "
+        "limit of allowed client connections.");
+    return;
+  }
+  s->media_open++;
+  s->media_peak = MAX (s->media_peak, s->media_open);
   start_media_writer (r, s, g_steal_pointer (&numbers));
 }
 
@@ -1658,6 +1688,7 @@ handle_raw (Request * r, const gchar * name, GHashTable * query)
   for (i = first; i < first + count; i++)
     g_ptr_array_add (numbers, g_strdup (g_array_index (s->fragments,
                 KvsFragment, i).number));
+  s->media_open++;              /* counted, not limited */
   start_media_writer (r, s, numbers);
 }
 
@@ -1912,4 +1943,28 @@ kvs_emulator_get_url (KvsEmulator * emu)
 {
   return g_strdup_printf ("%s://127.0.0.1:%u", emu->tls ? "https" : "http",
       emu->port);
+}
+
+guint
+kvs_emulator_get_peak_media_connections (KvsEmulator * emu,
+    const gchar * name)
+{
+  Stream *s;
+  guint peak = 0;
+
+  g_mutex_lock (&emu->lock);
+  s = g_hash_table_lookup (emu->streams, name);
+  if (s)
+    peak = s->media_peak;
+  g_mutex_unlock (&emu->lock);
+  return peak;
+}
+
+guint
+kvs_emulator_get_media_calls (KvsEmulator * emu)
+{
+  guint n;
+
+  LOCKED (emu, n = emu->media_calls);
+  return n;
 }

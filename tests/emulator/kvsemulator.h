@@ -108,7 +108,8 @@ void kvs_emulator_truncate_fragment (KvsEmulator * emu, const gchar * name,
     guint index, guint64 keep);
 /* GetDataEndpoint answers @url (NULL: the emulator's own address). */
 void kvs_emulator_set_data_endpoint (KvsEmulator * emu, const gchar * url);
-/* The @nth GetMediaForFragmentList response (1-based) is cut after @bytes. */
+/* The @nth GetMediaForFragmentList response (1-based, counted from the
+ * start) is cut after @bytes. */
 void kvs_emulator_add_cut (KvsEmulator * emu, guint nth, guint64 bytes);
 /* Every @n-th response (0: none) is cut at a random byte of its first
  * 256 KiB, for soaks. */
@@ -125,6 +126,13 @@ gboolean kvs_emulator_start (KvsEmulator * emu, const gchar * address,
 guint kvs_emulator_get_port (KvsEmulator * emu);
 /* "http://127.0.0.1:PORT" */
 gchar *kvs_emulator_get_url (KvsEmulator * emu);
+
+/* GetMediaForFragmentList calls so far (the count @nth refers to). */
+guint kvs_emulator_get_media_calls (KvsEmulator * emu);
+/* The most GetMediaForFragmentList responses of @name open at once; a
+ * sixth concurrent one is refused with ClientLimitExceededException. */
+guint kvs_emulator_get_peak_media_connections (KvsEmulator * emu,
+    const gchar * name);
 
 /* Request log */
 void kvs_emulator_set_log_file (KvsEmulator * emu, const gchar * path);

@@ -50,7 +50,12 @@ typedef struct
   guint recent_pos[N_OPS];
   GHashTable *pending_errors;   /* index -> remaining in-band errors */
   GHashTable *error_codes;      /* index -> code */
+  guint media_open;             /* GetMediaForFragmentList responses now */
+  guint media_peak;
 } Stream;
+
+/* the service's limit of concurrent media connections per stream */
+#define MEDIA_CONNECTIONS 5
 
 typedef struct
 {

@@ -9,6 +9,7 @@
 #include "kvammkvmerger.h"
 #include "kvamebml.h"
 #include "kvsmedia.h"
+#include "kvsemulator.h"
 #include "kvamtestutil.h"
 
 typedef struct
@@ -270,6 +271,98 @@ GST_START_TEST (test_cut_anywhere_and_resume)
 
 GST_END_TEST;
 
+/* The resumed response is cut again, at @second of its bytes (before or
+ * after the point the first got to): the third still writes every frame
+ * once. */
+static void
+cut_twice_and_resume (Capture * c, gsize cut1, gsize cut2,
+    GPtrArray * want)
+{
+  g_autoptr (KvamMkvMerger) m = kvam_mkv_merger_new (c->fragments[0].producer);
+  g_autoptr (GByteArray) in = response_bytes (c, 0);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GPtrArray) frames = NULL;
+  g_autofree gchar *diff = NULL;
+  KvamMergerResume resume;
+  guint done = 0, round;
+  gsize cuts[] = { cut1, cut2, G_MAXSIZE };
+
+  for (round = 0; round < 3; round++) {
+    g_autoptr (GByteArray) bytes = response_bytes (c, done);
+    g_autoptr (GBytes) got = NULL;
+    kvam_mkv_merger_begin_response (m, c->ptrs + done, c->n - done,
+        round ? &resume : NULL);
+    got = kvam_mkv_merger_push (m, bytes->data, MIN (cuts[round],
+            bytes->len), NULL);
+    fail_unless (got != NULL);
+    g_byte_array_append (out, g_bytes_get_data (got, NULL),
+        g_bytes_get_size (got));
+    done += kvam_mkv_merger_end_response (m, &resume);
+  }
+  fail_unless_equals_int (done, c->n);
+  frames = kvam_test_frames (out->data, out->len);
+  diff = kvam_test_frames_diff (frames, want);
+  fail_unless (diff == NULL, "cuts at %" G_GSIZE_FORMAT " then %"
+      G_GSIZE_FORMAT ": %s", cut1, cut2, diff);
+}
+
+/* Fragments as kvs-emulator makes them (small known-size clusters, a frame
+ * every 40 ms), which the captures are not. */
+static Capture *
+load_synthetic (guint count)
+{
+  g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
+  Capture *c = g_new0 (Capture, 1);
+  const KvsFragment *f;
+  guint i, j;
+
+  kvs_emulator_set_stream_start (emu, G_GINT64_CONSTANT (1764000000000));
+  fail_unless (kvs_emulator_add_synthetic (emu, "s", count, 2, 64, 48,
+          NULL));
+  f = kvs_emulator_get_fragments (emu, "s", &c->n);
+  c->docs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  c->fragments = g_new0 (KvamFragment, c->n);
+  c->ptrs = g_new0 (const KvamFragment *, c->n);
+  for (i = 0; i < c->n; i++) {
+    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[i],
+        KVS_TAGS_REAL);
+    GByteArray *doc = g_byte_array_new ();
+    for (j = 0; j < pieces->len; j++)
+      g_byte_array_append (doc, g_bytes_get_data (pieces->pdata[j], NULL),
+          g_bytes_get_size (pieces->pdata[j]));
+    c->fragments[i].number = g_strdup (f[i].number);
+    c->fragments[i].producer = f[i].producer_ms * GST_MSECOND;
+    c->fragments[i].server = f[i].server_ms * GST_MSECOND;
+    c->fragments[i].duration = f[i].duration_ms * GST_MSECOND;
+    c->fragments[i].size = f[i].size;
+    c->ptrs[i] = &c->fragments[i];
+    c->blocks += count_blocks (doc->data, doc->len, NULL, NULL, NULL, NULL);
+    g_ptr_array_add (c->docs, g_byte_array_free_to_bytes (doc));
+  }
+  return c;
+}
+
+GST_START_TEST (test_cut_twice_and_resume)
+{
+  g_autoptr (Capture) c = load_synthetic (3);
+  g_autoptr (GByteArray) whole = merge_in_chunks (c, G_MAXSIZE / 2);
+  g_autoptr (GPtrArray) want = kvam_test_frames (whole->data, whole->len);
+  gsize doc0 = g_bytes_get_size (c->docs->pdata[0]);
+  gsize doc1 = g_bytes_get_size (c->docs->pdata[1]);
+  /* the first cut late in fragment 1 (then its first 7/8 are written);
+   * the second: before its document begins again, in its header, among
+   * the frames skipped, just past the first cut's point */
+  gsize cut1 = doc0 + doc1 * 7 / 8;
+  gsize seconds[] = { G_MAXSIZE, 0, 1, 30, 400, doc1 / 2, doc1 * 7 / 8 + 200 };
+  guint i;
+
+  fail_unless_equals_int (want->len, c->blocks);
+  for (i = 0; i < G_N_ELEMENTS (seconds); i++)
+    cut_twice_and_resume (c, cut1, seconds[i], want);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_unexpected_fragment_is_an_error)
 {
   g_autoptr (Capture) c = load_capture ("output_get_media.mkv");
@@ -471,6 +564,7 @@ kvammkvmerger_suite (void)
   tcase_add_test (tc, test_one_segment_any_chunking);
   tcase_add_test (tc, test_byte_by_byte);
   tcase_add_test (tc, test_cut_anywhere_and_resume);
+  tcase_add_test (tc, test_cut_twice_and_resume);
   tcase_add_test (tc, test_unexpected_fragment_is_an_error);
   tcase_add_test (tc, test_garbage_is_an_error);
   tcase_add_test (tc, test_in_band_error_stops_the_response);

@@ -1,0 +1,196 @@
+/* kvamsrc: exports read ahead on several connections give what one gives
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The emulator caps each media response (as AWS caps each at 25 MB/s), so
+ * an export waits on the network and kvamsrc reads the next batches ahead.
+ * Whatever the number of responses at once, the output must hold the same
+ * frames (track, time, bytes, order) and the same kvam-fragment messages.
+ */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+
+#include "kvamtestplay.h"
+#include "kvamtestutil.h"
+
+#define START "1764000000"
+#define START_MS G_GINT64_CONSTANT (1764000000000)
+#define FRAGMENTS 150
+/* 150 fragments of ~30 KB: ~9 s through one response at 500 KB/s */
+#define BANDWIDTH 500000
+
+static KvsEmulator *emu;
+
+static void
+setup (void)
+{
+  GError *err = NULL;
+
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
+  emu = kvs_emulator_new ();
+  kvs_emulator_set_stream_start (emu, START_MS);
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", FRAGMENTS, 2, 320,
+          240, &err));
+  kvs_emulator_set_bandwidth (emu, BANDWIDTH);
+  fail_unless (kvs_emulator_start (emu, "127.0.0.1", 0, NULL, NULL, &err));
+}
+
+static void
+teardown (void)
+{
+  kvs_emulator_free (emu);
+}
+
+static KvamPlayResult *
+export (const gchar * concurrency)
+{
+  g_autofree gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
+      START_MS / 1000 + 2 * FRAGMENTS - 1);
+  /* 1 MiB ahead: batches of 256 KiB, about 8 fragments */
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "end-time", end, "fragment-selector-type", "producer",
+    "max-bytes-ahead", "1048576", "max-concurrent-requests", concurrency,
+    NULL
+  };
+  KvamPlayResult *r = kvam_test_play (emu, "fakesink name=sink sync=false",
+      TRUE, 120, props);
+
+  fail_unless (r->eos, "no EOS");
+  fail_unless (r->error == NULL);
+  return r;
+}
+
+static guint
+cuts_made (void)
+{
+  g_autoptr (GPtrArray) log = kvs_emulator_get_log (emu);
+  guint i, n = 0;
+
+  for (i = 0; i < log->len; i++)
+    if (((KvsLogEntry *) log->pdata[i])->cut)
+      n++;
+  return n;
+}
+
+/* Same frames, same messages; never more than 5 connections, never a
+ * throttle. */
+static void
+assert_same_export (KvamPlayResult * one, KvamPlayResult * many)
+{
+  g_autoptr (GPtrArray) want = kvam_test_frames (one->raw->data,
+      one->raw->len);
+  g_autoptr (GPtrArray) got = kvam_test_frames (many->raw->data,
+      many->raw->len);
+  g_autofree gchar *diff = kvam_test_frames_diff (got, want);
+  guint i;
+
+  fail_unless (want->len > FRAGMENTS * 10);
+  fail_unless (diff == NULL, "%s", diff);
+  fail_unless_equals_int (many->fragments->len, FRAGMENTS);
+  fail_unless_equals_int (many->fragments->len, one->fragments->len);
+  for (i = 0; i < one->fragments->len; i++) {
+    fail_unless_equals_string (many->fragments->pdata[i],
+        one->fragments->pdata[i]);
+    fail_unless_equals_uint64 (g_array_index (many->fragment_times, guint64,
+            i), g_array_index (one->fragment_times, guint64, i));
+  }
+  fail_unless_equals_int (kvs_emulator_count (emu, NULL,
+          "ClientLimitExceededException"), 0);
+  fail_unless (kvs_emulator_get_peak_media_connections (emu, "cam") <= 5);
+}
+
+GST_START_TEST (test_parallel_export_is_the_same)
+{
+  g_autoptr (KvamPlayResult) one = export ("1");
+  g_autoptr (KvamPlayResult) many = NULL;
+  guint peak, requests;
+
+  fail_unless_equals_int (kvs_emulator_get_peak_media_connections (emu,
+          "cam"), 1);
+  many = export ("4");
+  assert_same_export (one, many);
+  peak = kvs_emulator_get_peak_media_connections (emu, "cam");
+  gst_structure_get_uint (many->stats, "requests-get-media-for-fragment-list",
+      &requests);
+  g_print ("one response at a time: %.2f s; up to 4: %.2f s, %u at once at "
+      "the peak, %u requests\n", one->seconds, many->seconds, peak, requests);
+  fail_unless (peak >= 3, "only %u responses at once", peak);
+  /* faster: the point of it (loose: the machine is shared) */
+  fail_unless (many->seconds < one->seconds * 0.8);
+}
+
+GST_END_TEST;
+
+/* Cuts in two responses read ahead: each resumed, the output unchanged. */
+GST_START_TEST (test_parallel_export_with_cuts)
+{
+  g_autoptr (KvamPlayResult) one = export ("1");
+  g_autoptr (KvamPlayResult) many = NULL;
+  guint before = kvs_emulator_get_media_calls (emu);
+
+  kvs_emulator_clear_log (emu);
+  /* by then 3-4 responses are open at once: these are read-ahead ones */
+  kvs_emulator_add_cut (emu, before + 9, 100000);
+  kvs_emulator_add_cut (emu, before + 12, 30000);
+  many = export ("4");
+  fail_unless_equals_int (cuts_made (), 2);
+  assert_same_export (one, many);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  KvamPlayResult *r;
+} Job;
+
+static gpointer
+export_thread (gpointer data)
+{
+  ((Job *) data)->r = export ("4");
+  return NULL;
+}
+
+/* Two exports of one stream in one process share its 5 connections. */
+GST_START_TEST (test_two_exports_share_the_connections)
+{
+  Job a = { NULL }, b = { NULL };
+  GThread *ta = g_thread_new ("a", export_thread, &a);
+  GThread *tb = g_thread_new ("b", export_thread, &b);
+  g_autoptr (GPtrArray) fa = NULL;
+  g_autoptr (GPtrArray) fb = NULL;
+  g_autofree gchar *diff = NULL;
+
+  g_thread_join (ta);
+  g_thread_join (tb);
+  fa = kvam_test_frames (a.r->raw->data, a.r->raw->len);
+  fb = kvam_test_frames (b.r->raw->data, b.r->raw->len);
+  diff = kvam_test_frames_diff (fa, fb);
+  fail_unless (diff == NULL, "%s", diff);
+  g_print ("two exports: peak %u responses at once\n",
+      kvs_emulator_get_peak_media_connections (emu, "cam"));
+  fail_unless (kvs_emulator_get_peak_media_connections (emu, "cam") <= 5);
+  fail_unless_equals_int (kvs_emulator_count (emu, NULL,
+          "ClientLimitExceededException"), 0);
+  kvam_play_result_free (a.r);
+  kvam_play_result_free (b.r);
+}
+
+GST_END_TEST;
+
+static Suite *
+kvamsrcparallel_suite (void)
+{
+  Suite *s = suite_create ("kvamsrcparallel");
+  TCase *tc = tcase_create ("parallel");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 300);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_parallel_export_is_the_same);
+  tcase_add_test (tc, test_parallel_export_with_cuts);
+  tcase_add_test (tc, test_two_exports_share_the_connections);
+  return s;
+}
+
+GST_CHECK_MAIN (kvamsrcparallel);
