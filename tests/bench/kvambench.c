@@ -161,6 +161,44 @@ soak (gchar ** argv)
   return bad ? 1 : 0;
 }
 
+/* sync ENDPOINT STREAM START END SECONDS: synced playback for SECONDS;
+ * prints the most responses in flight seen (sampled every 10 ms), the
+ * most bytes read ahead and peak RSS. */
+static int
+synced (gchar ** argv)
+{
+  g_autofree gchar *launch = g_strdup_printf ("kvamsrc name=src "
+      "endpoint-uri=%s stream-name=%s start-time=%s end-time=%s "
+      "fragment-selector-type=producer ! matroskademux ! fakesink sync=true",
+      argv[2], argv[3], argv[4], argv[5]);
+  GstElement *pipe = gst_parse_launch (launch, NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  gint64 until = g_get_monotonic_time () + atoll (argv[6]) * G_USEC_PER_SEC;
+  guint most = 0, fragments = 0;
+  guint64 ahead = 0;
+
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while (g_get_monotonic_time () < until) {
+    GstStructure *st = NULL;
+    guint n = 0;
+    guint64 b = 0;
+    g_object_get (src, "stats", &st, NULL);
+    gst_structure_get_uint (st, "responses-in-flight", &n);
+    gst_structure_get_uint64 (st, "bytes-ahead", &b);
+    gst_structure_get_uint (st, "fragments-delivered", &fragments);
+    gst_structure_free (st);
+    most = MAX (most, n);
+    ahead = MAX (ahead, b);
+    g_usleep (10 * 1000);
+  }
+  printf ("%u %" G_GUINT64_FORMAT " %ld %u\n", most, ahead,
+      status_kb ("VmHWM:"), fragments);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (pipe);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -174,10 +212,14 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   if (argc == 8 && g_str_equal (argv[1], "soak"))
     return soak (argv);
+  if (argc == 7 && g_str_equal (argv[1], "sync"))
+    return synced (argv);
+  /* KVAMBENCH_PROPS: more kvamsrc properties, e.g. max-concurrent-requests=1 */
   if (argc == 6 && g_str_equal (argv[1], "kvamsrc"))
     launch = g_strdup_printf ("kvamsrc endpoint-uri=%s stream-name=%s "
-        "start-time=%s end-time=%s fragment-selector-type=producer ! "
-        "fakesink name=sink sync=false", argv[2], argv[3], argv[4], argv[5]);
+        "start-time=%s end-time=%s fragment-selector-type=producer %s ! "
+        "fakesink name=sink sync=false", argv[2], argv[3], argv[4], argv[5],
+        g_getenv ("KVAMBENCH_PROPS") ? g_getenv ("KVAMBENCH_PROPS") : "");
   else if (argc == 3 && g_str_equal (argv[1], "soup"))
     launch = g_strdup_printf ("souphttpsrc location=%s blocksize=65536 ! "
         "fakesink name=sink sync=false", argv[2]);

@@ -9,29 +9,9 @@
 #   time to first buffer for a 24 h range with 20 ms added per request;
 #   peak RSS for a 24 h range against a 1 min range.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${BUILD:-$top/build}
+source "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-5}
 fragments=${FRAGMENTS:-1800}
-bench=$build/tests/bench/kvambench
-emu=$build/tests/emulator/kvs-emulator
-export GST_PLUGIN_PATH=$build/gst
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
-export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-export AWS_REGION=us-west-2 AWS_EC2_METADATA_DISABLED=true
-start=1764000000
-
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-start_emulator() { # args... ; sets $port
-  local f; f=$(mktemp)
-  "$emu" --start-time $start "$@" > "$f" &
-  pids+=($!)
-  for _ in $(seq 200); do grep -q '^PORT' "$f" && break; sleep 0.05; done
-  port=$(awk '/^PORT/ {print $2}' "$f"); rm -f "$f"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-col() { awk -v c="$1" '{print $c}'; }
 
 start_emulator --synthetic cam:$fragments:2
 end=$((start + fragments * 2 - 1))

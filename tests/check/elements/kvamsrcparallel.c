@@ -15,9 +15,9 @@
 
 #define START "1764000000"
 #define START_MS G_GINT64_CONSTANT (1764000000000)
-#define FRAGMENTS 150
-/* 150 fragments of ~30 KB: ~9 s through one response at 500 KB/s */
-#define BANDWIDTH 500000
+#define FRAGMENTS 300
+/* 300 fragments of ~30 KB: ~9 s through one response at 1 MB/s */
+#define BANDWIDTH 1000000
 
 static KvsEmulator *emu;
 
@@ -46,10 +46,11 @@ export (const gchar * concurrency)
 {
   g_autofree gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
       START_MS / 1000 + 2 * FRAGMENTS - 1);
-  /* 1 MiB ahead: batches of 256 KiB, about 8 fragments */
+  /* 2 MiB ahead: batches of 512 KiB, about 17 fragments: 18 calls, well
+   * within the 5 calls/s pacing */
   const gchar *props[] = { "stream-name", "cam", "start-time", START,
     "end-time", end, "fragment-selector-type", "producer",
-    "max-bytes-ahead", "1048576", "max-concurrent-requests", concurrency,
+    "max-bytes-ahead", "2097152", "max-concurrent-requests", concurrency,
     NULL
   };
   KvamPlayResult *r = kvam_test_play (emu, "fakesink name=sink sync=false",
@@ -130,7 +131,7 @@ GST_START_TEST (test_parallel_export_with_cuts)
 
   kvs_emulator_clear_log (emu);
   /* by then 3-4 responses are open at once: these are read-ahead ones */
-  kvs_emulator_add_cut (emu, before + 9, 100000);
+  kvs_emulator_add_cut (emu, before + 9, 200000);
   kvs_emulator_add_cut (emu, before + 12, 30000);
   many = export ("4");
   fail_unless_equals_int (cuts_made (), 2);

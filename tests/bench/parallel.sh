@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Exports faster than one media session (issue 13). Loopback only; prints
+# medians of alternating runs and their ratios.
+#
+#  (a) a ~1 GB range with the emulator capping each media response at
+#      25 MB/s like AWS (--bandwidth aws): kvamsrc with its defaults
+#      against max-concurrent-requests=1; throughput and peak RSS;
+#  (b) 60 s of synced playback: the most responses in flight and bytes
+#      read ahead (sampled from stats every 10 ms) and peak RSS;
+#  (c) no cap: kvamsrc against curl -o /dev/null and souphttpsrc on the
+#      same bytes (the emulator's /raw/ route): wall and CPU.
+#
+#   ROUNDS=3 FRAGMENTS=36000 bash tests/bench/parallel.sh
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+rounds=${ROUNDS:-3}
+fragments=${FRAGMENTS:-36000}
+end=$((start + fragments * 2 - 1))
+
+# (a)
+start_emulator --synthetic cam:$fragments:2 --bandwidth aws
+d=""; o=""
+for i in $(seq "$rounds"); do
+  d+="$("$bench" kvamsrc "http://127.0.0.1:$port" cam $start $end)"$'\n'
+  o+="$(KVAMBENCH_PROPS=max-concurrent-requests=1 "$bench" kvamsrc "http://127.0.0.1:$port" cam $start $end)"$'\n'
+done
+d=$(echo -n "$d"); o=$(echo -n "$o")
+bytes=$(echo "$d" | col 5 | median)
+dw=$(echo "$d" | col 1 | median); ow=$(echo "$o" | col 1 | median)
+dr=$(echo "$d" | col 3 | median); orss=$(echo "$o" | col 3 | median)
+echo "(a) $fragments fragments, $bytes bytes, each response capped at 25 MB/s, medians of $rounds:"
+awk -v b="$bytes" -v w="$dw" -v r="$dr" 'BEGIN {printf "  defaults                   %6.2f s  %6.1f MB/s  peak RSS %5.1f MB\n", w, b/w/1e6, r/1024}'
+awk -v b="$bytes" -v w="$ow" -v r="$orss" 'BEGIN {printf "  max-concurrent-requests=1  %6.2f s  %6.1f MB/s  peak RSS %5.1f MB\n", w, b/w/1e6, r/1024}'
+awk -v a="$ow" -v b="$dw" -v by="$bytes" -v r="$dr" 'BEGIN {printf "  speed-up %.2fx (target >= 3), %.1f MB/s (target >= 75), peak RSS %.1f MB (target <= 150)\n", a/b, by/b/1e6, r/1024}'
+stop_emulators
+
+# (b)
+start_emulator --synthetic cam:600:2 --bandwidth aws
+s=$("$bench" sync "http://127.0.0.1:$port" cam $start $((start + 1199)) 60)
+echo "(b) 60 s synced playback: at most $(echo "$s" | col 1) response(s) in flight, $(echo "$s" | col 2) bytes read ahead at most, peak RSS $(echo "$s" | col 3) kB, $(echo "$s" | col 4) fragments"
+stop_emulators
+
+# (c)
+small=1800
+start_emulator --synthetic cam:$small:2 --no-rate-limit
+k=""; c=""; u=""
+for i in $(seq "$rounds"); do
+  k+="$("$bench" kvamsrc "http://127.0.0.1:$port" cam $start $((start + small * 2 - 1)))"$'\n'
+  u+="$("$bench" soup "http://127.0.0.1:$port/raw/cam")"$'\n'
+  c+="$( { /usr/bin/time -f '%e %U %S' curl -s -o /dev/null "http://127.0.0.1:$port/raw/cam"; } 2>&1 | awk '{print $1, $2 + $3}')"$'\n'
+done
+kw=$(echo -n "$k" | col 1 | median); kc=$(echo -n "$k" | col 2 | median)
+uw=$(echo -n "$u" | col 1 | median); uc=$(echo -n "$u" | col 2 | median)
+cw=$(echo -n "$c" | col 1 | median); cc=$(echo -n "$c" | col 2 | median)
+echo "(c) $small fragments, no cap, medians of $rounds:"
+printf '  kvamsrc      wall %6.3f s  cpu %6.3f s\n' "$kw" "$kc"
+printf '  curl         wall %6.3f s  cpu %6.3f s\n' "$cw" "$cc"
+printf '  souphttpsrc  wall %6.3f s  cpu %6.3f s\n' "$uw" "$uc"
+awk -v a="$kw" -v b="$cw" -v c="$kc" -v d="$cc" 'BEGIN {printf "  kvamsrc/curl: wall %.2fx (target <= 1.1), cpu %.2fx (target <= 1.3)\n", a/b, c/d}'
