@@ -615,6 +615,7 @@ start_prefetches (KvamSession * self)
 static GInputStream *
 take_prefetch (KvamSession * self)
 {
+  GInputStream *response;
   Prefetch *p;
 
   while ((p = g_queue_peek_head (&self->prefetches)) &&
@@ -623,8 +624,9 @@ take_prefetch (KvamSession * self)
   if (!p || p->first != self->next_fragment ||
       p->first + p->count != self->batch_end)
     return NULL;
-  g_queue_pop_head (&self->prefetches);
-  return G_INPUT_STREAM (g_steal_pointer (&p->stream));
+  response = G_INPUT_STREAM (g_steal_pointer (&p->stream));
+  prefetch_free (g_queue_pop_head (&self->prefetches));
+  return response;
 }
 
 static GstFlowReturn
