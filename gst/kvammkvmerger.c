@@ -560,6 +560,33 @@ step (KvamMkvMerger * self, GError ** error)
   return TRUE;
 }
 
+guint8 *
+kvam_mkv_merger_take_input_space (KvamMkvMerger * self, gsize size)
+{
+  guint len = self->in->len;
+
+  g_byte_array_set_size (self->in, len + size);
+  self->in_space = size;
+  return self->in->data + len;
+}
+
+void
+kvam_mkv_merger_return_input_space (KvamMkvMerger * self)
+{
+  g_byte_array_set_size (self->in, self->in->len - self->in_space);
+  self->in_space = 0;
+}
+
+GBytes *
+kvam_mkv_merger_push_input (KvamMkvMerger * self, gsize used,
+    GError ** error)
+{
+  g_byte_array_set_size (self->in, self->in->len - self->in_space +
+      MIN (used, self->in_space));
+  self->in_space = 0;
+  return kvam_mkv_merger_push (self, NULL, 0, error);
+}
+
 GBytes *
 kvam_mkv_merger_push (KvamMkvMerger * self, const guint8 * data, gsize size,
     GError ** error)
@@ -568,7 +595,8 @@ kvam_mkv_merger_push (KvamMkvMerger * self, const guint8 * data, gsize size,
 
   if (self->halted)
     return g_bytes_new (NULL, 0);
-  g_byte_array_append (self->in, data, size);
+  if (size > 0)
+    g_byte_array_append (self->in, data, size);
   while (!self->halted && step (self, &err));
   /* drop what was consumed; a partial element stays */
   g_byte_array_remove_range (self->in, 0, self->in_pos);

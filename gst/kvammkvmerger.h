@@ -71,6 +71,15 @@ void kvam_mkv_merger_begin_response (KvamMkvMerger * merger,
  * none) or NULL with @error on data that is not what was asked for. */
 GBytes *kvam_mkv_merger_push (KvamMkvMerger * merger, const guint8 * data,
     gsize size, GError ** error);
+/* The same without a copy into the merger: read up to @size bytes straight
+ * into the buffer _take_input_space() returns, then merge the @used of them
+ * with _push_input(). */
+guint8 *kvam_mkv_merger_take_input_space (KvamMkvMerger * merger,
+    gsize size);
+GBytes *kvam_mkv_merger_push_input (KvamMkvMerger * merger, gsize used,
+    GError ** error);
+/* Nothing was read into it. */
+void kvam_mkv_merger_return_input_space (KvamMkvMerger * merger);
 
 /* Events since the last call, oldest first (KvamMergerEvent). */
 GPtrArray *kvam_mkv_merger_take_events (KvamMkvMerger * merger);

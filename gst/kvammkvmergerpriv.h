@@ -64,6 +64,7 @@ struct _KvamMkvMerger
   GstClockTime base;            /* NONE: keep producer timecodes */
 
   GByteArray *in;
+  gsize in_space;               /* of in, lent to a reader */
   gsize in_pos;
   guint64 response_pos;         /* bytes of the response consumed */
   GByteArray *out;

@@ -25,12 +25,17 @@ GST_DEBUG_CATEGORY_STATIC (kvam_session_debug);
 /* how long the stream header waits for the whole range to be listed, so
  * that Info can say its Duration: a range of up to 1000 fragments is
  * listed in one call */
-#define DURATION_WAIT_US (1 * G_USEC_PER_SEC)
-/* A batch also ends after this share of max-bytes-ahead (listed sizes), at
- * most MAX_BATCH_BYTES: read-ahead batches then fit in the budget whole,
- * and at 25 MB/s a response lasts about a second, 3 calls/s at 100 MB/s. */
+#define DURATION_WAIT_US (G_USEC_PER_SEC / 2)
+/* A batch also ends after about a second of what one response delivers
+ * (listed sizes), and at least this share of max-bytes-ahead, at most
+ * MAX_FIRST_BATCH_BYTES before a response was timed: read-ahead batches
+ * fit in the budget, at AWS's 25 MB/s a response lasts about a second
+ * (3 calls/s at 100 MB/s), and a fast network is not held to 5 small
+ * calls a second. */
 #define BATCH_SHARE 4
-#define MAX_BATCH_BYTES (32 * 1024 * 1024)
+#define MAX_FIRST_BATCH_BYTES (32 * 1024 * 1024)
+/* a response is timed once it delivered this much */
+#define TIMED_RESPONSE_BYTES (1024 * 1024)
 /* concurrency is reconsidered after a second and this many bytes of
  * output: slow playback never gets there, so it never reads ahead */
 #define ADAPT_WINDOW_BYTES (512 * 1024)
@@ -52,7 +57,10 @@ struct _KvamSession
   gboolean fail_on_fragment_error;
   gboolean live;
   guint max_concurrent;
-  guint64 batch_bytes;
+  guint64 batch_bytes;           /* adapted to the responses' speed */
+  guint64 min_batch_bytes;
+  gint64 response_opened;       /* monotonic µs, own responses */
+  guint64 response_bytes;
 
   KvamMkvMerger *merger;
   GstClockTime base;            /* epoch time of output time 0; NONE: kept */
@@ -71,6 +79,7 @@ struct _KvamSession
   guint concurrency;            /* 1 .. max_concurrent, adapted */
   gint64 window_start, window_wait; /* monotonic µs, for adapting */
   guint64 window_bytes;
+  gint64 read_wait;             /* µs in reads since the last window */
   guint next_fragment;          /* first fragment not completely written */
   KvamMergerResume resume;
   guint failures;               /* consecutive, reset when data arrives */
@@ -79,8 +88,6 @@ struct _KvamSession
   GPtrArray *pending_messages;  /* posted with the next buffer */
   guint pending_delivered;      /* fragments whose last frame is out */
   gint64 last_progress;         /* monotonic µs: response opened or frames out */
-  guint8 *read_buf;             /* one block of the response */
-  gsize read_buf_size;
 
   GMutex stats_lock;
   guint64 segment_start;        /* from the merger once its header is out */
@@ -116,6 +123,7 @@ set_response (KvamSession * self, GInputStream * response, gboolean own)
 {
   self->response = response;
   self->response_is_own = own;
+  self->response_bytes = 0;
   if (own) {
     kvam_pacer_take_connection (self->media_pacer);
     g_atomic_int_inc (&self->open_connections);
@@ -159,8 +167,9 @@ kvam_session_new (const KvamSessionConfig * config)
   self->max_concurrent = CLAMP (config->max_concurrent, 1,
       KVAM_PACER_CONNECTIONS);
   self->budget = kvam_budget_new (config->max_bytes_ahead);
-  self->batch_bytes = MIN (config->max_bytes_ahead / BATCH_SHARE,
-      MAX_BATCH_BYTES);
+  self->min_batch_bytes = MIN (config->max_bytes_ahead / BATCH_SHARE,
+      MAX_FIRST_BATCH_BYTES);
+  self->batch_bytes = self->min_batch_bytes;
   self->concurrency = 1;
   self->media_pacer = kvam_client_get_pacer (self->client,
       KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST);
@@ -184,7 +193,6 @@ kvam_session_free (KvamSession * self)
   g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_clear_pointer (&self->merger, kvam_mkv_merger_free);
   g_ptr_array_unref (self->pending_messages);
-  g_free (self->read_buf);
   g_mutex_clear (&self->stats_lock);
   g_free (self);
 }
@@ -538,7 +546,12 @@ next_batch (KvamSession * self)
   }
 
   if (self->batch_end <= self->next_fragment) {
-    plan_batch (self, self->next_fragment, published, complete, &count);
+    Prefetch *ahead = g_queue_peek_head (&self->prefetches);
+    /* a batch read ahead stays as it was planned */
+    if (ahead && ahead->first == self->next_fragment)
+      count = ahead->count;
+    else
+      plan_batch (self, self->next_fragment, published, complete, &count);
     self->batch_end = self->next_fragment + count;
   }
   self->batch = g_ptr_array_new ();
@@ -642,6 +655,7 @@ open_response (KvamSession * self)
         self->next_fragment, self->batch_end - 1);
     set_response (self, response, FALSE);
   } else {
+    self->response_opened = 0;
     body = batch_body (self, self->next_fragment, self->batch->len);
     GST_DEBUG_OBJECT (self->element, "requesting %u fragments from %s",
         self->batch->len, batch_fragment (self, 0)->number);
@@ -649,6 +663,7 @@ open_response (KvamSession * self)
         KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, body, self->cancellable, &err);
     if (response)
       set_response (self, response, TRUE);
+    self->response_opened = g_get_monotonic_time ();
   }
   if (!self->response) {
     if (err.kind == KVAM_AWS_ERROR_CANCELLED) {
@@ -669,18 +684,20 @@ open_response (KvamSession * self)
   return ret;
 }
 
-/* More responses at once while the output waits on the network (the
- * session, asked for bytes, spends most of the time getting them); back to
- * one when downstream holds it up (read-ahead bytes pile up while the
- * session seldom waits). @waited: µs the last read took, @n its bytes. */
+/* More responses at once while the output waits on the network (reading
+ * responses takes most of the time; waiting for the call pacing does not
+ * count: more calls would not help); back to one when downstream holds it
+ * up (read-ahead bytes pile up while reads seldom wait). @n: bytes out. */
 static void
-adapt_concurrency (KvamSession * self, gint64 waited, gsize n)
+adapt_concurrency (KvamSession * self, gsize n)
 {
   gint64 now = g_get_monotonic_time ();
+  gint64 waited = self->read_wait;
   guint64 used, cap = kvam_budget_get_cap (self->budget);
   gdouble waiting;
   guint before = self->concurrency, after = before;
 
+  self->read_wait = 0;
   if (self->window_start == 0)
     self->window_start = now;
   self->window_wait += waited;
@@ -744,6 +761,24 @@ retry_after_short_response (KvamSession * self, const gchar * why,
   return GST_FLOW_ERROR;
 }
 
+/* An own response that ended whole: batches of about a second of what it
+ * delivered (never under the budget's share). */
+static void
+time_response (KvamSession * self)
+{
+  gint64 took = g_get_monotonic_time () - self->response_opened;
+  guint64 rate;
+
+  if (!self->response_opened || self->response_bytes < TIMED_RESPONSE_BYTES
+      || took <= 0)
+    return;
+  rate = self->response_bytes * G_USEC_PER_SEC / took;
+  self->batch_bytes = MAX (rate, self->min_batch_bytes);
+  GST_DEBUG_OBJECT (self->element, "a response delivered %" G_GUINT64_FORMAT
+      " bytes/s: batches of %" G_GUINT64_FORMAT " bytes", rate,
+      self->batch_bytes);
+}
+
 static GstFlowReturn
 end_of_response (KvamSession * self, GError * read_error, gboolean abandoned)
 {
@@ -756,8 +791,10 @@ end_of_response (KvamSession * self, GError * read_error, gboolean abandoned)
     return self->fragment_failures == 0 ||
         back_off (self, self->fragment_failures - 1) ? GST_FLOW_OK :
         GST_FLOW_FLUSHING;
-  if (self->next_fragment - first == asked && !read_error)
+  if (self->next_fragment - first == asked && !read_error) {
+    time_response (self);
     return GST_FLOW_OK;
+  }
   why = g_strdup_printf ("media response ended after %u of %u fragments%s%s",
       self->next_fragment - first, asked, read_error ? ": " : "",
       read_error ? read_error->message : "");
@@ -778,15 +815,20 @@ read_and_merge (KvamSession * self, guint blocksize, GBytes ** out)
   GError *err = NULL;
   gboolean abandon = FALSE;
   GstFlowReturn ret;
+  gint64 waited;
+  guint8 *buf;
   gssize n;
 
-  if (self->read_buf_size < blocksize) {
-    g_free (self->read_buf);
-    self->read_buf = g_malloc (blocksize);
-    self->read_buf_size = blocksize;
-  }
-  n = g_input_stream_read (self->response, self->read_buf, blocksize,
+  /* straight into the merger's input: one copy fewer */
+  buf = kvam_mkv_merger_take_input_space (self->merger, blocksize);
+  waited = g_get_monotonic_time ();
+  n = g_input_stream_read (self->response, buf, blocksize,
       self->cancellable, &err);
+  self->read_wait += g_get_monotonic_time () - waited;
+  if (n > 0)
+    self->response_bytes += n;
+  if (n <= 0)
+    kvam_mkv_merger_return_input_space (self->merger);
   if (n < 0 && g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_error_free (err);
     return GST_FLOW_FLUSHING;
@@ -797,7 +839,7 @@ read_and_merge (KvamSession * self, guint blocksize, GBytes ** out)
     return ret;
   }
 
-  merged = kvam_mkv_merger_push (self->merger, self->read_buf, n, &err);
+  merged = kvam_mkv_merger_push_input (self->merger, n, &err);
   if (!merged) {
     GST_ELEMENT_ERROR_WITH_DETAILS (self->element, STREAM, DEMUX,
         ("Stream '%s': %s", self->stream, err->message), (NULL),
@@ -932,10 +974,8 @@ GstFlowReturn
 kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
 {
   GstFlowReturn ret = GST_FLOW_OK;
-  gint64 entered;
 
   *out = NULL;
-  entered = g_get_monotonic_time ();
   if (self->serve_cues)
     return read_cues (self, out);
   if (self->after_cues)
@@ -951,8 +991,7 @@ kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
   }
   if (*out) {
     if (!self->live)
-      adapt_concurrency (self, g_get_monotonic_time () - entered,
-          g_bytes_get_size (*out));
+      adapt_concurrency (self, g_bytes_get_size (*out));
     post_pending_messages (self);
     count_delivered (self);
     /* once per stream header, not per buffer (only this thread writes it) */

@@ -16,7 +16,7 @@ start_emulator() { # args... ; sets $port
   local f; f=$(mktemp)
   "$emu" --start-time $start "$@" > "$f" &
   pids+=($!)
-  for _ in $(seq 400); do grep -q '^PORT' "$f" && break; sleep 0.05; done
+  for _ in $(seq 2400); do grep -q '^PORT' "$f" && break; sleep 0.05; done
   port=$(awk '/^PORT/ {print $2}' "$f"); rm -f "$f"
 }
 stop_emulators() { kill "${pids[@]}" 2>/dev/null || true; pids=(); }

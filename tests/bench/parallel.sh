@@ -7,8 +7,9 @@
 #      against max-concurrent-requests=1; throughput and peak RSS;
 #  (b) 60 s of synced playback: the most responses in flight and bytes
 #      read ahead (sampled from stats every 10 ms) and peak RSS;
-#  (c) no cap: kvamsrc against curl -o /dev/null and souphttpsrc on the
-#      same bytes (the emulator's /raw/ route): wall and CPU.
+#  (c) no cap, 300 1080p fragments (~620 MB): kvamsrc against
+#      curl -o /dev/null and souphttpsrc on the same bytes (the emulator's
+#      /raw/ route): wall and CPU.
 #
 #   ROUNDS=3 FRAGMENTS=36000 bash tests/bench/parallel.sh
 set -euo pipefail
@@ -41,8 +42,10 @@ echo "(b) 60 s synced playback: at most $(echo "$s" | col 1) response(s) in flig
 stop_emulators
 
 # (c)
-small=1800
-start_emulator --synthetic cam:$small:2 --no-rate-limit
+# 1080p fragments of ~2 MB, as cameras send (small ones would measure the
+# 5 calls/s limit on ListFragments, not the transfer)
+small=300
+start_emulator --synthetic cam:$small:2:1920x1080 --no-rate-limit
 k=""; c=""; u=""
 for i in $(seq "$rounds"); do
   k+="$("$bench" kvamsrc "http://127.0.0.1:$port" cam $start $((start + small * 2 - 1)))"$'\n'
@@ -52,7 +55,7 @@ done
 kw=$(echo -n "$k" | col 1 | median); kc=$(echo -n "$k" | col 2 | median)
 uw=$(echo -n "$u" | col 1 | median); uc=$(echo -n "$u" | col 2 | median)
 cw=$(echo -n "$c" | col 1 | median); cc=$(echo -n "$c" | col 2 | median)
-echo "(c) $small fragments, no cap, medians of $rounds:"
+echo "(c) $small 1080p fragments, no cap, medians of $rounds:"
 printf '  kvamsrc      wall %6.3f s  cpu %6.3f s\n' "$kw" "$kc"
 printf '  curl         wall %6.3f s  cpu %6.3f s\n' "$cw" "$cc"
 printf '  souphttpsrc  wall %6.3f s  cpu %6.3f s\n' "$uw" "$uc"

@@ -61,12 +61,17 @@ encode (const gchar * sources, gsize * size, GError ** error)
 static gchar *
 video_source (guint frames, guint seconds, guint width, guint height)
 {
-  /* a moving ball gives every group different pictures */
-  return g_strdup_printf ("videotestsrc pattern=ball num-buffers=%u ! "
+  /* a moving ball gives every group different pictures; above 320x240
+   * the bitrate grows with the picture (1080p: 8.1 Mb/s, about 2 MB a 2 s
+   * fragment, as real cameras send) and noise fills it */
+  guint scale = MAX (1, width * height / (320 * 240));
+
+  return g_strdup_printf ("videotestsrc pattern=%s num-buffers=%u ! "
       "video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 ! "
-      "x264enc speed-preset=ultrafast tune=zerolatency bitrate=300 "
+      "x264enc speed-preset=ultrafast tune=zerolatency bitrate=%u "
       "key-int-max=%u ! h264parse ! video/x-h264,stream-format=avc ! "
-      "queue ! mux. ", frames, width, height, FPS, seconds * FPS);
+      "queue ! mux. ", scale > 1 ? "snow" : "ball", frames, width, height,
+      FPS, 300 * scale, seconds * FPS);
 }
 
 GPtrArray *
