@@ -988,10 +988,12 @@ install_playback_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Fragments listed, delivered (each as its last frame goes out) "
-          "and skipped, bytes written, requests per API, retries, throttles, "
-          "endpoint and credential refreshes, and the producer time of the "
-          "current fragment (current-producer-time, ns since the epoch; "
-          "absent until the first fragment plays)", GST_TYPE_STRUCTURE,
+          "and skipped, bytes written, media responses in flight, bytes "
+          "read ahead, concurrent requests aimed for, requests per API, "
+          "retries, throttles, endpoint and credential refreshes, and the "
+          "producer time of the current fragment (current-producer-time, ns "
+          "since the epoch; absent until the first fragment plays)",
+          GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
@@ -1063,7 +1065,11 @@ gst_kvam_src_class_init (GstKvamSrcClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Kinesis Video Streams archived media source", "Source/Network",
       "Plays a time range of an Amazon Kinesis Video stream's archive as one "
-      "Matroska stream", "kvamsrc authors");
+      "Matroska stream",
+      "The kvamsrc developers (https://github.com/kvamsrc/kvamsrc)");
+  gst_element_class_add_static_metadata (element_class,
+      GST_ELEMENT_METADATA_DOC_URI,
+      "https://github.com/kvamsrc/kvamsrc/blob/main/docs/kvamsrc.md");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_kvam_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_kvam_src_stop);

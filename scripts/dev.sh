@@ -4,6 +4,9 @@
 #   test  - run the whole test suite (plain build, then ASan/UBSan build),
 #           then every fuzz target for FUZZ_SECONDS (default 30) each
 #   setup - only install packages and build
+#   package - build the Debian package gstreamer1.0-kvam, install it (root),
+#           check that gst-inspect-1.0 finds kvamsrc with no GST_PLUGIN_PATH,
+#           then remove it (KEEP=1 keeps it)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +26,7 @@ packages=(
 
 install_packages() {
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$p")
   done
@@ -74,8 +77,38 @@ run_fuzz() {
   return $rc
 }
 
+# dpkg-buildpackage -b in a copy of the tree (it writes next to it); the
+# version is meson.build's, which debian/changelog must carry.
+package() {
+  local version arch tmp deb
+  install_packages debhelper dpkg-dev
+  version=$(sed -n "s/^  version : '\(.*\)',$/\1/p" meson.build)
+  grep -q "^kvamsrc ($version) " debian/changelog || {
+    echo "debian/changelog does not start with version $version (meson.build)" >&2
+    return 1; }
+  arch=$(dpkg --print-architecture)
+  tmp=$(mktemp -d)
+  mkdir "$tmp/kvamsrc"
+  tar --exclude='./build' --exclude='./build-*' --exclude='./.git' -cf - . |
+    tar -xf - -C "$tmp/kvamsrc"
+  (cd "$tmp/kvamsrc" && dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1) ||
+    { tail -30 "$tmp/build.log" >&2; return 1; }
+  deb=$tmp/gstreamer1.0-kvam_${version}_$arch.deb
+  echo "package: built $(basename "$deb") ($(du -k "$deb" | cut -f1) kB): $(dpkg-deb -f "$deb" Depends)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "package: not root, not installed; install it with: sudo apt-get install $deb"
+    return 0
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >/dev/null
+  env -u GST_PLUGIN_PATH gst-inspect-1.0 kvamsrc >/dev/null ||
+    { echo "package: gst-inspect-1.0 kvamsrc fails after installing it" >&2; return 1; }
+  echo "package: installed; gst-inspect-1.0 kvamsrc finds $(dpkg -L gstreamer1.0-kvam | grep 'libgstkvam.so$')"
+  [ "${KEEP:-0}" = 1 ] || DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq gstreamer1.0-kvam >/dev/null
+  rm -rf "$tmp"
+}
+
 cmd=${1:-demo}
-install_packages
+install_packages "${packages[@]}"
 build build -Dwerror=true
 
 case "$cmd" in
@@ -95,6 +128,8 @@ case "$cmd" in
     total_ok=0; total_fail=0
     build_fuzz
     run_fuzz ;;
+  package)
+    package ;;
   *)
-    echo "usage: $0 [demo|test|setup|fuzz]" >&2; exit 2 ;;
+    echo "usage: $0 [demo|test|setup|fuzz|package]" >&2; exit 2 ;;
 esac

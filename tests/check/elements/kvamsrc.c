@@ -298,77 +298,104 @@ GST_START_TEST (test_secrets_never_logged)
 
 GST_END_TEST;
 
-/* The README's property table lists exactly the element's own properties,
- * with the defaults gst-inspect shows. */
-GST_START_TEST (test_readme_property_table)
+/* The property table of @file's "## Properties" section lists exactly the
+ * element's own properties, with the defaults gst-inspect shows (cell
+ * @default_col) and, when @range_col > 0, the numeric ranges. */
+static void
+check_property_table (const gchar * file, guint default_col, guint range_col)
 {
-  g_autofree gchar *readme_path = g_build_filename (KVAM_TEST_SOURCE_DIR,
-      "README.md", NULL);
-  g_autofree gchar *readme = NULL;
+  g_autofree gchar *path = g_build_filename (KVAM_TEST_SOURCE_DIR, file,
+      NULL);
+  g_autofree gchar *text = NULL;
   g_auto (GStrv) lines = NULL;
   GObjectClass *klass = g_type_class_ref (g_type_from_name ("GstKvamSrc"));
   GObjectClass *base = g_type_class_ref (GST_TYPE_PUSH_SRC);
   g_autoptr (GHashTable) documented = g_hash_table_new_full (g_str_hash,
-      g_str_equal, g_free, g_free);
+      g_str_equal, g_free, (GDestroyNotify) g_strfreev);
   GParamSpec **specs;
   guint n, i;
 
-  fail_unless (g_file_get_contents (readme_path, &readme, NULL, NULL));
-  lines = g_strsplit (readme, "\n", -1);
-  /* the table of the "## Properties" section */
+  fail_unless (g_file_get_contents (path, &text, NULL, NULL), "no %s", file);
+  lines = g_strsplit (text, "\n", -1);
   for (i = 0; lines[i] && !g_str_equal (lines[i], "## Properties"); i++);
-  fail_unless (lines[i] != NULL, "README has no '## Properties' section");
+  fail_unless (lines[i] != NULL, "%s has no '## Properties' section", file);
   for (i++; lines[i] && !g_str_has_prefix (lines[i], "## "); i++) {
-    g_auto (GStrv) cells = NULL;
+    gchar **cells;
     if (!g_str_has_prefix (lines[i], "| `"))
       continue;
     cells = g_strsplit (lines[i], "|", -1);
-    if (g_strv_length (cells) < 5)
+    if (g_strv_length (cells) <= MAX (default_col, range_col) + 1 ||
+        strlen (g_strstrip (cells[1])) < 3) {
+      g_strfreev (cells);
       continue;
-    g_strstrip (cells[1]);
-    g_strstrip (cells[3]);
-    if (strlen (cells[1]) < 3)
-      continue;
+    }
+    g_strstrip (cells[default_col]);
+    if (range_col)
+      g_strstrip (cells[range_col]);
     cells[1][strlen (cells[1]) - 1] = '\0';
-    g_hash_table_insert (documented, g_strdup (cells[1] + 1),
-        g_strdup (cells[3]));
+    g_hash_table_insert (documented, g_strdup (cells[1] + 1), cells);
   }
 
   specs = g_object_class_list_properties (klass, &n);
   for (i = 0; i < n; i++) {
     GParamSpec *p = specs[i];
-    const gchar *doc_default;
-    g_autofree gchar *actual = NULL;
+    gchar **cells;
+    g_autofree gchar *actual = NULL, *range = NULL;
 
     if (g_object_class_find_property (base, p->name))
       continue;                 /* inherited: name, blocksize, ... */
-    doc_default = g_hash_table_lookup (documented, p->name);
-    fail_unless (doc_default != NULL, "README lacks property %s", p->name);
-    if (G_IS_PARAM_SPEC_STRING (p))
+    cells = g_hash_table_lookup (documented, p->name);
+    fail_unless (cells != NULL, "%s lacks property %s", file, p->name);
+    if (G_IS_PARAM_SPEC_STRING (p)) {
       actual = g_strdup (G_PARAM_SPEC_STRING (p)->default_value ?
           G_PARAM_SPEC_STRING (p)->default_value : "NULL");
-    else if (G_IS_PARAM_SPEC_UINT (p))
-      actual = g_strdup_printf ("%u", G_PARAM_SPEC_UINT (p)->default_value);
-    else if (G_IS_PARAM_SPEC_BOOLEAN (p))
+    } else if (G_IS_PARAM_SPEC_UINT (p)) {
+      GParamSpecUInt *u = G_PARAM_SPEC_UINT (p);
+      actual = g_strdup_printf ("%u", u->default_value);
+      range = g_strdup_printf ("%u to %u", u->minimum, u->maximum);
+    } else if (G_IS_PARAM_SPEC_UINT64 (p)) {
+      GParamSpecUInt64 *u = G_PARAM_SPEC_UINT64 (p);
+      actual = g_strdup_printf ("%" G_GUINT64_FORMAT, u->default_value);
+      range = g_strdup_printf ("%" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
+          u->minimum, u->maximum);
+    } else if (G_IS_PARAM_SPEC_BOOLEAN (p)) {
       actual = g_strdup (G_PARAM_SPEC_BOOLEAN (p)->default_value ? "true" :
           "false");
-    else if (G_IS_PARAM_SPEC_ENUM (p))
+    } else if (G_IS_PARAM_SPEC_ENUM (p)) {
       actual = g_strdup (g_enum_get_value (G_PARAM_SPEC_ENUM (p)->enum_class,
               G_PARAM_SPEC_ENUM (p)->default_value)->value_nick);
+    }
     if (actual)
-      fail_unless (strstr (doc_default, actual) != NULL,
-          "README default of %s is '%s', the element's is '%s'", p->name,
-          doc_default, actual);
+      fail_unless (strstr (cells[default_col], actual) != NULL,
+          "%s: default of %s is '%s', the element's is '%s'", file, p->name,
+          cells[default_col], actual);
+    if (range && range_col)
+      fail_unless (strstr (cells[range_col], range) != NULL,
+          "%s: range of %s is '%s', the element's is '%s'", file, p->name,
+          cells[range_col], range);
     g_hash_table_remove (documented, p->name);
   }
   if (g_hash_table_size (documented) > 0) {
     GList *extra = g_hash_table_get_keys (documented);
-    fail ("README documents '%s', which the element does not have",
+    fail ("%s documents '%s', which the element does not have", file,
         (gchar *) extra->data);
   }
   g_free (specs);
   g_type_class_unref (klass);
   g_type_class_unref (base);
+}
+
+/* The README's table and the reference's match the element. */
+GST_START_TEST (test_readme_property_table)
+{
+  check_property_table ("README.md", 3, 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reference_property_table)
+{
+  check_property_table ("docs/kvamsrc.md", 4, 3);
 }
 
 GST_END_TEST;
@@ -443,6 +470,7 @@ kvamsrc_suite (void)
   tcase_add_test (tc, test_missing_credentials_is_not_authorized);
   tcase_add_test (tc, test_secrets_never_logged);
   tcase_add_test (tc, test_readme_property_table);
+  tcase_add_test (tc, test_reference_property_table);
   tcase_add_test (tc, test_default_aws_endpoint_url);
   tcase_add_test (tc, test_proxy_from_environment);
   return s;
