@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""Runs examples/README.md's sh blocks and examples/thumbnails.py against a
-kvs-emulator on 127.0.0.1, and checks what they wrote.
+"""Runs examples/README.md's sh blocks, examples/thumbnails.py, and the
+README's blocks marked <!-- runnable --> (after starting the emulator as
+its block marked <!-- runnable: emulator --> says, on a free port instead
+of 4566) against kvs-emulator on 127.0.0.1, and checks what they wrote.
 
     examples.py BUILD_DIR SOURCE_DIR
 
@@ -114,6 +116,36 @@ try:
     pictures = [open(os.path.join(out, n), "rb").read() for n in names]
     check(all(p[:3] == b"\xff\xd8\xff" for p in pictures), "they are JPEGs")
     check(len(set(pictures)) == len(pictures), "and all different")
+
+    # the README, in order, as pasted (but the port), from a directory
+    # where build/ is the build being tested
+    readme = open(os.path.join(source, "README.md")).read()
+    emu_block = re.search(r"<!-- runnable: emulator -->\n```sh\n(.*?)\n",
+                          readme).group(1)
+    blocks = re.findall(r"<!-- runnable -->\n```sh\n(.*?)```", readme, re.S)
+    check(len(blocks) >= 3, "README has runnable blocks (%d)" % len(blocks))
+    here = os.path.join(work, "readme")
+    os.makedirs(here)
+    os.symlink(os.path.abspath(build), os.path.join(here, "build"))
+    emu2 = subprocess.Popen(["bash", "-c", "exec " + emu_block.replace(
+        "--port 4566", "--port 0")], cwd=here, env=env,
+        stdout=subprocess.PIPE, text=True)
+    try:
+        port2 = next(line.split()[1] for line in emu2.stdout
+                     if line.startswith("PORT"))
+        for i, block in enumerate(blocks):
+            block = block.replace("127.0.0.1:4566", "127.0.0.1:" + port2)
+            block = block.replace("127.0.0.1%3A4566", "127.0.0.1%3A" + port2)
+            r = subprocess.run(["bash", "-euo", "pipefail", "-c", block],
+                               cwd=here, env=env, timeout=180,
+                               capture_output=True, text=True)
+            check(r.returncode == 0, "README block %d exits 0 (%s)"
+                  % (i + 1, r.stderr.strip()[-300:]))
+        check(os.path.getsize(os.path.join(here, "clip.mp4")) > 100000,
+              "README's clip.mp4 written")
+    finally:
+        emu2.terminate()
+        emu2.wait()
 finally:
     emu.terminate()
     emu.wait()
