@@ -6,7 +6,9 @@
  */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "kvamtestutil.h"
 #include "kvsemulator.h"
@@ -255,6 +257,44 @@ GST_START_TEST (test_shards_stitch_to_the_whole)
 
 GST_END_TEST;
 
+/* Ctrl-C (SIGINT) mid-export: a playable file of what was exported so far,
+ * exit status 0. The emulator is slowed so the export is still running. */
+GST_START_TEST (test_interrupt_finishes_the_file)
+{
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+  g_autofree gchar *exe = g_build_filename (KVAM_TEST_BUILD_DIR, "examples",
+      "kvam-export", NULL);
+  g_autofree gchar *mp4 = out_path ("cut.mp4");
+  g_autofree gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
+      START_MS / 1000 + 2 * FRAGMENTS - 1);
+  const gchar *argv[] = { exe, "--stream", "cam", "--start", START, "--end",
+    end, "--fragment-selector-type", "producer", "--endpoint-uri", url, "-o",
+    mp4, NULL
+  };
+  GPid pid;
+  gint status;
+  guint frames;
+  GstClockTime last = 0;
+
+  /* ~20 KB/s: the 20 fragments take many seconds */
+  kvs_emulator_set_bandwidth (emu, 20000);
+  fail_unless (g_spawn_async (NULL, (gchar **) argv, NULL,
+          G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL));
+  g_usleep (3 * G_USEC_PER_SEC);
+  kill (pid, SIGINT);
+  fail_unless (waitpid (pid, &status, 0) == pid);
+  g_spawn_close_pid (pid);
+  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+      "status %d", status);
+  frames = mp4_video_frames (mp4, &last);
+  g_print ("interrupted export: %u frames, the last at %" GST_TIME_FORMAT
+      "\n", frames, GST_TIME_ARGS (last));
+  fail_unless (frames > 0 && frames < FRAGMENTS * FRAMES_PER_FRAGMENT);
+  fail_unless_equals_uint64 (last, (frames - 1) * GST_SECOND / 25);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamexport_suite (void)
 {
@@ -267,6 +307,7 @@ kvamexport_suite (void)
   tcase_add_test (tc, test_export_mp4_and_mkv);
   tcase_add_test (tc, test_export_errors);
   tcase_add_test (tc, test_shards_stitch_to_the_whole);
+  tcase_add_test (tc, test_interrupt_finishes_the_file);
   return s;
 }
 
