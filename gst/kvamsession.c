@@ -6,9 +6,7 @@
 #include "config.h"
 #endif
 
-#include "kvamsession.h"
-#include "kvammkvmerger.h"
-#include "kvamprefetch.h"
+#include "kvamsessionpriv.h"
 #include "kvamseekindex.h"
 #include "kvamtime.h"
 
@@ -17,129 +15,12 @@
 GST_DEBUG_CATEGORY_STATIC (kvam_session_debug);
 #define GST_CAT_DEFAULT kvam_session_debug
 
-/* Fragments per GetMediaForFragmentList: the service's maximum. The
- * response is streamed, so a large batch costs no memory; fewer calls mean
- * fewer round trips and a wide margin under the 5 calls/s limit. The first
- * batch is as small as the first listing window, for a quick first byte. */
-#define MEDIA_BATCH 1000
 /* how long the stream header waits for the whole range to be listed, so
  * that Info can say its Duration: a range of up to 1000 fragments is
  * listed in one call */
 #define DURATION_WAIT_US (G_USEC_PER_SEC / 2)
-/* A batch also ends after about a second of what one response delivers
- * (listed sizes), and at least this share of max-bytes-ahead, at most
- * MAX_FIRST_BATCH_BYTES before a response was timed: read-ahead batches
- * fit in the budget, at AWS's 25 MB/s a response lasts about a second
- * (3 calls/s at 100 MB/s), and a fast network is not held to 5 small
- * calls a second. */
-#define BATCH_SHARE 4
-#define MAX_FIRST_BATCH_BYTES (32 * 1024 * 1024)
-/* a response is timed once it delivered this much */
-#define TIMED_RESPONSE_BYTES (1024 * 1024)
-/* concurrency is reconsidered after a second and this many bytes of
- * output: slow playback never gets there, so it never reads ahead */
-#define ADAPT_WINDOW_BYTES (512 * 1024)
-#define ADAPT_WINDOW_US G_USEC_PER_SEC
 /* how long a seek waits for the listing before its Cues are served */
 #define CUES_WAIT_US (600 * G_USEC_PER_SEC)
-struct _KvamSession
-{
-  GstElement *element;
-  gchar *stream;
-  KvamClient *client;
-  KvamFragmentIndex *index;
-  GCancellable *cancellable;
-  KvamSelector selector;
-  GstClockTime range_start, range_end;
-  guint retry_attempts;
-  guint request_timeout;        /* ms */
-  gboolean keep_timecodes;
-  gboolean fail_on_fragment_error;
-  gboolean live;
-  guint max_concurrent;
-  guint64 batch_bytes;           /* adapted to the responses' speed */
-  guint64 min_batch_bytes;
-  gint64 response_opened;       /* monotonic µs, own responses */
-  guint64 response_bytes;
-
-  KvamMkvMerger *merger;
-  GstClockTime base;            /* epoch time of output time 0; NONE: kept */
-  gboolean serve_cues;          /* a BYTES seek asked for the Cues */
-  gboolean after_cues;          /* they went out: nothing follows them */
-  GInputStream *response;
-  gboolean response_is_own;     /* not a read-ahead one: holds a connection */
-  GPtrArray *batch;             /* const KvamFragment * of the response */
-  guint batch_end;              /* the planned batch's end: a resumed
-                                 * response stops there, where the next
-                                 * (perhaps read ahead) begins */
-  GQueue prefetches;            /* Prefetch, in batch order */
-  KvamBudget *budget;
-  KvamPacer *media_pacer;       /* process-wide connection count */
-  gint open_connections;        /* atomic: own and read-ahead */
-  guint concurrency;            /* 1 .. max_concurrent, adapted */
-  gint64 window_start, window_wait; /* monotonic µs, for adapting */
-  guint64 window_bytes;
-  gint64 read_wait;             /* µs in reads since the last window */
-  guint next_fragment;          /* first fragment not completely written */
-  KvamMergerResume resume;
-  guint failures;               /* consecutive, reset when data arrives */
-  guint fragment_failures;      /* in-band errors of next_fragment */
-  gboolean discont;
-  GPtrArray *pending_messages;  /* posted with the next buffer */
-  guint pending_delivered;      /* fragments whose last frame is out */
-  gint64 last_progress;         /* monotonic µs: response opened or frames out */
-
-  GMutex stats_lock;
-  guint64 segment_start;        /* from the merger once its header is out */
-  guint delivered;
-  guint skipped;
-  GstClockTime current_producer;
-};
-
-typedef struct
-{
-  KvamSession *session;
-  guint first, count;           /* fragments of the batch */
-  KvamPrefetchStream *stream;
-} Prefetch;
-
-static void
-prefetch_free (Prefetch * p)
-{
-  g_clear_object (&p->stream);
-  g_free (p);
-}
-
-static void
-clear_prefetches (KvamSession * self)
-{
-  g_queue_clear_full (&self->prefetches, (GDestroyNotify) prefetch_free);
-}
-
-/* The current response, with the connection it holds if it is the
- * session's own (a read-ahead one gave its back when it ended). */
-static void
-set_response (KvamSession * self, GInputStream * response, gboolean own)
-{
-  self->response = response;
-  self->response_is_own = own;
-  self->response_bytes = 0;
-  if (own) {
-    kvam_pacer_take_connection (self->media_pacer);
-    g_atomic_int_inc (&self->open_connections);
-  }
-}
-
-static void
-clear_response (KvamSession * self)
-{
-  if (self->response && self->response_is_own) {
-    kvam_pacer_drop_connection (self->media_pacer);
-    g_atomic_int_add (&self->open_connections, -1);
-  }
-  g_clear_object (&self->response);
-}
-
 KvamSession *
 kvam_session_new (const KvamSessionConfig * config)
 {
@@ -149,6 +30,7 @@ kvam_session_new (const KvamSessionConfig * config)
   if (g_once_init_enter (&once)) {
     GST_DEBUG_CATEGORY_INIT (kvam_session_debug, "kvamsession", 0,
         "kvamsrc playback session");
+    kvam_session_batches_init ();
     g_once_init_leave (&once, 1);
   }
   self->element = config->element;
@@ -187,8 +69,8 @@ kvam_session_free (KvamSession * self)
   if (!self)
     return;
   g_free (self->stream);
-  clear_prefetches (self);
-  clear_response (self);
+  kvam_session_clear_prefetches (self);
+  kvam_session_clear_response (self);
   kvam_budget_free (self->budget);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_clear_pointer (&self->merger, kvam_mkv_merger_free);
@@ -458,7 +340,7 @@ finish_response (KvamSession * self)
       self->pending_delivered++;
   count_delivered (self);
   self->next_fragment += complete;
-  clear_response (self);
+  kvam_session_clear_response (self);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
 }
 
@@ -492,24 +374,6 @@ create_merger (KvamSession * self, const KvamFragment * first)
   else
     GST_INFO_OBJECT (self->element, "the range is still being listed: no "
         "Duration in the stream header");
-}
-
-/* The batch starting at fragment @first: up to MEDIA_BATCH fragments and
- * batch_bytes of listed sizes, within the @published ones. TRUE if it is
- * final: a limit ended it, or the listing is complete. */
-static gboolean
-plan_batch (KvamSession * self, guint first, guint published,
-    gboolean complete, guint * count)
-{
-  guint64 bytes = 0;
-  guint i;
-
-  for (i = first; i < published && i - first < MEDIA_BATCH &&
-      bytes < self->batch_bytes; i++)
-    bytes += kvam_fragment_index_get (self->index, i)->size;
-  *count = i - first;
-  return *count > 0 && (i - first == MEDIA_BATCH ||
-      bytes >= self->batch_bytes || (complete && i == published));
 }
 
 /* Blocks until fragments past next_fragment are known. Returns
@@ -546,12 +410,9 @@ next_batch (KvamSession * self)
   }
 
   if (self->batch_end <= self->next_fragment) {
-    Prefetch *ahead = g_queue_peek_head (&self->prefetches);
     /* a batch read ahead stays as it was planned */
-    if (ahead && ahead->first == self->next_fragment)
-      count = ahead->count;
-    else
-      plan_batch (self, self->next_fragment, published, complete, &count);
+    if (!kvam_session_batch_ahead (self, self->next_fragment, &count))
+      kvam_session_plan_batch (self, self->next_fragment, published, complete, &count);
     self->batch_end = self->next_fragment + count;
   }
   self->batch = g_ptr_array_new ();
@@ -563,106 +424,27 @@ next_batch (KvamSession * self)
   return GST_FLOW_OK;
 }
 
-static gchar *
-batch_body (KvamSession * self, guint first, guint count)
-{
-  JsonBuilder *body = kvam_client_begin_body (self->client);
-  gchar *text;
-  guint i;
-
-  json_builder_set_member_name (body, "Fragments");
-  json_builder_begin_array (body);
-  for (i = first; i < first + count; i++)
-    json_builder_add_string_value (body,
-        kvam_fragment_index_get (self->index, i)->number);
-  json_builder_end_array (body);
-  text = kvam_client_finish_body (body);
-  g_object_unref (body);
-  return text;
-}
-
-/* Called on a reader thread when its response ended. */
-static void
-prefetch_done (gpointer data)
-{
-  KvamSession *self = data;
-
-  kvam_pacer_drop_connection (self->media_pacer);
-  g_atomic_int_add (&self->open_connections, -1);
-}
-
-/* Read ahead the batches after the current one, up to concurrency - 1 of
- * them, each once it is final (a batch still growing would be planned
- * again differently), while the stream has a connection free. */
-static void
-start_prefetches (KvamSession * self)
-{
-  Prefetch *last = g_queue_peek_tail (&self->prefetches);
-  guint first = last ? last->first + last->count : self->batch_end;
-  guint published = kvam_fragment_index_get_published (self->index);
-  gboolean complete = kvam_fragment_index_wait_finished (self->index, NULL,
-      0);
-  guint count;
-
-  while (self->prefetches.length + 1 < self->concurrency &&
-      plan_batch (self, first, published, complete, &count) &&
-      kvam_pacer_try_connection (self->media_pacer,
-          KVAM_PACER_CONNECTIONS)) {
-    Prefetch *p = g_new0 (Prefetch, 1);
-
-    g_atomic_int_inc (&self->open_connections);
-    p->session = self;
-    p->first = first;
-    p->count = count;
-    p->stream = kvam_prefetch_stream_new (self->client, batch_body (self,
-            first, count), self->budget, prefetch_done, self);
-    GST_DEBUG_OBJECT (self->element, "reading ahead fragments %u-%u", first,
-        first + count - 1);
-    g_queue_push_tail (&self->prefetches, p);
-    first += count;
-  }
-}
-
-/* The read-ahead response of the batch about to be read, if there is one:
- * those of batches now behind (a seek, a skip) are dropped. */
-static GInputStream *
-take_prefetch (KvamSession * self)
-{
-  GInputStream *response;
-  Prefetch *p;
-
-  while ((p = g_queue_peek_head (&self->prefetches)) &&
-      p->first < self->next_fragment)
-    prefetch_free (g_queue_pop_head (&self->prefetches));
-  if (!p || p->first != self->next_fragment ||
-      p->first + p->count != self->batch_end)
-    return NULL;
-  response = G_INPUT_STREAM (g_steal_pointer (&p->stream));
-  prefetch_free (g_queue_pop_head (&self->prefetches));
-  return response;
-}
-
 static GstFlowReturn
 open_response (KvamSession * self)
 {
   g_autofree gchar *body = NULL;
   KvamAwsError err = { 0 };
   GstFlowReturn ret = GST_FLOW_OK;
-  GInputStream *response = take_prefetch (self);
+  GInputStream *response = kvam_session_take_prefetch (self);
 
   if (response) {
     GST_DEBUG_OBJECT (self->element, "reading fragments %u-%u read ahead",
         self->next_fragment, self->batch_end - 1);
-    set_response (self, response, FALSE);
+    kvam_session_set_response (self, response, FALSE);
   } else {
     self->response_opened = 0;
-    body = batch_body (self, self->next_fragment, self->batch->len);
+    body = kvam_session_batch_body (self, self->next_fragment, self->batch->len);
     GST_DEBUG_OBJECT (self->element, "requesting %u fragments from %s",
         self->batch->len, batch_fragment (self, 0)->number);
     response = kvam_client_open_text (self->client,
         KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, body, self->cancellable, &err);
     if (response)
-      set_response (self, response, TRUE);
+      kvam_session_set_response (self, response, TRUE);
     self->response_opened = g_get_monotonic_time ();
   }
   if (!self->response) {
@@ -678,51 +460,10 @@ open_response (KvamSession * self)
         (const KvamFragment * const *) self->batch->pdata, self->batch->len,
         &self->resume);
     self->last_progress = g_get_monotonic_time ();
-    start_prefetches (self);
+    kvam_session_start_prefetches (self);
   }
   kvam_aws_error_clear (&err);
   return ret;
-}
-
-/* More responses at once while the output waits on the network (reading
- * responses takes most of the time; waiting for the call pacing does not
- * count: more calls would not help); back to one when downstream holds it
- * up (read-ahead bytes pile up while reads seldom wait). @n: bytes out. */
-static void
-adapt_concurrency (KvamSession * self, gsize n)
-{
-  gint64 now = g_get_monotonic_time ();
-  gint64 waited = self->read_wait;
-  guint64 used, cap = kvam_budget_get_cap (self->budget);
-  gdouble waiting;
-  guint before = self->concurrency, after = before;
-
-  self->read_wait = 0;
-  if (self->window_start == 0)
-    self->window_start = now;
-  self->window_wait += waited;
-  self->window_bytes += n;
-  if (self->window_bytes < ADAPT_WINDOW_BYTES ||
-      now - self->window_start < ADAPT_WINDOW_US)
-    return;
-  waiting = (gdouble) self->window_wait / MAX (now - self->window_start, 1);
-  used = kvam_budget_get_used (self->budget);
-  if (waiting > 0.5 && used < cap / 2)
-    after = MIN (before + 1, self->max_concurrent);
-  else if (waiting < 0.1 && used >= cap / 2)
-    after = MAX (before - 1, 1);
-  if (after != before) {
-    GST_INFO_OBJECT (self->element, "waited on the network %.0f%% of the "
-        "time, %" G_GUINT64_FORMAT " bytes read ahead: %u responses at once",
-        waiting * 100, used, after);
-    g_mutex_lock (&self->stats_lock);
-    self->concurrency = after;
-    g_mutex_unlock (&self->stats_lock);
-  }
-  self->window_start = now;
-  self->window_wait = self->window_bytes = 0;
-  if (after > before && !self->live)
-    start_prefetches (self);
 }
 
 /* Waits before a retry; FALSE when flushing. */
@@ -761,24 +502,6 @@ retry_after_short_response (KvamSession * self, const gchar * why,
   return GST_FLOW_ERROR;
 }
 
-/* An own response that ended whole: batches of about a second of what it
- * delivered (never under the budget's share). */
-static void
-time_response (KvamSession * self)
-{
-  gint64 took = g_get_monotonic_time () - self->response_opened;
-  guint64 rate;
-
-  if (!self->response_opened || self->response_bytes < TIMED_RESPONSE_BYTES
-      || took <= 0)
-    return;
-  rate = self->response_bytes * G_USEC_PER_SEC / took;
-  self->batch_bytes = MAX (rate, self->min_batch_bytes);
-  GST_DEBUG_OBJECT (self->element, "a response delivered %" G_GUINT64_FORMAT
-      " bytes/s: batches of %" G_GUINT64_FORMAT " bytes", rate,
-      self->batch_bytes);
-}
-
 static GstFlowReturn
 end_of_response (KvamSession * self, GError * read_error, gboolean abandoned)
 {
@@ -792,7 +515,7 @@ end_of_response (KvamSession * self, GError * read_error, gboolean abandoned)
         back_off (self, self->fragment_failures - 1) ? GST_FLOW_OK :
         GST_FLOW_FLUSHING;
   if (self->next_fragment - first == asked && !read_error) {
-    time_response (self);
+    kvam_session_time_response (self);
     return GST_FLOW_OK;
   }
   why = g_strdup_printf ("media response ended after %u of %u fragments%s%s",
@@ -913,8 +636,8 @@ drop_response (KvamSession * self)
     kvam_mkv_merger_end_response (self->merger, &ignored);
   if (self->merger)
     g_ptr_array_unref (kvam_mkv_merger_take_events (self->merger));
-  clear_response (self);
-  clear_prefetches (self);
+  kvam_session_clear_response (self);
+  kvam_session_clear_prefetches (self);
   self->batch_end = 0;
   g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_ptr_array_set_size (self->pending_messages, 0);
@@ -991,7 +714,7 @@ kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
   }
   if (*out) {
     if (!self->live)
-      adapt_concurrency (self, g_bytes_get_size (*out));
+      kvam_session_adapt_concurrency (self, g_bytes_get_size (*out));
     post_pending_messages (self);
     count_delivered (self);
     /* once per stream header, not per buffer (only this thread writes it) */

@@ -1,0 +1,108 @@
+/* kvamsrc: the playback session's state, shared by its files
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * kvamsession.c: the streaming loop (batches, responses, resume, messages,
+ * seeking). kvamsessionbatches.c: planning batches, the read-ahead
+ * responses, how many responses at once.
+ */
+#pragma once
+
+#include "kvamsession.h"
+#include "kvammkvmerger.h"
+#include "kvamprefetch.h"
+
+G_BEGIN_DECLS
+
+/* Fragments per GetMediaForFragmentList: the service's maximum. The
+ * response is streamed, so a large batch costs no memory; fewer calls mean
+ * fewer round trips and a wide margin under the 5 calls/s limit. The first
+ * batch is as small as the first listing window, for a quick first byte. */
+#define MEDIA_BATCH 1000
+/* A batch also ends after about a second of what one response delivers
+ * (listed sizes), and at least this share of max-bytes-ahead, at most
+ * MAX_FIRST_BATCH_BYTES before a response was timed: read-ahead batches
+ * fit in the budget, at AWS's 25 MB/s a response lasts about a second
+ * (3 calls/s at 100 MB/s), and a fast network is not held to 5 small
+ * calls a second. */
+#define BATCH_SHARE 4
+#define MAX_FIRST_BATCH_BYTES (32 * 1024 * 1024)
+/* a response is timed once it delivered this much */
+#define TIMED_RESPONSE_BYTES (1024 * 1024)
+/* concurrency is reconsidered after a second and this many bytes of
+ * output: slow playback never gets there, so it never reads ahead */
+#define ADAPT_WINDOW_BYTES (512 * 1024)
+#define ADAPT_WINDOW_US G_USEC_PER_SEC
+struct _KvamSession
+{
+  GstElement *element;
+  gchar *stream;
+  KvamClient *client;
+  KvamFragmentIndex *index;
+  GCancellable *cancellable;
+  KvamSelector selector;
+  GstClockTime range_start, range_end;
+  guint retry_attempts;
+  guint request_timeout;        /* ms */
+  gboolean keep_timecodes;
+  gboolean fail_on_fragment_error;
+  gboolean live;
+  guint max_concurrent;
+  guint64 batch_bytes;           /* adapted to the responses' speed */
+  guint64 min_batch_bytes;
+  gint64 response_opened;       /* monotonic µs, own responses */
+  guint64 response_bytes;
+
+  KvamMkvMerger *merger;
+  GstClockTime base;            /* epoch time of output time 0; NONE: kept */
+  gboolean serve_cues;          /* a BYTES seek asked for the Cues */
+  gboolean after_cues;          /* they went out: nothing follows them */
+  GInputStream *response;
+  gboolean response_is_own;     /* not a read-ahead one: holds a connection */
+  GPtrArray *batch;             /* const KvamFragment * of the response */
+  guint batch_end;              /* the planned batch's end: a resumed
+                                 * response stops there, where the next
+                                 * (perhaps read ahead) begins */
+  GQueue prefetches;            /* Prefetch, in batch order */
+  KvamBudget *budget;
+  KvamPacer *media_pacer;       /* process-wide connection count */
+  gint open_connections;        /* atomic: own and read-ahead */
+  guint concurrency;            /* 1 .. max_concurrent, adapted */
+  gint64 window_start, window_wait; /* monotonic µs, for adapting */
+  guint64 window_bytes;
+  gint64 read_wait;             /* µs in reads since the last window */
+  guint next_fragment;          /* first fragment not completely written */
+  KvamMergerResume resume;
+  guint failures;               /* consecutive, reset when data arrives */
+  guint fragment_failures;      /* in-band errors of next_fragment */
+  gboolean discont;
+  GPtrArray *pending_messages;  /* posted with the next buffer */
+  guint pending_delivered;      /* fragments whose last frame is out */
+  gint64 last_progress;         /* monotonic µs: response opened or frames out */
+
+  GMutex stats_lock;
+  guint64 segment_start;        /* from the merger once its header is out */
+  guint delivered;
+  guint skipped;
+  GstClockTime current_producer;
+};
+
+
+/* kvamsessionbatches.c */
+void kvam_session_batches_init (void);
+void kvam_session_set_response (KvamSession * self, GInputStream * response,
+    gboolean own);
+void kvam_session_clear_response (KvamSession * self);
+void kvam_session_clear_prefetches (KvamSession * self);
+gboolean kvam_session_plan_batch (KvamSession * self, guint first,
+    guint published, gboolean complete, guint * count);
+gboolean kvam_session_batch_ahead (KvamSession * self, guint first,
+    guint * count);
+gchar *kvam_session_batch_body (KvamSession * self, guint first,
+    guint count);
+void kvam_session_start_prefetches (KvamSession * self);
+GInputStream *kvam_session_take_prefetch (KvamSession * self);
+void kvam_session_adapt_concurrency (KvamSession * self, gsize n);
+void kvam_session_time_response (KvamSession * self);
+
+G_END_DECLS
