@@ -57,6 +57,7 @@ struct _KvamFragmentIndex
   guint last_block_used;
   GStringChunk *number_strings;
   gboolean finished;
+  gboolean paged;               /* the range takes more than one page */
   KvamAwsError error;
 };
 
@@ -461,6 +462,11 @@ kvam_fragment_index_list_until (KvamFragmentIndex * self, KvamClient * client,
       cancellable, err);
   if (token && !*token)
     kvam_fragment_index_publish (self, until);
+  if (token && *token) {
+    g_mutex_lock (&self->lock);
+    self->paged = TRUE;
+    g_mutex_unlock (&self->lock);
+  }
 
   while (token && *token) {
     /* windows meet without overlap at the service's 1 ms resolution */
@@ -738,4 +744,15 @@ kvam_fragment_index_get_listed (KvamFragmentIndex * self)
   n = g_hash_table_size (self->numbers);
   g_mutex_unlock (&self->lock);
   return n;
+}
+
+gboolean
+kvam_fragment_index_is_paged (KvamFragmentIndex * self)
+{
+  gboolean paged;
+
+  g_mutex_lock (&self->lock);
+  paged = self->paged;
+  g_mutex_unlock (&self->lock);
+  return paged;
 }

@@ -111,6 +111,9 @@ guint kvam_fragment_index_find (KvamFragmentIndex * index, GstClockTime t);
 gboolean kvam_fragment_index_get_error (KvamFragmentIndex * index,
     KvamAwsError * err);
 guint kvam_fragment_index_get_listed (KvamFragmentIndex * index);
+/* Whether the range's first ListFragments page was not its last: the
+ * listing goes on window by window, for a while. */
+gboolean kvam_fragment_index_is_paged (KvamFragmentIndex * index);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamFragmentIndex, kvam_fragment_index_free)
 

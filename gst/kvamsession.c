@@ -368,6 +368,13 @@ create_merger (KvamSession * self, const KvamFragment * first)
   self->merger = kvam_mkv_merger_new (self->base);
   if (self->live)
     return;                     /* no end, no Duration */
+  /* a range of more than a page is listed window by window: waiting for
+   * its end would only delay the first byte */
+  if (kvam_fragment_index_is_paged (self->index)) {
+    GST_INFO_OBJECT (self->element, "a long range, still being listed: no "
+        "Duration in the stream header");
+    return;
+  }
   if (kvam_fragment_index_wait_finished (self->index, self->cancellable,
           g_get_monotonic_time () + DURATION_WAIT_US))
     kvam_mkv_merger_set_duration (self->merger, range_duration (self));
