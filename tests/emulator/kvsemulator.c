@@ -1968,3 +1968,16 @@ kvs_emulator_get_media_calls (KvsEmulator * emu)
   LOCKED (emu, n = emu->media_calls);
   return n;
 }
+
+guint
+kvs_emulator_count_cuts (KvsEmulator * emu)
+{
+  guint i, n = 0;
+
+  g_mutex_lock (&emu->lock);
+  for (i = 0; i < emu->log->len; i++)
+    if (((KvsLogEntry *) emu->log->pdata[i])->cut)
+      n++;
+  g_mutex_unlock (&emu->lock);
+  return n;
+}

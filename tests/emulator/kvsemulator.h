@@ -127,6 +127,8 @@ guint kvs_emulator_get_port (KvsEmulator * emu);
 /* "http://127.0.0.1:PORT" */
 gchar *kvs_emulator_get_url (KvsEmulator * emu);
 
+/* Media responses cut so far (--cut, --cut-every, _add_cut). */
+guint kvs_emulator_count_cuts (KvsEmulator * emu);
 /* GetMediaForFragmentList calls so far (the count @nth refers to). */
 guint kvs_emulator_get_media_calls (KvsEmulator * emu);
 /* The most GetMediaForFragmentList responses of @name open at once; a

@@ -230,18 +230,6 @@ assert_in_order (Live * l, guint from)
   }
 }
 
-/* Media responses the emulator cut. */
-static guint
-cuts_made (void)
-{
-  g_autoptr (GPtrArray) log = kvs_emulator_get_log (emu);
-  guint i, n = 0;
-
-  for (i = 0; i < log->len; i++)
-    if (((KvsLogEntry *) log->pdata[i])->cut)
-      n++;
-  return n;
-}
 
 static gint
 compare_int64 (gconstpointer a, gconstpointer b)
@@ -311,7 +299,7 @@ GST_START_TEST (test_live_replay_follows)
   fail_if (l->eos, "live-replay without an end-time ended");
   fail_unless_equals_int (l->warnings->len, 0);
   assert_in_order (l, 0);
-  fail_unless_equals_int (cuts_made (), 1);
+  fail_unless_equals_int (kvs_emulator_count_cuts (emu), 1);
   /* all that were listable 3 s before the end came */
   fail_unless (l->delivered->len >= listable_at (ended - 3000),
       "%u delivered, %u listable 3 s before the end", l->delivered->len,

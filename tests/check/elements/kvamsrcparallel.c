@@ -61,17 +61,6 @@ export (const gchar * concurrency)
   return r;
 }
 
-static guint
-cuts_made (void)
-{
-  g_autoptr (GPtrArray) log = kvs_emulator_get_log (emu);
-  guint i, n = 0;
-
-  for (i = 0; i < log->len; i++)
-    if (((KvsLogEntry *) log->pdata[i])->cut)
-      n++;
-  return n;
-}
 
 /* Same frames, same messages; never more than 5 connections, never a
  * throttle. */
@@ -134,7 +123,7 @@ GST_START_TEST (test_parallel_export_with_cuts)
   kvs_emulator_add_cut (emu, before + 9, 200000);
   kvs_emulator_add_cut (emu, before + 12, 30000);
   many = export ("4");
-  fail_unless_equals_int (cuts_made (), 2);
+  fail_unless_equals_int (kvs_emulator_count_cuts (emu), 2);
   assert_same_export (one, many);
 }
 
