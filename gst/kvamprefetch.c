@@ -248,17 +248,6 @@ kvam_prefetch_stream_read (GInputStream * stream, void *out, gsize count,
   return n;
 }
 
-guint64
-kvam_prefetch_stream_get_buffered (KvamPrefetchStream * self)
-{
-  guint64 n;
-
-  g_mutex_lock (&self->lock);
-  n = self->buffered;
-  g_mutex_unlock (&self->lock);
-  return n;
-}
-
 static void
 kvam_prefetch_stream_finalize (GObject * object)
 {

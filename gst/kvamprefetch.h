@@ -33,7 +33,5 @@ G_DECLARE_FINAL_TYPE (KvamPrefetchStream, kvam_prefetch_stream, KVAM,
 KvamPrefetchStream *kvam_prefetch_stream_new (KvamClient * client,
     gchar * body, KvamBudget * budget, GDestroyNotify on_done,
     gpointer user_data);
-/* Bytes read from the network and not yet taken. */
-guint64 kvam_prefetch_stream_get_buffered (KvamPrefetchStream * stream);
 
 G_END_DECLS

@@ -26,7 +26,6 @@ kvam_session_batches_init (void)
 
 typedef struct
 {
-  KvamSession *session;
   guint first, count;           /* fragments of the batch */
   KvamPrefetchStream *stream;
 } Prefetch;
@@ -135,7 +134,6 @@ kvam_session_start_prefetches (KvamSession * self)
     Prefetch *p = g_new0 (Prefetch, 1);
 
     g_atomic_int_inc (&self->open_connections);
-    p->session = self;
     p->first = first;
     p->count = count;
     p->stream = kvam_prefetch_stream_new (self->client, kvam_session_batch_body (self,
