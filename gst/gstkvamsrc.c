@@ -26,14 +26,9 @@
 #include "config.h"
 #endif
 
-#include "gstkvamsrc.h"
+#include "gstkvamsrcpriv.h"
 #include "gstkvamsrcuri.h"
-#include "kvamclient.h"
-#include "kvamcredentials.h"
-#include "kvamfollow.h"
-#include "kvamfragmentindex.h"
 #include "kvamseekindex.h"
-#include "kvamsession.h"
 #include "kvamtime.h"
 
 #include <string.h>
@@ -41,165 +36,14 @@
 #include <malloc.h>
 #endif
 
-GST_DEBUG_CATEGORY_STATIC (gst_kvam_src_debug);
+/* shared with gstkvamsrcprops.c: one element, one category */
+GST_DEBUG_CATEGORY (gst_kvam_src_debug);
 #define GST_CAT_DEFAULT gst_kvam_src_debug
-
-#define DEFAULT_REQUEST_TIMEOUT 15000
-#define MAX_REQUEST_TIMEOUT (24 * 3600 * 1000)
-#define DEFAULT_RETRY_ATTEMPTS 5
-#define MAX_RETRY_ATTEMPTS 100
-#define DEFAULT_SELECTOR KVAM_SELECTOR_SERVER
-#define DEFAULT_ON_FRAGMENT_ERROR GST_KVAM_SRC_ON_ERROR_SKIP
-#define DEFAULT_BLOCKSIZE (64 * 1024)
-#define MAX_BLOCKSIZE (16 * 1024 * 1024)
-#define LIST_PAGE_SIZE 1000
-/* measured (README, Performance): 4 responses at 25 MB/s each reach 3.5x
- * one session's speed, and leave the stream's fifth connection to another
- * client */
-#define DEFAULT_MAX_CONCURRENT 4
-#define DEFAULT_MAX_BYTES_AHEAD (96 * 1024 * 1024)
-
-/* named after the PlaybackMode of AWS's HLS and DASH sessions */
-typedef enum
-{
-  GST_KVAM_SRC_ON_DEMAND,
-  GST_KVAM_SRC_LIVE,
-  GST_KVAM_SRC_LIVE_REPLAY,
-} GstKvamSrcPlaybackMode;
-
-typedef enum
-{
-  GST_KVAM_SRC_ON_ERROR_SKIP,
-  GST_KVAM_SRC_ON_ERROR_FAIL,
-} GstKvamSrcOnError;
-
-enum
-{
-  PROP_0,
-  PROP_STREAM_NAME,
-  PROP_STREAM_ARN,
-  PROP_START_TIME,
-  PROP_END_TIME,
-  PROP_REGION,
-  PROP_ACCESS_KEY,
-  PROP_SECRET_ACCESS_KEY,
-  PROP_SESSION_TOKEN,
-  PROP_PROFILE,
-  PROP_ENDPOINT_URI,
-  PROP_REQUEST_TIMEOUT,
-  PROP_RETRY_ATTEMPTS,
-  PROP_FRAGMENT_SELECTOR_TYPE,
-  PROP_KEEP_TIMECODES,
-  PROP_ON_FRAGMENT_ERROR,
-  PROP_PLAYBACK_MODE,
-  PROP_MAX_CONCURRENT_REQUESTS,
-  PROP_MAX_BYTES_AHEAD,
-  PROP_STATS,
-};
-
-struct _GstKvamSrc
-{
-  GstPushSrc parent;
-
-  /* properties, under the object lock */
-  gchar *stream_name;
-  gchar *stream_arn;
-  gchar *start_time;
-  gchar *end_time;
-  gchar *region;
-  gchar *access_key;
-  gchar *secret_access_key;
-  gchar *session_token;
-  gchar *profile;
-  gchar *endpoint_uri;
-  guint request_timeout;
-  guint retry_attempts;
-  KvamSelector selector;
-  gboolean keep_timecodes;
-  GstKvamSrcOnError on_fragment_error;
-  GstKvamSrcPlaybackMode mode;
-  guint max_concurrent;
-  guint64 max_bytes_ahead;
-
-  /* set up in start(), used by the streaming thread */
-  GCancellable *cancellable;    /* unlock() */
-  GCancellable *lister_cancellable;     /* stop() */
-  KvamCredentialsProvider *credentials;
-  gchar *active_region;
-  GstClockTime range_start;     /* ns since the epoch */
-  GstClockTime range_end;
-  KvamClient *client;
-  KvamFragmentIndex *index;
-  GThread *lister;
-  KvamFollow *follow;           /* live modes: the lister's state */
-
-  /* the streaming state machine */
-  KvamSession *session;
-
-  /* stats, under the object lock */
-  guint64 bytes_out;
-};
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/x-matroska"));
-
-#define GST_TYPE_KVAM_SRC_SELECTOR (gst_kvam_src_selector_get_type ())
-static GType
-gst_kvam_src_selector_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {KVAM_SELECTOR_SERVER, "Server timestamps (SERVER_TIMESTAMP)", "server"},
-    {KVAM_SELECTOR_PRODUCER, "Producer timestamps (PRODUCER_TIMESTAMP)",
-        "producer"},
-    {0, NULL, NULL}
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstKvamSrcSelector",
-            values));
-  return type;
-}
-
-#define GST_TYPE_KVAM_SRC_ON_ERROR (gst_kvam_src_on_error_get_type ())
-static GType
-gst_kvam_src_on_error_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_KVAM_SRC_ON_ERROR_SKIP, "Skip it with a warning", "skip"},
-    {GST_KVAM_SRC_ON_ERROR_FAIL, "Stop with an error", "fail"},
-    {0, NULL, NULL}
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstKvamSrcOnError",
-            values));
-  return type;
-}
-
-#define GST_TYPE_KVAM_SRC_PLAYBACK_MODE (gst_kvam_src_playback_mode_get_type ())
-static GType
-gst_kvam_src_playback_mode_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_KVAM_SRC_ON_DEMAND, "The range from start-time to end-time, then "
-          "EOS", "on-demand"},
-    {GST_KVAM_SRC_LIVE, "From the newest fragment, following the stream as "
-          "it is ingested", "live"},
-    {GST_KVAM_SRC_LIVE_REPLAY, "From start-time, catching up at full speed, "
-          "then following (until end-time if set)", "live-replay"},
-    {0, NULL, NULL}
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static
-        ("GstKvamSrcPlaybackMode", values));
-  return type;
-}
 
 #define gst_kvam_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstKvamSrc, gst_kvam_src, GST_TYPE_PUSH_SRC,
@@ -211,239 +55,15 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (kvamsrc, "kvamsrc", GST_RANK_NONE,
         "Kinesis Video Streams archived media source"));
 
 static void
-clear_secret (gchar ** secret)
-{
-  if (*secret)
-    memset (*secret, 0, strlen (*secret));
-  g_clear_pointer (secret, g_free);
-}
-
-static void
 gst_kvam_src_finalize (GObject * object)
 {
   GstKvamSrc *self = GST_KVAM_SRC (object);
 
-  g_free (self->stream_name);
-  g_free (self->stream_arn);
-  g_free (self->start_time);
-  g_free (self->end_time);
-  g_free (self->region);
-  g_free (self->access_key);
-  clear_secret (&self->secret_access_key);
-  clear_secret (&self->session_token);
-  g_free (self->profile);
-  g_free (self->endpoint_uri);
+  gst_kvam_src_clear_properties (self);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->lister_cancellable);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
-}
-
-/* ---- properties ---------------------------------------------------------- */
-
-static gchar **
-string_property_slot (GstKvamSrc * self, guint prop_id)
-{
-  switch (prop_id) {
-    case PROP_STREAM_NAME:
-      return &self->stream_name;
-    case PROP_STREAM_ARN:
-      return &self->stream_arn;
-    case PROP_START_TIME:
-      return &self->start_time;
-    case PROP_END_TIME:
-      return &self->end_time;
-    case PROP_REGION:
-      return &self->region;
-    case PROP_ACCESS_KEY:
-      return &self->access_key;
-    case PROP_SECRET_ACCESS_KEY:
-      return &self->secret_access_key;
-    case PROP_SESSION_TOKEN:
-      return &self->session_token;
-    case PROP_PROFILE:
-      return &self->profile;
-    case PROP_ENDPOINT_URI:
-      return &self->endpoint_uri;
-    default:
-      return NULL;
-  }
-}
-
-static gboolean
-is_secret_property (guint prop_id)
-{
-  return prop_id == PROP_SECRET_ACCESS_KEY || prop_id == PROP_SESSION_TOKEN;
-}
-
-static void
-set_string_property (GstKvamSrc * self, guint prop_id, gchar ** slot,
-    const GValue * value, GParamSpec * pspec)
-{
-  if (is_secret_property (prop_id)) {
-    clear_secret (slot);
-    GST_DEBUG_OBJECT (self, "%s set", pspec->name);
-  } else {
-    g_free (*slot);
-    GST_DEBUG_OBJECT (self, "%s = %s", pspec->name,
-        GST_STR_NULL (g_value_get_string (value)));
-  }
-  *slot = g_value_dup_string (value);
-  if (*slot && **slot == '\0')
-    g_clear_pointer (slot, g_free);
-}
-
-static void
-gst_kvam_src_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec)
-{
-  GstKvamSrc *self = GST_KVAM_SRC (object);
-  gchar **slot;
-
-  GST_OBJECT_LOCK (self);
-  if (GST_STATE (self) > GST_STATE_READY) {
-    GST_OBJECT_UNLOCK (self);
-    GST_WARNING_OBJECT (self, "'%s' can only change in NULL or READY state",
-        pspec->name);
-    return;
-  }
-  slot = string_property_slot (self, prop_id);
-  if (slot) {
-    set_string_property (self, prop_id, slot, value, pspec);
-  } else {
-    switch (prop_id) {
-      case PROP_REQUEST_TIMEOUT:
-        self->request_timeout = g_value_get_uint (value);
-        break;
-      case PROP_RETRY_ATTEMPTS:
-        self->retry_attempts = g_value_get_uint (value);
-        break;
-      case PROP_FRAGMENT_SELECTOR_TYPE:
-        self->selector = g_value_get_enum (value);
-        break;
-      case PROP_KEEP_TIMECODES:
-        self->keep_timecodes = g_value_get_boolean (value);
-        break;
-      case PROP_ON_FRAGMENT_ERROR:
-        self->on_fragment_error = g_value_get_enum (value);
-        break;
-      case PROP_PLAYBACK_MODE:
-        self->mode = g_value_get_enum (value);
-        break;
-      case PROP_MAX_CONCURRENT_REQUESTS:
-        self->max_concurrent = g_value_get_uint (value);
-        break;
-      case PROP_MAX_BYTES_AHEAD:
-        self->max_bytes_ahead = g_value_get_uint64 (value);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-        break;
-    }
-  }
-  GST_OBJECT_UNLOCK (self);
-  /* before READY->PAUSED, which looks at it to skip preroll; it takes the
-   * object lock itself */
-  if (prop_id == PROP_PLAYBACK_MODE)
-    gst_base_src_set_live (GST_BASE_SRC (self),
-        g_value_get_enum (value) != GST_KVAM_SRC_ON_DEMAND);
-}
-
-static void
-add_client_stats (GstKvamSrc * self, GstStructure * s)
-{
-  KvamClientStats cs = { 0 };
-
-  if (self->client)
-    kvam_client_get_stats (self->client, &cs);
-  gst_structure_set (s,
-      "requests-get-data-endpoint", G_TYPE_UINT,
-      cs.requests[KVAM_API_GET_DATA_ENDPOINT],
-      "requests-list-fragments", G_TYPE_UINT,
-      cs.requests[KVAM_API_LIST_FRAGMENTS],
-      "requests-get-media-for-fragment-list", G_TYPE_UINT,
-      cs.requests[KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST],
-      "retries", G_TYPE_UINT, cs.retries,
-      "throttles", G_TYPE_UINT, cs.throttles,
-      "endpoint-refreshes", G_TYPE_UINT, cs.endpoint_refreshes,
-      "credential-refreshes", G_TYPE_UINT, cs.credential_refreshes, NULL);
-}
-
-/* Called with the object lock held. */
-static GstStructure *
-create_stats (GstKvamSrc * self)
-{
-  KvamSessionStats ss = { 0 };
-  GstStructure *s;
-
-  ss.current_producer = GST_CLOCK_TIME_NONE;
-  if (self->session)
-    kvam_session_get_stats (self->session, &ss);
-  s = gst_structure_new ("kvamsrc-stats",
-      "fragments-listed", G_TYPE_UINT,
-      self->index ? kvam_fragment_index_get_listed (self->index) : 0,
-      "fragments-delivered", G_TYPE_UINT, ss.delivered,
-      "fragments-skipped", G_TYPE_UINT, ss.skipped,
-      "bytes", G_TYPE_UINT64, self->bytes_out,
-      "responses-in-flight", G_TYPE_UINT, ss.in_flight,
-      "bytes-ahead", G_TYPE_UINT64, ss.bytes_ahead,
-      "concurrent-requests", G_TYPE_UINT, ss.concurrency, NULL);
-
-  /* unset until the first fragment's first frame goes out */
-  if (GST_CLOCK_TIME_IS_VALID (ss.current_producer))
-    gst_structure_set (s, "current-producer-time", G_TYPE_UINT64,
-        ss.current_producer, NULL);
-  add_client_stats (self, s);
-  return s;
-}
-
-static void
-gst_kvam_src_get_property (GObject * object, guint prop_id, GValue * value,
-    GParamSpec * pspec)
-{
-  GstKvamSrc *self = GST_KVAM_SRC (object);
-  gchar **slot;
-
-  GST_OBJECT_LOCK (self);
-  slot = string_property_slot (self, prop_id);
-  if (slot) {
-    /* secrets are write-only in practice: reading gives NULL */
-    g_value_set_string (value, is_secret_property (prop_id) ? NULL : *slot);
-  } else {
-    switch (prop_id) {
-      case PROP_REQUEST_TIMEOUT:
-        g_value_set_uint (value, self->request_timeout);
-        break;
-      case PROP_RETRY_ATTEMPTS:
-        g_value_set_uint (value, self->retry_attempts);
-        break;
-      case PROP_FRAGMENT_SELECTOR_TYPE:
-        g_value_set_enum (value, self->selector);
-        break;
-      case PROP_KEEP_TIMECODES:
-        g_value_set_boolean (value, self->keep_timecodes);
-        break;
-      case PROP_ON_FRAGMENT_ERROR:
-        g_value_set_enum (value, self->on_fragment_error);
-        break;
-      case PROP_PLAYBACK_MODE:
-        g_value_set_enum (value, self->mode);
-        break;
-      case PROP_MAX_CONCURRENT_REQUESTS:
-        g_value_set_uint (value, self->max_concurrent);
-        break;
-      case PROP_MAX_BYTES_AHEAD:
-        g_value_set_uint64 (value, self->max_bytes_ahead);
-        break;
-      case PROP_STATS:
-        g_value_take_boxed (value, create_stats (self));
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-        break;
-    }
-  }
-  GST_OBJECT_UNLOCK (self);
 }
 
 /* ---- configuration checks ------------------------------------------------ */
@@ -589,8 +209,37 @@ release_streaming_state (GstKvamSrc * self)
   g_clear_pointer (&self->index, kvam_fragment_index_free);
   g_clear_pointer (&self->client, kvam_client_free);
   g_clear_pointer (&self->credentials, kvam_credentials_provider_free);
+  g_clear_pointer (&self->transport, kvam_transport_unref);
   g_clear_pointer (&self->active_region, g_free);
   give_back_freed_memory ();
+}
+
+static void
+untrusted_certificate (const gchar * host, const gchar * reason,
+    gpointer user_data)
+{
+  GstKvamSrc *self = user_data;
+
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("The TLS certificate of "
+          "%s is not trusted (%s); accepted because ssl-strict is false.",
+          host, reason), (NULL));
+}
+
+/* Called with the object lock held. */
+static KvamTransport *
+create_transport (GstKvamSrc * self)
+{
+  KvamTransportConfig config = KVAM_TRANSPORT_CONFIG_INIT;
+
+  config.ca_file = self->ssl_ca_file;
+  config.ssl_strict = self->ssl_strict;
+  config.user_agent = self->user_agent;
+  config.proxy = self->proxy;
+  config.proxy_id = self->proxy_id;
+  config.proxy_pw = self->proxy_pw;
+  config.untrusted_func = untrusted_certificate;
+  config.user_data = self;
+  return kvam_transport_new (&config);
 }
 
 /* Region and credentials; may block on the credential chain. */
@@ -610,6 +259,9 @@ resolve_identity (GstKvamSrc * self, GError ** error)
   config.session_token = self->session_token;
   config.profile = self->profile;
   config.timeout_ms = self->request_timeout;
+  config.region = self->active_region;
+  self->transport = create_transport (self);
+  config.transport = self->transport;
   self->credentials = kvam_credentials_provider_new (&config);
   GST_OBJECT_UNLOCK (self);
 
@@ -705,6 +357,7 @@ start_listing (GstKvamSrc * self)
   config.timeout_ms = self->request_timeout;
   config.retry_attempts = self->retry_attempts;
   config.credentials = self->credentials;
+  config.transport = self->transport;
   self->client = kvam_client_new (&config);
   self->index = kvam_fragment_index_new (self->selector, self->range_start,
       GST_CLOCK_TIME_IS_VALID (self->range_end) ? self->range_end :
@@ -930,125 +583,6 @@ gst_kvam_src_create (GstPushSrc * src, GstBuffer ** outbuf)
 /* ---- class --------------------------------------------------------------- */
 
 static void
-install_string (GObjectClass * klass, guint id, const gchar * name,
-    const gchar * nick, const gchar * blurb)
-{
-  g_object_class_install_property (klass, id, g_param_spec_string (name, nick,
-          blurb, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-}
-
-#define RW_READY (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | \
-    GST_PARAM_MUTABLE_READY)
-
-static void
-install_playback_properties (GObjectClass * gobject_class)
-{
-  g_object_class_install_property (gobject_class, PROP_FRAGMENT_SELECTOR_TYPE,
-      g_param_spec_enum ("fragment-selector-type", "Fragment selector type",
-          "Which fragment timestamps start-time and end-time refer to, and "
-          "the order of play: server (as AWS's HLS, DASH and clip APIs) or "
-          "producer", GST_TYPE_KVAM_SRC_SELECTOR, DEFAULT_SELECTOR,
-          RW_READY));
-  g_object_class_install_property (gobject_class, PROP_KEEP_TIMECODES,
-      g_param_spec_boolean ("keep-timecodes", "Keep timecodes",
-          "Keep the producer's cluster timecodes instead of rebasing them so "
-          "the first fragment starts at 0 (producers whose timecodes restart "
-          "then give non-monotonic output)", FALSE, RW_READY));
-  g_object_class_install_property (gobject_class, PROP_ON_FRAGMENT_ERROR,
-      g_param_spec_enum ("on-fragment-error", "On fragment error",
-          "What to do with a fragment the service keeps returning as an "
-          "in-band error after retry-attempts tries: skip it with a warning "
-          "and a DISCONT, or fail", GST_TYPE_KVAM_SRC_ON_ERROR,
-          DEFAULT_ON_FRAGMENT_ERROR, RW_READY));
-  g_object_class_install_property (gobject_class, PROP_PLAYBACK_MODE,
-      g_param_spec_enum ("playback-mode", "Playback mode",
-          "on-demand: the range from start-time to end-time (unset: now), "
-          "then EOS. live: a live source starting at the newest fragment "
-          "and following the stream as it is ingested (start-time is "
-          "ignored). live-replay: a live source from start-time, catching "
-          "up at full speed, then following; EOS after end-time when set. "
-          "The names are those of AWS's HLS and DASH playback modes",
-          GST_TYPE_KVAM_SRC_PLAYBACK_MODE, GST_KVAM_SRC_ON_DEMAND, RW_READY));
-  g_object_class_install_property (gobject_class,
-      PROP_MAX_CONCURRENT_REQUESTS, g_param_spec_uint
-      ("max-concurrent-requests", "Max concurrent requests",
-          "Most GetMediaForFragmentList responses read at once: while the "
-          "output waits on the network (AWS caps each response at 25 MB/s), "
-          "the next batches are read ahead on up to this many connections, "
-          "fewer when downstream is slower; never more than the service's 5 "
-          "per stream across the whole process", 1, 5,
-          DEFAULT_MAX_CONCURRENT, RW_READY));
-  g_object_class_install_property (gobject_class, PROP_MAX_BYTES_AHEAD,
-      g_param_spec_uint64 ("max-bytes-ahead", "Max bytes ahead",
-          "Most bytes of read-ahead responses held in memory; at the cap "
-          "they stop reading and TCP slows the sender. A batch is at most a "
-          "quarter of it (and 32 MiB)", 256 * 1024, G_GUINT64_CONSTANT (1) <<
-          34, DEFAULT_MAX_BYTES_AHEAD, RW_READY));
-  g_object_class_install_property (gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
-          "Fragments listed, delivered (each as its last frame goes out) "
-          "and skipped, bytes written, media responses in flight, bytes "
-          "read ahead, concurrent requests aimed for, requests per API, "
-          "retries, throttles, endpoint and credential refreshes, and the "
-          "producer time of the current fragment (current-producer-time, ns "
-          "since the epoch; absent until the first fragment plays)",
-          GST_TYPE_STRUCTURE,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-}
-
-static void
-gst_kvam_src_install_properties (GObjectClass * gobject_class)
-{
-  install_string (gobject_class, PROP_STREAM_NAME, "stream-name",
-      "Stream name", "Name of the Kinesis video stream to play "
-      "(1-256 characters of a-z A-Z 0-9 _ . -). Set this or stream-arn");
-  install_string (gobject_class, PROP_STREAM_ARN, "stream-arn", "Stream ARN",
-      "ARN of the Kinesis video stream to play. Set this or stream-name");
-  install_string (gobject_class, PROP_START_TIME, "start-time", "Start time",
-      "Start of the range to play (inclusive, on fragment start times): "
-      "ISO 8601 such as 2026-11-24T10:00:00Z or +01:00 offsets, epoch "
-      "seconds such as 1764000000.25, or relative to when playback starts: "
-      "now, -15m, -1h30m, -2d. Required, but in playback-mode=live");
-  install_string (gobject_class, PROP_END_TIME, "end-time", "End time",
-      "End of the range to play (inclusive), in the same forms as "
-      "start-time. Unset means now, the moment playback starts (in the "
-      "live playback modes: no end)");
-  install_string (gobject_class, PROP_REGION, "region", "Region",
-      "AWS region of the stream, such as us-west-2. Unset: AWS_REGION, "
-      "AWS_DEFAULT_REGION, then the profile's region");
-  install_string (gobject_class, PROP_ACCESS_KEY, "access-key",
-      "Access key ID", "AWS access key ID. Unset: the AWS default "
-      "credential chain (environment, profile, container, instance)");
-  install_string (gobject_class, PROP_SECRET_ACCESS_KEY, "secret-access-key",
-      "Secret access key", "AWS secret access key, used with access-key. "
-      "Never logged; reads back as NULL");
-  install_string (gobject_class, PROP_SESSION_TOKEN, "session-token",
-      "Session token", "AWS session token for temporary keys, used with "
-      "access-key. Never logged; reads back as NULL");
-  install_string (gobject_class, PROP_PROFILE, "profile", "Profile",
-      "Profile of the AWS shared config and credentials files. Unset: "
-      "AWS_PROFILE, else 'default'");
-  install_string (gobject_class, PROP_ENDPOINT_URI, "endpoint-uri",
-      "Endpoint URI", "Kinesis Video control-plane URL, such as "
-      "http://127.0.0.1:4566 for a local emulator. Unset: "
-      "https://kinesisvideo.REGION.amazonaws.com");
-
-  g_object_class_install_property (gobject_class, PROP_REQUEST_TIMEOUT,
-      g_param_spec_uint ("request-timeout", "Request timeout",
-          "Longest wait, in milliseconds (rounded up to whole seconds), for "
-          "a connection or for the next bytes of a response, before the "
-          "request is retried", 1, MAX_REQUEST_TIMEOUT,
-          DEFAULT_REQUEST_TIMEOUT, RW_READY));
-  g_object_class_install_property (gobject_class, PROP_RETRY_ATTEMPTS,
-      g_param_spec_uint ("retry-attempts", "Retry attempts",
-          "How many times in a row a failing request is tried again, with "
-          "exponential backoff and jitter, before the element errors out",
-          0, MAX_RETRY_ATTEMPTS, DEFAULT_RETRY_ATTEMPTS, RW_READY));
-  install_playback_properties (gobject_class);
-}
-
-static void
 gst_kvam_src_class_init (GstKvamSrcClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
@@ -1097,6 +631,7 @@ gst_kvam_src_init (GstKvamSrc * self)
   self->on_fragment_error = DEFAULT_ON_FRAGMENT_ERROR;
   self->max_concurrent = DEFAULT_MAX_CONCURRENT;
   self->max_bytes_ahead = DEFAULT_MAX_BYTES_AHEAD;
+  self->ssl_strict = TRUE;
   self->cancellable = g_cancellable_new ();
   self->lister_cancellable = g_cancellable_new ();
   self->range_start = self->range_end = GST_CLOCK_TIME_NONE;

@@ -18,7 +18,7 @@
 
 /* properties a URI may not set: secrets, and the ones its form sets */
 static const gchar *const secret_keys[] = { "secret-access-key",
-  "session-token", NULL
+  "session-token", "proxy-pw", NULL
 };
 
 static const gchar *const not_keys[] = { "stream-name", "stats", "name",

@@ -28,7 +28,6 @@ GST_DEBUG_CATEGORY_STATIC (kvam_client_debug);
 /* the service's clock is believed within this much of ours: the SDKs cap
  * skew correction too, and a Date of 9999 overflowed GDateTime */
 #define MAX_CLOCK_OFFSET (G_TIME_SPAN_DAY)
-#define USER_AGENT "kvamsrc/" VERSION
 
 static const gchar *const api_paths[KVAM_API_COUNT] = {
   "/getDataEndpoint", "/listFragments", "/getMediaForFragmentList"
@@ -47,6 +46,7 @@ struct _KvamClient
   guint retry_attempts;
   gint64 timeout_us;            /* request-timeout: a JSON body's deadline */
   KvamCredentialsProvider *credentials;
+  KvamTransport *transport;
   SoupSession *session;
 
   GMutex lock;
@@ -57,40 +57,6 @@ struct _KvamClient
 };
 
 /* ---- set-up -------------------------------------------------------------- */
-
-static const gchar *
-env_either (const gchar * upper, const gchar * lower)
-{
-  const gchar *v = g_getenv (upper);
-
-  return v && *v ? v : g_getenv (lower);
-}
-
-GProxyResolver *
-kvam_environment_proxy_resolver (void)
-{
-  const gchar *https = env_either ("HTTPS_PROXY", "https_proxy");
-  const gchar *http = env_either ("HTTP_PROXY", "http_proxy");
-  const gchar *no = env_either ("NO_PROXY", "no_proxy");
-  g_auto (GStrv) ignore = NULL;
-  GSimpleProxyResolver *r;
-  gchar **h;
-
-  if ((!https || !*https) && (!http || !*http))
-    return NULL;
-  ignore = no ? g_strsplit (no, ",", -1) : NULL;
-  for (h = ignore; h && *h; h++) {
-    g_strstrip (*h);
-    if (g_str_equal (*h, "*"))
-      return NULL;              /* no proxy for any host */
-  }
-  r = G_SIMPLE_PROXY_RESOLVER (g_simple_proxy_resolver_new (NULL, ignore));
-  if (https && *https)
-    g_simple_proxy_resolver_set_uri_proxy (r, "https", https);
-  if (http && *http)
-    g_simple_proxy_resolver_set_uri_proxy (r, "http", http);
-  return G_PROXY_RESOLVER (r);
-}
 
 gchar *
 kvam_client_default_control_uri (const gchar * region)
@@ -111,25 +77,20 @@ ensure_debug_category (void)
   }
 }
 
-/* AWS_CA_BUNDLE, as the AWS SDKs take it: the certificates to trust
- * instead of the system's. */
-static void
-use_ca_bundle (SoupSession * session)
+/* endpoint-uri, else the SDKs' endpoint variables, else AWS's. */
+static gchar *
+control_uri (const KvamClientConfig * config)
 {
-  const gchar *bundle = g_getenv ("AWS_CA_BUNDLE");
-  g_autoptr (GTlsDatabase) db = NULL;
-  GError *e = NULL;
+  const gchar *service = g_getenv ("AWS_ENDPOINT_URL_KINESIS_VIDEO");
+  const gchar *global = g_getenv ("AWS_ENDPOINT_URL");
 
-  if (!bundle || !*bundle)
-    return;
-  db = g_tls_file_database_new (bundle, &e);
-  if (!db) {
-    GST_WARNING ("AWS_CA_BUNDLE %s: %s; using the system's certificates",
-        bundle, e->message);
-    g_error_free (e);
-    return;
-  }
-  soup_session_set_tls_database (session, db);
+  if (config->endpoint_uri)
+    return g_strdup (config->endpoint_uri);
+  if (service && *service)
+    return g_strdup (service);
+  if (global && *global)
+    return g_strdup (global);
+  return kvam_client_default_control_uri (config->region);
 }
 
 KvamClient *
@@ -137,14 +98,11 @@ kvam_client_new (const KvamClientConfig * config)
 {
   KvamClient *self = g_new0 (KvamClient, 1);
   guint timeout_s = MAX (1, (config->timeout_ms + 999) / 1000);
-  GProxyResolver *resolver;
   guint i;
 
   ensure_debug_category ();
   self->region = g_strdup (config->region);
-  self->control_uri = config->endpoint_uri ?
-      g_strdup (config->endpoint_uri) :
-      kvam_client_default_control_uri (config->region);
+  self->control_uri = control_uri (config);
   /* no trailing slash: paths are appended */
   if (g_str_has_suffix (self->control_uri, "/"))
     self->control_uri[strlen (self->control_uri) - 1] = '\0';
@@ -153,19 +111,13 @@ kvam_client_new (const KvamClientConfig * config)
   self->retry_attempts = config->retry_attempts;
   self->timeout_us = (gint64) MAX (config->timeout_ms, 1) * 1000;
   self->credentials = config->credentials;
-  /* libsoup's timeout bounds connecting and each read, in whole seconds */
-  resolver = kvam_environment_proxy_resolver ();
-  /* libsoup's default of 2 connections per host would cap the read-ahead
-   * responses; the service allows 5 per stream */
-  self->session = soup_session_new_with_options ("timeout", timeout_s,
-      "idle-timeout", 60, "user-agent", USER_AGENT, "proxy-resolver",
-      resolver, "max-conns-per-host", 2 * KVAM_PACER_CONNECTIONS,
-      "max-conns", 4 * KVAM_PACER_CONNECTIONS, NULL);
-  g_clear_object (&resolver);
-  use_ca_bundle (self->session);
-  /* no Accept-Encoding, nothing inflated: 250 KB of gzip made 261 MB */
-  soup_session_remove_feature_by_type (self->session,
-      SOUP_TYPE_CONTENT_DECODER);
+  self->transport = config->transport ? kvam_transport_ref
+      (config->transport) : kvam_transport_new (NULL);
+  /* libsoup's timeout bounds connecting and each read, in whole seconds;
+   * its default of 2 connections per host would cap the read-ahead
+   * responses, the service allows 5 per stream */
+  self->session = kvam_transport_new_session (self->transport, timeout_s,
+      2 * KVAM_PACER_CONNECTIONS);
   for (i = 0; i < KVAM_API_COUNT; i++) {
     g_autofree gchar *key = g_strdup_printf ("%s %s %s", self->control_uri,
         self->stream_arn ? self->stream_arn : self->stream_name,
@@ -192,6 +144,7 @@ kvam_client_free (KvamClient * self)
     kvam_pacer_release (self->pacers[i]);
   }
   g_clear_object (&self->session);
+  kvam_transport_unref (self->transport);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -294,22 +247,6 @@ kvam_backoff_us (guint attempt)
 
 /* ---- one request --------------------------------------------------------- */
 
-static gchar *
-host_header (GUri * uri)
-{
-  const gchar *host = g_uri_get_host (uri);
-  const gchar *scheme = g_uri_get_scheme (uri);
-  gint port = g_uri_get_port (uri);
-  gboolean v6 = strchr (host, ':') != NULL;
-  gboolean default_port = port < 0 ||
-      (port == 443 && !g_strcmp0 (scheme, "https")) ||
-      (port == 80 && !g_strcmp0 (scheme, "http"));
-
-  if (default_port)
-    return g_strdup_printf (v6 ? "[%s]" : "%s", host);
-  return g_strdup_printf (v6 ? "[%s]:%d" : "%s:%d", host, port);
-}
-
 /* Now by the service's clock, as far as we know it. */
 static GDateTime *
 signing_time (KvamClient * self)
@@ -376,7 +313,7 @@ build_signed_message (KvamClient * self, const gchar * url,
   /* a redirect would carry the session token and X-Amz-Date elsewhere */
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   uri = soup_message_get_uri (msg);
-  host = host_header (uri);
+  host = kvam_transport_host_header (uri);
   req = kvam_sigv4_request_new ("POST", g_uri_get_path (uri),
       g_uri_get_query (uri));
   kvam_sigv4_request_add_header (req, "Content-Type", "application/json");
@@ -441,8 +378,10 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
     return NULL;
   }
   GST_DEBUG ("%s %s", kvam_api_name (api), url);
+  kvam_transport_prepare (self->transport, msg);
   in = soup_session_send (self->session, msg, cancellable, &e);
   if (!in) {
+    kvam_transport_explain (msg, e);
     kvam_aws_error_from_transport (err, api, e);
     g_error_free (e);
     return NULL;
@@ -453,6 +392,13 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
         "(a redirect): signed requests are not sent elsewhere", status);
     kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, api, status, "Redirect",
         why, NULL);
+    return NULL;
+  }
+  if (status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_AUTH, api, status,
+        "ProxyAuthenticationRequired", "the proxy asks for authentication "
+        "(HTTP 407): set proxy-id and proxy-pw (or the proxy's credentials "
+        "in HTTPS_PROXY)", NULL);
     return NULL;
   }
   if (status != SOUP_STATUS_OK) {

@@ -9,6 +9,7 @@
 #include "kvamawserror.h"
 #include "kvampacer.h"
 #include "kvamcredentials.h"
+#include "kvamtransport.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,7 @@ typedef struct
   guint timeout_ms;             /* connect and each read stall */
   guint retry_attempts;         /* retries after the first try */
   KvamCredentialsProvider *credentials;       /* not owned */
+  KvamTransport *transport;     /* NULL: defaults */
 } KvamClientConfig;
 
 KvamClient *kvam_client_new (const KvamClientConfig * config);
@@ -42,7 +44,6 @@ void kvam_client_free (KvamClient * client);
  * (or lower case) from the environment; NULL for none. Not GLib's default
  * resolver: its libproxy was seen to corrupt the heap when the lister and
  * streaming threads asked it at once. */
-GProxyResolver *kvam_environment_proxy_resolver (void);
 
 /* https://kinesisvideo.REGION.amazonaws.com (.com.cn in China regions) */
 gchar *kvam_client_default_control_uri (const gchar * region);

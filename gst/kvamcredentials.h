@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "kvamtransport.h"
 
 G_BEGIN_DECLS
 
@@ -51,7 +52,9 @@ typedef struct
   const gchar *secret_access_key;
   const gchar *session_token;
   const gchar *profile;
-  guint timeout_ms;             /* bound on each container/IMDS request */
+  guint timeout_ms;             /* bound on each credentials request */
+  const gchar *region;          /* STS's region; NULL: the global endpoint */
+  KvamTransport *transport;     /* STS and SSO requests; NULL: defaults */
 } KvamCredentialsConfig;
 
 typedef struct _KvamCredentialsProvider KvamCredentialsProvider;

@@ -116,6 +116,8 @@ explain_auth_error (const KvamAwsError * err)
   if (g_strcmp0 (err->type, "InvalidSignatureException") == 0)
     return "the signature does not match: check the secret access key and "
         "the region";
+  if (g_strcmp0 (err->type, "ProxyAuthenticationRequired") == 0)
+    return "the proxy refused";
   return "access denied";
 }
 

@@ -11,11 +11,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 SKIP = 77
 
 try:
     import boto3
+    import botocore
     import botocore.config
     from botocore.exceptions import ClientError
 except ImportError as e:
@@ -39,7 +41,8 @@ def check(cond, what):
 def start_emulator(exe, log):
     p = subprocess.Popen(
         [exe, "--port", "0", "--synthetic", f"cam:{COUNT}:2",
-         "--start-time", str(START), "--no-rate-limit", "--request-log", log],
+         "--start-time", str(START), "--no-rate-limit", "--request-log", log,
+         "--sso-token", "crosscheck-sso-token"],
         stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     if not line.startswith("PORT "):
@@ -66,6 +69,58 @@ def ebml_fragment_numbers(data):
         size = data[i + 2] & 0x7F
         out.append(data[i + 3:i + 3 + size].decode())
     return out
+
+
+def opens_kvs(url, creds, what):
+    kv = boto3.client(
+        "kinesisvideo", endpoint_url=url, region_name=REGION,
+        aws_access_key_id=creds[0], aws_secret_access_key=creds[1],
+        aws_session_token=creds[2])
+    ep = kv.get_data_endpoint(StreamName="cam", APIName="LIST_FRAGMENTS")
+    check(ep["DataEndpoint"] == url, f"keys from {what} open Kinesis Video")
+
+
+def check_sts_and_sso(url):
+    """The emulator's STS (XML) and SSO portal (JSON) read by botocore."""
+    role = "arn:aws:iam::123456789012:role/kvs-reader"
+    sts = client("sts", url)
+    c = sts.assume_role(RoleArn=role, RoleSessionName="crosscheck",
+                        DurationSeconds=900, ExternalId="ext")["Credentials"]
+    check(c["AccessKeyId"].startswith("ASIA")
+          and 0 < c["Expiration"].timestamp() - time.time() <= 900,
+          "botocore parses AssumeRole's answer")
+    opens_kvs(url, (c["AccessKeyId"], c["SecretAccessKey"],
+                    c["SessionToken"]), "AssumeRole")
+    anon = boto3.client("sts", endpoint_url=url, region_name=REGION,
+                        config=botocore.config.Config(
+                            signature_version=botocore.UNSIGNED))
+    w = anon.assume_role_with_web_identity(
+        RoleArn=role, RoleSessionName="pod-1",
+        WebIdentityToken="eyJ.token.sig")["Credentials"]
+    opens_kvs(url, (w["AccessKeyId"], w["SecretAccessKey"],
+                    w["SessionToken"]), "AssumeRoleWithWebIdentity")
+    try:
+        sts.assume_role(RoleArn="arn:aws:iam::123456789012:user/not-a-role",
+                        RoleSessionName="crosscheck")
+        check(False, "a malformed role ARN is rejected")
+    except ClientError as e:
+        check(e.response["Error"]["Code"] == "ValidationError",
+              "a malformed role ARN gives ValidationError")
+    sso = boto3.client("sso", endpoint_url=url, region_name=REGION,
+                       config=botocore.config.Config(
+                           signature_version=botocore.UNSIGNED))
+    r = sso.get_role_credentials(roleName="Reader", accountId="123456789012",
+                                 accessToken="crosscheck-sso-token")
+    rc = r["roleCredentials"]
+    opens_kvs(url, (rc["accessKeyId"], rc["secretAccessKey"],
+                    rc["sessionToken"]), "the SSO portal")
+    try:
+        sso.get_role_credentials(roleName="Reader", accountId="123456789012",
+                                 accessToken="wrong")
+        check(False, "an unknown SSO token is rejected")
+    except ClientError as e:
+        check(e.response["Error"]["Code"] == "UnauthorizedException",
+              "an unknown SSO token gives UnauthorizedException")
 
 
 def main():
@@ -125,6 +180,8 @@ def main():
             check(e.response["Error"]["Code"] == "ResourceNotFoundException"
                   and e.response["ResponseMetadata"]["HTTPStatusCode"] == 404,
                   "an unknown stream gives 404 ResourceNotFoundException")
+
+        check_sts_and_sso(url)
 
         aws = shutil.which("aws")
         if aws:

@@ -3,7 +3,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "kvsemulatorpriv.h"
-#include "kvamsigv4.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +89,10 @@ kvs_emulator_new (void)
   emu->cuts = g_array_new (FALSE, FALSE, sizeof (Cut));
   emu->log = g_ptr_array_new_with_free_func ((GDestroyNotify)
       kvs_log_entry_free);
+  emu->web_identity_tokens = g_ptr_array_new_with_free_func (g_free);
+  emu->sso_tokens = g_ptr_array_new_with_free_func (g_free);
+  emu->last_sts_params = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, g_free);
   emu->context = g_main_context_new ();
   emu->loop = g_main_loop_new (emu->context, FALSE);
   return emu;
@@ -132,6 +135,10 @@ kvs_emulator_free (KvsEmulator * emu)
   g_array_unref (emu->cuts);
   g_ptr_array_unref (emu->log);
   g_clear_object (&emu->log_file);
+  g_ptr_array_unref (emu->web_identity_tokens);
+  g_ptr_array_unref (emu->sso_tokens);
+  g_hash_table_unref (emu->last_sts_params);
+  g_free (emu->last_user_agent);
   g_clear_error (&emu->start_error);
   g_mutex_clear (&emu->lock);
   g_cond_clear (&emu->started);
@@ -577,8 +584,8 @@ write_log_line (KvsEmulator * emu, const KvsLogEntry * e)
   g_output_stream_flush (G_OUTPUT_STREAM (emu->log_file), NULL, NULL);
 }
 
-static void
-log_request (KvsEmulator * emu, const gchar * operation, const gchar * stream,
+void
+kvs_log_request (KvsEmulator * emu, const gchar * operation, const gchar * stream,
     guint status, const gchar * error_type, guint64 bytes, guint fragments,
     gboolean cut)
 {
@@ -696,7 +703,7 @@ respond_error (Request * r, guint status, const gchar * type,
   soup_server_message_set_status (r->msg, status, NULL);
   soup_server_message_set_response (r->msg, "application/json",
       SOUP_MEMORY_TAKE, body, strlen (body));
-  log_request (r->emu, op_names[r->op], r->stream, status, type,
+  kvs_log_request (r->emu, op_names[r->op], r->stream, status, type,
       strlen (body), 0, FALSE);
 }
 
@@ -725,207 +732,23 @@ respond_json (Request * r, JsonBuilder * b, guint fragments)
   soup_server_message_set_status (r->msg, 200, NULL);
   soup_server_message_set_response (r->msg, "application/json",
       SOUP_MEMORY_TAKE, body, len);
-  log_request (r->emu, op_names[r->op], r->stream, 200,
+  kvs_log_request (r->emu, op_names[r->op], r->stream, 200,
       malformed ? "MalformedJSON" : NULL, len, fragments, FALSE);
 }
 
 /* ---- signature check ----------------------------------------------------- */
 
-typedef struct
-{
-  gchar *access_key;
-  gchar *date;
-  gchar *region;
-  gchar *service;
-  gchar **signed_headers;
-  gchar *signature;
-} AuthHeader;
-
-static void
-auth_header_clear (AuthHeader * a)
-{
-  g_free (a->access_key);
-  g_free (a->date);
-  g_free (a->region);
-  g_free (a->service);
-  g_strfreev (a->signed_headers);
-  g_free (a->signature);
-}
-
-/* "AWS4-HMAC-SHA256 Credential=AK/DATE/REGION/SERVICE/aws4_request,
- *  SignedHeaders=a;b, Signature=hex" */
-static gboolean
-parse_authorization (const gchar * value, AuthHeader * out)
-{
-  g_auto (GStrv) parts = NULL;
-  guint i;
-
-  memset (out, 0, sizeof (*out));
-  if (!value || !g_str_has_prefix (value, "AWS4-HMAC-SHA256 "))
-    return FALSE;
-  parts = g_strsplit (value + strlen ("AWS4-HMAC-SHA256 "), ",", -1);
-  for (i = 0; parts[i]; i++) {
-    gchar *p = g_strstrip (parts[i]);
-    if (g_str_has_prefix (p, "Credential=")) {
-      g_auto (GStrv) scope = g_strsplit (p + strlen ("Credential="), "/", -1);
-      if (g_strv_length (scope) != 5 || strcmp (scope[4], "aws4_request"))
-        return FALSE;
-      out->access_key = g_strdup (scope[0]);
-      out->date = g_strdup (scope[1]);
-      out->region = g_strdup (scope[2]);
-      out->service = g_strdup (scope[3]);
-    } else if (g_str_has_prefix (p, "SignedHeaders=")) {
-      out->signed_headers = g_strsplit (p + strlen ("SignedHeaders="), ";",
-          -1);
-    } else if (g_str_has_prefix (p, "Signature=")) {
-      out->signature = g_strdup (p + strlen ("Signature="));
-    }
-  }
-  return out->access_key && out->signed_headers && out->signature;
-}
-
-static Credentials *
-find_credentials (KvsEmulator * emu, const gchar * access_key)
-{
-  guint i;
-
-  for (i = 0; i < emu->credentials->len; i++) {
-    Credentials *c = emu->credentials->pdata[i];
-    if (g_str_equal (c->access_key, access_key))
-      return c;
-  }
-  return NULL;
-}
-
-static GDateTime *
-parse_amz_date (const gchar * s)
-{
-  g_autofree gchar *iso = NULL;
-
-  if (!s || strlen (s) != 16 || s[8] != 'T' || s[15] != 'Z')
-    return NULL;
-  iso = g_strdup_printf ("%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", s, s + 4, s + 6,
-      s + 9, s + 11, s + 13);
-  return g_date_time_new_from_iso8601 (iso, NULL);
-}
-
-/* Recomputes the signature from what the client says it signed. */
-static gchar *
-expected_signature (KvsEmulator * emu, SoupServerMessage * msg,
-    const AuthHeader * auth, const Credentials * c, GDateTime * when,
-    gboolean token_signed)
-{
-  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  GUri *uri = soup_server_message_get_uri (msg);
-  g_autoptr (KvamSigv4Request) req = NULL;
-  g_autoptr (KvamCredentials) creds = NULL;
-  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
-  KvamSigv4Options opts = KVAM_SIGV4_OPTIONS_INIT (auth->service,
-      auth->region);
-  KvamSigv4Result result;
-  gchar *sig;
-  guint i;
-
-  req = kvam_sigv4_request_new (soup_server_message_get_method (msg),
-      g_uri_get_path (uri), g_uri_get_query (uri));
-  for (i = 0; auth->signed_headers[i]; i++) {
-    const gchar *name = auth->signed_headers[i];
-    const gchar *value;
-    /* the signer adds these two itself */
-    if (!g_ascii_strcasecmp (name, "x-amz-date") ||
-        !g_ascii_strcasecmp (name, "x-amz-security-token"))
-      continue;
-    value = soup_message_headers_get_list (h, name);
-    kvam_sigv4_request_add_header (req, name, value ? value : "");
-  }
-  kvam_sigv4_request_set_body (req, g_bytes_get_data (bytes, NULL),
-      g_bytes_get_size (bytes));
-  creds = kvam_credentials_new (c->access_key, c->secret_key,
-      soup_message_headers_get_one (h, "X-Amz-Security-Token"), 0, "client");
-  opts.omit_session_token = !token_signed;
-  opts.normalize_path = TRUE;
-  kvam_sigv4_sign_headers (&opts, creds, req, when, &result);
-  sig = g_strdup (result.signature);
-  kvam_sigv4_result_clear (&result);
-  return sig;
-}
-
 /* FALSE after responding with the error AWS would give. */
 static gboolean
 check_signature (Request * r)
 {
-  KvsEmulator *emu = r->emu;
-  SoupMessageHeaders *h = soup_server_message_get_request_headers (r->msg);
-  const gchar *amz_date = soup_message_headers_get_one (h, "X-Amz-Date");
-  const gchar *token = soup_message_headers_get_one (h,
-      "X-Amz-Security-Token");
-  g_autoptr (GDateTime) when = parse_amz_date (amz_date);
-  g_autofree gchar *expected = NULL;
-  AuthHeader auth;
-  Credentials *c;
-  gboolean ok = FALSE;
-  gint64 skew;
+  KvsAuthFailure f = { 0 };
 
-  if (!parse_authorization (soup_message_headers_get_one (h,
-              "Authorization"), &auth) || !when) {
-    respond_error (r, 403, "MissingAuthenticationTokenException",
-        "Missing Authentication Token");
-    auth_header_clear (&auth);
-    return FALSE;
-  }
-  g_mutex_lock (&emu->lock);
-  c = find_credentials (emu, auth.access_key);
-  if (!c) {
-    g_mutex_unlock (&emu->lock);
-    respond_error (r, 403, "UnrecognizedClientException",
-        "The security token included in the request is invalid.");
-    goto out;
-  }
-  if (c->expired) {
-    g_mutex_unlock (&emu->lock);
-    respond_error (r, 403, "ExpiredTokenException",
-        "The security token included in the request is expired");
-    goto out;
-  }
-  if (c->session_token && g_strcmp0 (c->session_token, token) != 0) {
-    g_mutex_unlock (&emu->lock);
-    respond_error (r, 403, "UnrecognizedClientException",
-        "The security token included in the request is invalid.");
-    goto out;
-  }
-  if (g_strcmp0 (auth.service, "kinesisvideo") != 0 ||
-      g_strcmp0 (auth.region, emu->region) != 0) {
-    g_autofree gchar *m = g_strdup_printf ("Credential should be scoped to a "
-        "valid region and service 'kinesisvideo' in '%s'. ", emu->region);
-    g_mutex_unlock (&emu->lock);
-    respond_error (r, 403, "InvalidSignatureException", m);
-    goto out;
-  }
-  expected = expected_signature (emu, r->msg, &auth, c, when,
-      g_strv_contains ((const gchar * const *) auth.signed_headers,
-          "x-amz-security-token"));
-  skew = g_date_time_to_unix (when) - g_get_real_time () / G_USEC_PER_SEC -
-      emu->clock_offset;
-  g_mutex_unlock (&emu->lock);
-
-  if (ABS (skew) > MAX_SKEW_SECONDS) {
-    g_autofree gchar *m = g_strdup_printf ("Signature expired: %s is now "
-        "%s than the server time (5 minutes allowed)", amz_date,
-        skew < 0 ? "earlier" : "later");
-    respond_error (r, 403, "InvalidSignatureException", m);
-    goto out;
-  }
-  if (g_strcmp0 (expected, auth.signature) != 0) {
-    respond_error (r, 403, "InvalidSignatureException", "The request "
-        "signature we calculated does not match the signature you provided. "
-        "Check your AWS Secret Access Key and signing method.");
-    goto out;
-  }
-  ok = TRUE;
-out:
-  auth_header_clear (&auth);
-  return ok;
+  if (kvs_verify_signature (r->emu, r->msg, "kinesisvideo", &f))
+    return TRUE;
+  respond_error (r, f.status, f.type, f.message);
+  g_free (f.message);
+  return FALSE;
 }
 
 /* ---- request parsing ----------------------------------------------------- */
@@ -1465,7 +1288,7 @@ media_writer_log (MediaWriter * w, gboolean cut)
   if (w->logged)
     return;
   w->logged = TRUE;
-  log_request (w->req->emu, op_names[OP_GET_MEDIA], w->req->stream, 200,
+  kvs_log_request (w->req->emu, op_names[OP_GET_MEDIA], w->req->stream, 200,
       NULL, w->sent, w->numbers->len, cut);
 }
 
@@ -1773,7 +1596,20 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
   gint op = -1;
 
   set_date_header (emu, msg);
+  LOCKED (emu, g_free (emu->last_user_agent); emu->last_user_agent =
+      g_strdup (soup_message_headers_get_one
+          (soup_server_message_get_request_headers (msg), "User-Agent")));
 
+  if (g_str_equal (path, "/") && !strcmp (soup_server_message_get_method
+          (msg), "POST")) {
+    kvs_handle_sts (emu, msg);
+    return;
+  }
+  if (g_str_equal (path, "/federation/credentials") &&
+      !strcmp (soup_server_message_get_method (msg), "GET")) {
+    kvs_handle_sso (emu, msg, query);
+    return;
+  }
   if (g_str_equal (path, "/getDataEndpoint"))
     op = OP_GET_DATA_ENDPOINT;
   else if (g_str_equal (path, "/listFragments"))

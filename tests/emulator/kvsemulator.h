@@ -136,6 +136,25 @@ guint kvs_emulator_get_media_calls (KvsEmulator * emu);
 guint kvs_emulator_get_peak_media_connections (KvsEmulator * emu,
     const gchar * name);
 
+/* STS and the SSO portal (kvssts.c), on the same port: POST / with
+ * Action=AssumeRole (signed for "sts") or AssumeRoleWithWebIdentity, and
+ * GET /federation/credentials. The keys they issue are accepted by the
+ * other APIs until they expire: after DurationSeconds (default 1 h), or
+ * @seconds when set here (0: as asked). */
+void kvs_emulator_set_sts_duration (KvsEmulator * emu, guint seconds);
+/* Web identity tokens AssumeRoleWithWebIdentity accepts (none added: any
+ * non-empty one). */
+void kvs_emulator_add_web_identity_token (KvsEmulator * emu,
+    const gchar * token);
+/* Bearer tokens the SSO portal accepts (none added: none). */
+void kvs_emulator_add_sso_token (KvsEmulator * emu, const gchar * token);
+/* A form parameter of the last STS call (Action, RoleArn, ExternalId,
+ * RoleSessionName, DurationSeconds, WebIdentityToken), or NULL. */
+gchar *kvs_emulator_get_last_sts_param (KvsEmulator * emu,
+    const gchar * name);
+/* The User-Agent of the last request, any API. */
+gchar *kvs_emulator_get_last_user_agent (KvsEmulator * emu);
+
 /* Request log */
 void kvs_emulator_set_log_file (KvsEmulator * emu, const gchar * path);
 GPtrArray *kvs_emulator_get_log (KvsEmulator * emu);

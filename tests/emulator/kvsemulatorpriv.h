@@ -2,7 +2,9 @@
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * kvsemulator.c: configuration, routing, signatures, the three APIs.
+ * kvsemulator.c: configuration, routing, the three APIs.
+ * kvsauth.c: SigV4 checks.
+ * kvssts.c: STS AssumeRole / AssumeRoleWithWebIdentity, the SSO portal.
  * kvslive.c: growing streams (--live), ingestion pauses, late listing.
  * kvsmedia.c, kvssynthetic.c: fragment documents.
  */
@@ -35,6 +37,7 @@ typedef struct
   gchar *secret_key;
   gchar *session_token;
   gboolean expired;
+  gint64 expires_at;            /* epoch s; 0: never (issued by STS: set) */
 } Credentials;
 
 typedef struct
@@ -105,12 +108,45 @@ struct _KvsEmulator
   GCond started;
   gboolean running;
   GError *start_error;
+
+  /* kvssts.c */
+  guint sts_duration;           /* seconds the keys it issues last */
+  GPtrArray *web_identity_tokens;       /* accepted; empty: any */
+  GPtrArray *sso_tokens;        /* accepted bearer tokens */
+  GHashTable *last_sts_params;  /* of the last STS call */
+  gchar *last_user_agent;
 };
 
 
 #define LOCKED(emu, stmt) G_STMT_START { \
   g_mutex_lock (&(emu)->lock); stmt; g_mutex_unlock (&(emu)->lock); \
 } G_STMT_END
+
+/* kvsemulator.c */
+void kvs_log_request (KvsEmulator * emu, const gchar * operation,
+    const gchar * stream, guint status, const gchar * error_type,
+    guint64 bytes, guint fragments, gboolean cut);
+/* A new key pair the emulator accepts until @seconds from now. Lock held. */
+Credentials *kvs_issue_credentials (KvsEmulator * emu, guint seconds);
+
+/* kvsauth.c */
+typedef struct
+{
+  guint status;
+  const gchar *type;            /* "InvalidSignatureException", ... */
+  gchar *message;               /* owned */
+} KvsAuthFailure;
+
+/* TRUE when @msg is signed for @service in the emulator's region with keys
+ * it accepts; else FALSE with @failure filled in. */
+gboolean kvs_verify_signature (KvsEmulator * emu, SoupServerMessage * msg,
+    const gchar * service, KvsAuthFailure * failure);
+
+/* kvssts.c: STS (POST / with an Action) and the SSO portal
+ * (GET /federation/credentials). */
+void kvs_handle_sts (KvsEmulator * emu, SoupServerMessage * msg);
+void kvs_handle_sso (KvsEmulator * emu, SoupServerMessage * msg,
+    GHashTable * query);
 
 /* kvslive.c. Lock held. */
 gint64 kvs_emulator_now_ms (KvsEmulator * emu);

@@ -31,6 +31,8 @@ static gchar *request_log = NULL;
 static gboolean live = FALSE;
 static gchar *late_list = NULL;
 static gchar **pauses = NULL;
+static gint sts_duration = 0;
+static gchar **sso_tokens = NULL;
 
 static GOptionEntry entries[] = {
   {"port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -127,6 +129,11 @@ static GOptionEntry entries[] = {
       "N:MS"},
   {"ordered", 0, 0, G_OPTION_ARG_NONE, &ordered,
       "List fragments in order (debugging; the service does not)", NULL},
+  {"sts-duration", 0, 0, G_OPTION_ARG_INT, &sts_duration,
+      "Keys issued by AssumeRole, AssumeRoleWithWebIdentity and the SSO "
+      "portal expire after SECONDS (default: as asked, 1 h)", "SECONDS"},
+  {"sso-token", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sso_tokens,
+      "A bearer token the SSO portal accepts (repeatable)", "TOKEN"},
   {"request-log", 0, 0, G_OPTION_ARG_FILENAME, &request_log,
       "Write a JSON line per request to FILE (emptied at start)", "FILE"},
   {NULL}
@@ -238,6 +245,9 @@ apply_faults (KvsEmulator * emu, GError ** error)
 
   kvs_emulator_set_rate_limit (emu, !no_rate_limit);
   kvs_emulator_set_ordered (emu, ordered);
+  kvs_emulator_set_sts_duration (emu, MAX (sts_duration, 0));
+  for (i = 0; sso_tokens && sso_tokens[i]; i++)
+    kvs_emulator_add_sso_token (emu, sso_tokens[i]);
   kvs_emulator_set_latency (emu, MAX (latency, 0));
   kvs_emulator_set_throttle_every (emu, MAX (throttle_every, 0));
   kvs_emulator_set_fail_every (emu, MAX (fail_every, 0));

@@ -86,7 +86,7 @@ get_creds (const KvamCredentialsConfig * config, GError ** error)
   return kvam_credentials_provider_get (p, NULL, error);
 }
 
-static const KvamCredentialsConfig no_props = { NULL, NULL, NULL, NULL, 2000 };
+static const KvamCredentialsConfig no_props = { NULL, NULL, NULL, NULL, 2000, NULL, NULL };
 
 #define CREDENTIALS_FILE \
   "[default]\naws_access_key_id = FILEDEFAULT\n" \
@@ -98,7 +98,7 @@ static const KvamCredentialsConfig no_props = { NULL, NULL, NULL, NULL, 2000 };
 GST_START_TEST (test_properties_first)
 {
   KvamCredentialsConfig config = { "PROPKEY", "prop-secret", "prop-token",
-    NULL, 2000
+    NULL, 2000, NULL, NULL
   };
   g_autoptr (KvamCredentials) c = NULL;
 
@@ -115,7 +115,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_half_properties_is_an_error)
 {
-  KvamCredentialsConfig config = { "PROPKEY", NULL, NULL, NULL, 2000 };
+  KvamCredentialsConfig config = { "PROPKEY", NULL, NULL, NULL, 2000, NULL, NULL };
   GError *err = NULL;
 
   g_setenv ("AWS_ACCESS_KEY_ID", "ENVKEY", TRUE);
@@ -149,7 +149,7 @@ GST_START_TEST (test_shared_credentials_profiles)
 {
   g_autofree gchar *f = write_file ("AWS_SHARED_CREDENTIALS_FILE", "creds",
       CREDENTIALS_FILE);
-  KvamCredentialsConfig config = { NULL, NULL, NULL, "work", 2000 };
+  KvamCredentialsConfig config = { NULL, NULL, NULL, "work", 2000, NULL, NULL };
   KvamCredentials *c;
 
   c = get_creds (&no_props, NULL);
@@ -179,7 +179,7 @@ GST_START_TEST (test_config_file_profile_sections)
       "[profile cam]\nregion = ap-south-1\naws_access_key_id = CONFCAM\n"
       "aws_secret_access_key = conf-cam-secret\n"
       "[cam]\naws_access_key_id = WRONG\naws_secret_access_key = wrong\n");
-  KvamCredentialsConfig config = { NULL, NULL, NULL, "cam", 2000 };
+  KvamCredentialsConfig config = { NULL, NULL, NULL, "cam", 2000, NULL, NULL };
   g_autoptr (KvamCredentials) c = get_creds (&config, NULL);
   g_autofree gchar *r1 = kvam_resolve_region (NULL, "cam", NULL);
   g_autofree gchar *r2 = kvam_resolve_region (NULL, NULL, NULL);

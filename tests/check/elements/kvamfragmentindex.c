@@ -239,7 +239,7 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
 {
   g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
   KvamCredentialsConfig cc = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
-    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000
+    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000, NULL, NULL
   };
   g_autoptr (KvamCredentialsProvider) creds = NULL;
   g_autoptr (KvamClient) client = NULL;
@@ -249,7 +249,7 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
   /* the element's default timeout: a page of 1000 under ASan on a busy
    * machine has been seen to take over 2 s */
   KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
-    15000, 3, NULL
+    15000, 3, NULL, NULL
   };
   GError *err = NULL;
   guint n, published, i;

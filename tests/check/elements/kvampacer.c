@@ -111,13 +111,13 @@ GST_END_TEST;
 GST_START_TEST (test_two_clients_share_the_stream_budget)
 {
   KvamCredentialsConfig cc = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
-    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000
+    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000, NULL, NULL
   };
   g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
   g_autoptr (KvamCredentialsProvider) creds = NULL;
   g_autofree gchar *url = NULL;
   KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
-    5000, 5, NULL
+    5000, 5, NULL, NULL
   };
   Caller one = { 0 }, two = { 0 };
   GThread *t1, *t2;

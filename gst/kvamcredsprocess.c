@@ -1,0 +1,287 @@
+/* kvamsrc: credentials from a profile's credential_process
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Runs the command as the AWS CLI does: split into words, no shell (one
+ * only when the value uses pipes, redirections or variables), and reads
+ * its JSON from stdout. Bounded in time and size; cancellable. A failure
+ * says the exit status and stderr's last line, never stdout (it would hold
+ * the keys).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "kvamcredentialspriv.h"
+#include "kvamjson.h"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#define GST_CAT_DEFAULT kvam_creds_debug_category ()
+
+#define MAX_OUTPUT (64 * 1024)
+#define MIN_TIMEOUT_US (30 * G_USEC_PER_SEC)
+#define MAX_STDERR_LINE 200
+
+typedef struct
+{
+  GSubprocess *proc;
+  GCancellable *cancel;         /* ours: timeout, too much output, unlock() */
+  gint pending;                 /* reads and the wait not finished */
+  gboolean timed_out;
+  gboolean too_big;
+} Run;
+
+typedef struct
+{
+  Run *run;
+  GInputStream *in;
+  GByteArray *buf;
+} Reader;
+
+static void read_next (Reader * r);
+
+static void
+stop_process (Run *run)
+{
+  g_cancellable_cancel (run->cancel);
+  g_subprocess_force_exit (run->proc);
+}
+
+static void
+read_done (GObject * src, GAsyncResult * res, gpointer data)
+{
+  Reader *r = data;
+  g_autoptr (GBytes) b = g_input_stream_read_bytes_finish (r->in, res, NULL);
+
+  if (!b || g_bytes_get_size (b) == 0) {
+    r->run->pending--;
+    g_free (r);
+    return;
+  }
+  g_byte_array_append (r->buf, g_bytes_get_data (b, NULL),
+      g_bytes_get_size (b));
+  if (r->buf->len > MAX_OUTPUT) {
+    r->run->too_big = TRUE;
+    stop_process (r->run);
+    r->run->pending--;
+    g_free (r);
+    return;
+  }
+  read_next (r);
+}
+
+static void
+read_next (Reader * r)
+{
+  g_input_stream_read_bytes_async (r->in, 16384, G_PRIORITY_DEFAULT,
+      r->run->cancel, read_done, r);
+}
+
+static void
+start_reading (Run * run, GInputStream * in, GByteArray * buf)
+{
+  Reader *r = g_new0 (Reader, 1);
+
+  r->run = run;
+  r->in = in;
+  r->buf = buf;
+  run->pending++;
+  read_next (r);
+}
+
+static void
+wait_done (GObject * src, GAsyncResult * res, gpointer data)
+{
+  Run *run = data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (src), res, NULL);
+  run->pending--;
+}
+
+static gboolean
+timed_out (gpointer data)
+{
+  Run *run = data;
+
+  run->timed_out = TRUE;
+  stop_process (run);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+cancelled (GCancellable * c, Run * run)
+{
+  g_cancellable_cancel (run->cancel);
+}
+
+/* Runs @proc to its end on a main context of this thread's own. */
+static void
+collect (KvamCredsContext * ctx, Run * run, GByteArray * out, GByteArray * err)
+{
+  GMainContext *mc = g_main_context_new ();
+  GSource *timer = g_timeout_source_new (MAX (ctx->timeout_us,
+          MIN_TIMEOUT_US) / 1000);
+  gulong handler = 0;
+
+  g_main_context_push_thread_default (mc);
+  g_source_set_callback (timer, timed_out, run, NULL);
+  g_source_attach (timer, mc);
+  if (ctx->cancellable)
+    handler = g_cancellable_connect (ctx->cancellable, G_CALLBACK (cancelled),
+        run, NULL);
+  start_reading (run, g_subprocess_get_stdout_pipe (run->proc), out);
+  start_reading (run, g_subprocess_get_stderr_pipe (run->proc), err);
+  run->pending++;
+  g_subprocess_wait_async (run->proc, NULL, wait_done, run);
+  while (run->pending > 0)
+    g_main_context_iteration (mc, TRUE);
+  if (g_cancellable_is_cancelled (run->cancel))
+    g_subprocess_force_exit (run->proc);
+  if (handler)
+    g_cancellable_disconnect (ctx->cancellable, handler);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  g_main_context_pop_thread_default (mc);
+  g_main_context_unref (mc);
+}
+
+static gchar **
+command_argv (const gchar * command, GError ** error)
+{
+  gchar **argv = NULL;
+
+  if (strpbrk (command, "|&;<>()$`\n")) {
+    argv = g_new0 (gchar *, 4);
+    argv[0] = g_strdup ("/bin/sh");
+    argv[1] = g_strdup ("-c");
+    argv[2] = g_strdup (command);
+    return argv;
+  }
+  if (!g_shell_parse_argv (command, NULL, &argv, error))
+    return NULL;
+  return argv;
+}
+
+static gchar *
+last_line (GByteArray * err)
+{
+  g_autofree gchar *text = g_strndup ((const gchar *) err->data, err->len);
+  g_auto (GStrv) lines = g_strsplit (g_strstrip (text), "\n", -1);
+  guint n = g_strv_length (lines);
+  gchar *line;
+
+  if (n == 0 || !*lines[n - 1])
+    return g_strdup ("(nothing on stderr)");
+  line = g_utf8_make_valid (g_strstrip (lines[n - 1]), -1);
+  if (g_utf8_strlen (line, -1) > MAX_STDERR_LINE)
+    *g_utf8_offset_to_pointer (line, MAX_STDERR_LINE) = '\0';
+  return line;
+}
+
+static KvamCredentials *
+parse_output (GByteArray * out, const gchar * source, GError ** error)
+{
+  g_autoptr (JsonNode) root = kvam_json_parse_object ((const gchar *)
+      out->data, out->len, NULL);
+  JsonObject *o = root ? json_node_get_object (root) : NULL;
+  const gchar *id = NULL, *secret = NULL, *token = NULL, *expiration = NULL;
+  g_autoptr (GDateTime) dt = NULL;
+
+  if (o) {
+    id = json_object_get_string_member_with_default (o, "AccessKeyId", NULL);
+    secret = json_object_get_string_member_with_default (o,
+        "SecretAccessKey", NULL);
+    token = json_object_get_string_member_with_default (o, "SessionToken",
+        NULL);
+    expiration = json_object_get_string_member_with_default (o,
+        "Expiration", NULL);
+  }
+  /* what was printed is never quoted: it is the keys */
+  if (!o || json_object_get_int_member_with_default (o, "Version", 0) != 1) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_MALFORMED, "%s printed no JSON object with "
+        "\"Version\": 1", source);
+    return NULL;
+  }
+  if (!id || !*id || !secret || !*secret) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_MALFORMED, "%s printed no AccessKeyId or "
+        "SecretAccessKey", source);
+    return NULL;
+  }
+  if (expiration && !(dt = g_date_time_new_from_iso8601 (expiration, NULL))) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: Expiration is not an ISO 8601 "
+        "time", source);
+    return NULL;
+  }
+  return kvam_credentials_new (id, secret, token, dt ?
+      g_date_time_to_unix (dt) : 0, source);
+}
+
+static gboolean
+check_exit (Run * run, GByteArray * err, const gchar * source,
+    GError ** error)
+{
+  g_autofree gchar *line = NULL;
+
+  if (run->timed_out || run->too_big) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
+        "%s %s", source, run->timed_out ? "did not finish in time" :
+        "printed more than 64 KiB");
+    return FALSE;
+  }
+  if (g_cancellable_is_cancelled (run->cancel)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+    return FALSE;
+  }
+  if (g_subprocess_get_if_exited (run->proc) &&
+      g_subprocess_get_exit_status (run->proc) == 0)
+    return TRUE;
+  line = last_line (err);
+  if (g_subprocess_get_if_exited (run->proc))
+    g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
+        "%s exited with status %d: %s", source,
+        g_subprocess_get_exit_status (run->proc), line);
+  else
+    g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
+        "%s was killed by signal %d: %s", source,
+        g_subprocess_get_term_sig (run->proc), line);
+  return FALSE;
+}
+
+KvamCredentials *
+kvam_creds_from_process (KvamCredsContext * ctx, const gchar * command,
+    const gchar * profile, GError ** error)
+{
+  g_autofree gchar *source = g_strdup_printf ("profile %s "
+      "(credential_process)", profile);
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) err = g_byte_array_new ();
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  Run run = { NULL, cancel, 0, FALSE, FALSE };
+  KvamCredentials *creds = NULL;
+  GError *e = NULL;
+
+  argv = command_argv (command, &e);
+  if (argv)
+    run.proc = g_subprocess_newv ((const gchar * const *) argv,
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+        &e);
+  if (!run.proc) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
+        "%s could not run: %s", source, e->message);
+    g_error_free (e);
+    return NULL;
+  }
+  GST_DEBUG ("%s: running %s", source, argv[0]);
+  collect (ctx, &run, out, err);
+  if (check_exit (&run, err, source, error))
+    creds = parse_output (out, source, error);
+  memset (out->data, 0, out->len);
+  g_object_unref (run.proc);
+  return creds;
+}

@@ -1,0 +1,380 @@
+/* kvamsrc: HTTP transport settings shared by every AWS call
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One place decides what souphttpsrc's transport properties decide there:
+ * which certificates are trusted (ssl-ca-file, AWS_CA_BUNDLE), what an
+ * untrusted one does (ssl-strict), the User-Agent, and the proxy
+ * (proxy/proxy-id/proxy-pw over HTTPS_PROXY/NO_PROXY).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "kvamtransport.h"
+
+#include <string.h>
+#include <gst/gst.h>
+
+GST_DEBUG_CATEGORY_STATIC (kvam_transport_debug);
+#define GST_CAT_DEFAULT kvam_transport_debug
+
+#define TLS_FLAGS_KEY "kvam-tls-errors"
+
+struct _KvamTransport
+{
+  gint refcount;
+  gchar *ca_file;
+  gboolean ssl_strict;
+  gchar *user_agent;
+  gchar *proxy;
+  gchar *proxy_id;
+  gchar *proxy_pw;
+  void (*untrusted_func) (const gchar * host, const gchar * reason,
+      gpointer user_data);
+  gpointer user_data;
+  GMutex lock;
+  GHashTable *warned_hosts;     /* hosts already reported untrusted */
+};
+
+static void
+ensure_debug_category (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (kvam_transport_debug, "kvamtransport", 0,
+        "kvamsrc HTTP transport: TLS, proxy, user agent");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+static void
+free_secret (gchar * s)
+{
+  if (s) {
+    memset (s, 0, strlen (s));
+    g_free (s);
+  }
+}
+
+gchar *
+kvam_transport_default_user_agent (void)
+{
+  const gchar *app = g_getenv ("AWS_SDK_UA_APP_ID");
+  guint major, minor, micro, nano;
+
+  gst_version (&major, &minor, &micro, &nano);
+  /* the SDKs append "app/ID"; an ID with spaces would split the token */
+  if (app && *app && !strpbrk (app, " \t\r\n"))
+    return g_strdup_printf ("kvamsrc/%s GStreamer/%u.%u.%u app/%s", VERSION,
+        major, minor, micro, app);
+  return g_strdup_printf ("kvamsrc/%s GStreamer/%u.%u.%u", VERSION, major,
+      minor, micro);
+}
+
+KvamTransport *
+kvam_transport_new (const KvamTransportConfig * config)
+{
+  KvamTransportConfig defaults = KVAM_TRANSPORT_CONFIG_INIT;
+  KvamTransport *self = g_new0 (KvamTransport, 1);
+
+  ensure_debug_category ();
+  if (!config)
+    config = &defaults;
+  self->refcount = 1;
+  self->ca_file = g_strdup (config->ca_file);
+  self->ssl_strict = config->ssl_strict;
+  self->user_agent = config->user_agent && *config->user_agent ?
+      g_strdup (config->user_agent) : kvam_transport_default_user_agent ();
+  self->proxy = config->proxy && *config->proxy ? g_strdup (config->proxy) :
+      NULL;
+  self->proxy_id = g_strdup (config->proxy_id);
+  self->proxy_pw = g_strdup (config->proxy_pw);
+  self->untrusted_func = config->untrusted_func;
+  self->user_data = config->user_data;
+  g_mutex_init (&self->lock);
+  self->warned_hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  return self;
+}
+
+KvamTransport *
+kvam_transport_ref (KvamTransport * self)
+{
+  g_atomic_int_inc (&self->refcount);
+  return self;
+}
+
+void
+kvam_transport_unref (KvamTransport * self)
+{
+  if (!self || !g_atomic_int_dec_and_test (&self->refcount))
+    return;
+  g_free (self->ca_file);
+  g_free (self->user_agent);
+  g_free (self->proxy);
+  g_free (self->proxy_id);
+  free_secret (self->proxy_pw);
+  g_hash_table_unref (self->warned_hosts);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+const gchar *
+kvam_transport_get_user_agent (KvamTransport * self)
+{
+  return self->user_agent;
+}
+
+gchar *
+kvam_transport_redact_uri (const gchar * uri)
+{
+  g_autoptr (GUri) u = uri ? g_uri_parse (uri, G_URI_FLAGS_HAS_PASSWORD,
+      NULL) : NULL;
+
+  if (!u)
+    return g_strdup (uri ? "(not a URL)" : NULL);
+  return g_uri_to_string_partial (u, G_URI_HIDE_PASSWORD);
+}
+
+/* ---- proxy --------------------------------------------------------------- */
+
+static const gchar *
+env_either (const gchar * upper, const gchar * lower)
+{
+  const gchar *v = g_getenv (upper);
+
+  return v && *v ? v : g_getenv (lower);
+}
+
+GProxyResolver *
+kvam_environment_proxy_resolver (void)
+{
+  const gchar *https = env_either ("HTTPS_PROXY", "https_proxy");
+  const gchar *http = env_either ("HTTP_PROXY", "http_proxy");
+  const gchar *no = env_either ("NO_PROXY", "no_proxy");
+  g_auto (GStrv) ignore = NULL;
+  GSimpleProxyResolver *r;
+  gchar **h;
+
+  if ((!https || !*https) && (!http || !*http))
+    return NULL;
+  ignore = no ? g_strsplit (no, ",", -1) : NULL;
+  for (h = ignore; h && *h; h++) {
+    g_strstrip (*h);
+    if (g_str_equal (*h, "*"))
+      return NULL;              /* no proxy for any host */
+  }
+  r = G_SIMPLE_PROXY_RESOLVER (g_simple_proxy_resolver_new (NULL, ignore));
+  if (https && *https)
+    g_simple_proxy_resolver_set_uri_proxy (r, "https", https);
+  if (http && *http)
+    g_simple_proxy_resolver_set_uri_proxy (r, "http", http);
+  return G_PROXY_RESOLVER (r);
+}
+
+/* The proxy property, for every host, as souphttpsrc's: the environment's
+ * NO_PROXY does not apply to a proxy asked for by name. */
+static GProxyResolver *
+property_proxy_resolver (KvamTransport * self)
+{
+  g_autoptr (GUri) u = g_uri_parse (self->proxy, G_URI_FLAGS_HAS_PASSWORD,
+      NULL);
+  g_autofree gchar *shown = kvam_transport_redact_uri (self->proxy);
+
+  if (!u || !g_uri_get_host (u)) {
+    GST_WARNING ("proxy %s is not a URL; connecting directly", shown);
+    return NULL;
+  }
+  GST_DEBUG ("proxy %s for every host%s", shown, self->proxy_id ?
+      ", with proxy-id/proxy-pw" : "");
+  return g_simple_proxy_resolver_new (self->proxy, NULL);
+}
+
+/* proxy-id/proxy-pw as Basic credentials, sent with the first CONNECT (and
+ * with plain-http requests, which go to the proxy itself) rather than after
+ * a 407: libsoup 3.2 answers a 407 to CONNECT by retrying the tunnel to
+ * the wrong port (measured: the retried CONNECT named the proxy's own
+ * address), and curl sends Basic this way too. Never added to a request
+ * inside a TLS tunnel: that would hand the password to the server. */
+static void
+add_proxy_authorization (SoupSession * session, SoupMessage * msg,
+    KvamTransport * self)
+{
+  const gchar *method = soup_message_get_method (msg);
+  GUri *uri = soup_message_get_uri (msg);
+  g_autofree gchar *pair = NULL, *basic = NULL, *value = NULL;
+
+  if (g_strcmp0 (method, SOUP_METHOD_CONNECT) != 0 &&
+      g_strcmp0 (g_uri_get_scheme (uri), "http") != 0)
+    return;
+  pair = g_strdup_printf ("%s:%s", self->proxy_id, self->proxy_pw ?
+      self->proxy_pw : "");
+  basic = g_base64_encode ((const guchar *) pair, strlen (pair));
+  value = g_strconcat ("Basic ", basic, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg),
+      "Proxy-Authorization", value);
+  memset (pair, 0, strlen (pair));
+  memset (basic, 0, strlen (basic));
+  memset (value, 0, strlen (value));
+}
+
+/* ---- session --------------------------------------------------------------- */
+
+/* ssl-ca-file, else AWS_CA_BUNDLE as the AWS SDKs take it: the
+ * certificates to trust instead of the system's. */
+static void
+use_ca_file (KvamTransport * self, SoupSession * session)
+{
+  const gchar *env = g_getenv ("AWS_CA_BUNDLE");
+  const gchar *file = self->ca_file && *self->ca_file ? self->ca_file : env;
+  g_autoptr (GTlsDatabase) db = NULL;
+  GError *e = NULL;
+
+  if (!file || !*file)
+    return;
+  db = g_tls_file_database_new (file, &e);
+  if (!db) {
+    GST_WARNING ("%s %s: %s; using the system's certificates",
+        file == env ? "AWS_CA_BUNDLE" : "ssl-ca-file", file, e->message);
+    g_error_free (e);
+    return;
+  }
+  soup_session_set_tls_database (session, db);
+}
+
+SoupSession *
+kvam_transport_new_session (KvamTransport * self, guint timeout_s,
+    guint max_conns_per_host)
+{
+  g_autoptr (GProxyResolver) resolver = self->proxy ?
+      property_proxy_resolver (self) : kvam_environment_proxy_resolver ();
+  SoupSession *session;
+
+  session = soup_session_new_with_options ("timeout", timeout_s,
+      "idle-timeout", 60, "user-agent", self->user_agent, "proxy-resolver",
+      resolver, "max-conns-per-host", max_conns_per_host, "max-conns",
+      2 * max_conns_per_host, NULL);
+  use_ca_file (self, session);
+  if (self->proxy && resolver && self->proxy_id && *self->proxy_id)
+    g_signal_connect (session, "request-queued",
+        G_CALLBACK (add_proxy_authorization), self);
+  /* no Accept-Encoding, nothing inflated: 250 KB of gzip made 261 MB */
+  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
+  return session;
+}
+
+/* The Host header a signature covers: the port only when not the
+ * scheme's default, IPv6 literals in brackets. */
+gchar *
+kvam_transport_host_header (GUri * uri)
+{
+  const gchar *host = g_uri_get_host (uri);
+  const gchar *scheme = g_uri_get_scheme (uri);
+  gint port = g_uri_get_port (uri);
+  gboolean v6 = strchr (host, ':') != NULL;
+  gboolean default_port = port < 0 ||
+      (port == 443 && !g_strcmp0 (scheme, "https")) ||
+      (port == 80 && !g_strcmp0 (scheme, "http"));
+
+  if (default_port)
+    return g_strdup_printf (v6 ? "[%s]" : "%s", host);
+  return g_strdup_printf (v6 ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+/* ---- per message ------------------------------------------------------------ */
+
+static gchar *
+describe_tls_errors (GTlsCertificateFlags flags)
+{
+  static const struct
+  {
+    GTlsCertificateFlags flag;
+    const gchar *text;
+  } reasons[] = {
+    {G_TLS_CERTIFICATE_UNKNOWN_CA, "signed by an unknown authority"},
+    {G_TLS_CERTIFICATE_BAD_IDENTITY, "issued for another host"},
+    {G_TLS_CERTIFICATE_NOT_ACTIVATED, "not valid yet"},
+    {G_TLS_CERTIFICATE_EXPIRED, "expired"},
+    {G_TLS_CERTIFICATE_REVOKED, "revoked"},
+    {G_TLS_CERTIFICATE_INSECURE, "using an insecure algorithm"},
+  };
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (reasons); i++)
+    if (flags & reasons[i].flag)
+      g_string_append_printf (s, "%s%s", s->len ? ", " : "", reasons[i].text);
+  if (!s->len)
+    g_string_append (s, "not valid");
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, KvamTransport * self)
+{
+  const gchar *host = g_uri_get_host (soup_message_get_uri (msg));
+  g_autofree gchar *reason = describe_tls_errors (errors);
+  gboolean first;
+
+  if (self->ssl_strict) {
+    g_object_set_data (G_OBJECT (msg), TLS_FLAGS_KEY,
+        GUINT_TO_POINTER (errors | (1u << 30)));
+    return FALSE;
+  }
+  g_mutex_lock (&self->lock);
+  first = g_hash_table_add (self->warned_hosts, g_strdup (host));
+  g_mutex_unlock (&self->lock);
+  if (first) {
+    GST_WARNING ("the certificate of %s is %s; accepted because ssl-strict "
+        "is false", host, reason);
+    if (self->untrusted_func)
+      self->untrusted_func (host, reason, self->user_data);
+  }
+  return TRUE;
+}
+
+/* A 407 to a plain-http request through the proxy (a non-Basic proxy,
+ * say): proxy-id/proxy-pw once, never for the origin. */
+static gboolean
+authenticate (SoupMessage * msg, SoupAuth * auth, gboolean retrying,
+    KvamTransport * self)
+{
+  if (!soup_auth_is_for_proxy (auth) || retrying || !self->proxy_id ||
+      !*self->proxy_id)
+    return FALSE;
+  soup_auth_authenticate (auth, self->proxy_id, self->proxy_pw ?
+      self->proxy_pw : "");
+  return TRUE;
+}
+
+void
+kvam_transport_prepare (KvamTransport * self, SoupMessage * msg)
+{
+  /* the transport outlives the message: the session holds it */
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (accept_certificate), self);
+  if (self->proxy)
+    g_signal_connect (msg, "authenticate", G_CALLBACK (authenticate), self);
+}
+
+void
+kvam_transport_explain (SoupMessage * msg, GError * error)
+{
+  guint flags = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (msg),
+          TLS_FLAGS_KEY));
+  g_autofree gchar *reason = NULL;
+  gchar *text;
+
+  if (!error || !flags)
+    return;
+  reason = describe_tls_errors (flags & ~(1u << 30));
+  text = g_strdup_printf ("the TLS certificate of %s is not trusted (%s): "
+      "set ssl-ca-file (or AWS_CA_BUNDLE) to the CA that signed it, or "
+      "ssl-strict=false to accept it anyway",
+      g_uri_get_host (soup_message_get_uri (msg)), reason);
+  g_free (error->message);
+  error->message = text;
+}

@@ -1,0 +1,805 @@
+/* kvamsrc: the credential sources that need a service: web identity,
+ * assume-role profiles, credential_process, SSO; against kvs-emulator's
+ * STS and SSO portal on 127.0.0.1
+ * Copyright (C) 2026 kvamsrc authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "kvamclient.h"
+#include "kvamcredentialspriv.h"
+#include "kvamtestutil.h"
+#include "kvsemulator.h"
+
+#define ROLE "arn:aws:iam::123456789012:role/kvs-reader"
+#define ROLE2 "arn:aws:iam::123456789012:role/kvs-second"
+#define STREAM "cam"
+
+static gchar *home;
+static KvsEmulator *emu;
+static gchar *url;
+/* every secret a test saw; none may reach the debug log */
+static GPtrArray *secrets;
+
+static const gchar *const aws_vars[] = {
+  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+  "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+  "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_ENDPOINT_URL",
+  "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO",
+  "AWS_ENDPOINT_URL_KINESIS_VIDEO", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", NULL
+};
+
+static void
+keep_secret (const gchar * s)
+{
+  if (s && *s)
+    g_ptr_array_add (secrets, g_strdup (s));
+}
+
+static gchar *
+write_file (const gchar * env_var, const gchar * name, const gchar * contents)
+{
+  gchar *path = g_build_filename (home, name, NULL);
+  g_autofree gchar *dir = g_path_get_dirname (path);
+
+  g_mkdir_with_parents (dir, 0700);
+  fail_unless (g_file_set_contents (path, contents, -1, NULL));
+  if (env_var)
+    g_setenv (env_var, path, TRUE);
+  return path;
+}
+
+/* Every test: an empty HOME, no AWS_* variable, the emulator's STS and
+ * SSO portal named by AWS_ENDPOINT_URL_STS / _SSO, all debug output
+ * captured. */
+static void
+setup (void)
+{
+  GError *err = NULL;
+  guint i;
+
+  for (i = 0; aws_vars[i]; i++)
+    g_unsetenv (aws_vars[i]);
+  g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
+  home = g_dir_make_tmp ("kvam-chain-XXXXXX", NULL);
+  g_setenv ("HOME", home, TRUE);
+  g_free (write_file ("AWS_SHARED_CREDENTIALS_FILE", "absent-credentials",
+          ""));
+  g_unlink (g_getenv ("AWS_SHARED_CREDENTIALS_FILE"));
+  secrets = g_ptr_array_new_with_free_func (g_free);
+  keep_secret (KVS_EMULATOR_DEFAULT_SECRET_KEY);
+  emu = kvs_emulator_new ();
+  kvs_emulator_set_stream_start (emu, 1764000000000);
+  fail_unless (kvs_emulator_add_synthetic (emu, STREAM, 2, 1, 160, 120,
+          &err));
+  fail_unless (kvs_emulator_start (emu, "127.0.0.1", 0, NULL, NULL, &err));
+  url = kvs_emulator_get_url (emu);
+  g_setenv ("AWS_ENDPOINT_URL_STS", url, TRUE);
+  g_setenv ("AWS_ENDPOINT_URL_SSO", url, TRUE);
+  kvam_test_log_capture_start ();
+}
+
+static void
+rm_rf (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *n;
+
+  while (d && (n = g_dir_read_name (d))) {
+    g_autofree gchar *p = g_build_filename (dir, n, NULL);
+    if (g_file_test (p, G_FILE_TEST_IS_DIR))
+      rm_rf (p);
+    else
+      g_unlink (p);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
+static void
+teardown (void)
+{
+  g_autofree gchar *log = kvam_test_log_capture_stop ();
+  guint i;
+
+  fail_unless (strstr (log, "kvamcredentials") != NULL, "the chain logged "
+      "nothing");
+  for (i = 0; i < secrets->len; i++)
+    fail_if (strstr (log, secrets->pdata[i]), "a secret (%.4s...) reached "
+        "the debug log", (gchar *) secrets->pdata[i]);
+  g_ptr_array_unref (secrets);
+  kvs_emulator_free (emu);
+  g_clear_pointer (&url, g_free);
+  rm_rf (home);
+  g_clear_pointer (&home, g_free);
+}
+
+static KvamCredentialsProvider *
+chain (const gchar * profile)
+{
+  KvamCredentialsConfig config = { NULL, NULL, NULL, profile, 5000,
+    KVS_EMULATOR_DEFAULT_REGION, NULL
+  };
+
+  return kvam_credentials_provider_new (&config);
+}
+
+/* Keys from @p, remembered as secrets; NULL and @error when none. */
+static KvamCredentials *
+get (KvamCredentialsProvider * p, GError ** error)
+{
+  KvamCredentials *c = kvam_credentials_provider_get (p, NULL, error);
+
+  if (c) {
+    keep_secret (c->secret_access_key);
+    keep_secret (c->session_token);
+  }
+  return c;
+}
+
+/* The keys @p gives open the Kinesis Video APIs: GetDataEndpoint signed
+ * with them succeeds. */
+static void
+assert_accepted (KvamCredentialsProvider * p)
+{
+  KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, STREAM, NULL,
+    5000, 0, p, NULL
+  };
+  g_autoptr (KvamClient) client = kvam_client_new (&c);
+  JsonBuilder *b = kvam_client_begin_body (client);
+  KvamAwsError err = { 0 };
+  JsonNode *root;
+
+  json_builder_set_member_name (b, "APIName");
+  json_builder_add_string_value (b, "LIST_FRAGMENTS");
+  root = kvam_client_call (client, KVAM_API_GET_DATA_ENDPOINT, b, NULL, &err);
+  fail_unless (root != NULL, "the emulator refused the keys: %s %s",
+      GST_STR_NULL (err.type), GST_STR_NULL (err.message));
+  json_node_unref (root);
+  g_object_unref (b);
+  kvam_aws_error_clear (&err);
+}
+
+static gint64
+now_s (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* ---- web identity (EKS IRSA) --------------------------------------------- */
+
+GST_START_TEST (test_web_identity_environment)
+{
+  g_autofree gchar *file = write_file ("AWS_WEB_IDENTITY_TOKEN_FILE",
+      "token", "eyJhbGciOi.first-token.sig\n");
+  g_autoptr (KvamCredentialsProvider) p = NULL;
+  g_autoptr (KvamCredentials) c = NULL;
+  g_autofree gchar *token = NULL, *session = NULL, *action = NULL;
+  GError *err = NULL;
+
+  keep_secret ("eyJhbGciOi.first-token.sig");
+  g_setenv ("AWS_ROLE_ARN", ROLE, TRUE);
+  g_setenv ("AWS_ROLE_SESSION_NAME", "pod-7", TRUE);
+  p = chain (NULL);
+  c = get (p, &err);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  fail_unless (g_str_has_prefix (c->access_key_id, "ASIA"));
+  fail_unless (c->session_token != NULL);
+  fail_unless (c->expiration > now_s () + 3000, "expires %" G_GINT64_FORMAT,
+      c->expiration);
+  fail_unless (strstr (c->source, "web identity") != NULL, "%s", c->source);
+  action = kvs_emulator_get_last_sts_param (emu, "Action");
+  token = kvs_emulator_get_last_sts_param (emu, "WebIdentityToken");
+  session = kvs_emulator_get_last_sts_param (emu, "RoleSessionName");
+  fail_unless_equals_string (action, "AssumeRoleWithWebIdentity");
+  /* the file's line, trimmed */
+  fail_unless_equals_string (token, "eyJhbGciOi.first-token.sig");
+  fail_unless_equals_string (session, "pod-7");
+  assert_accepted (p);
+}
+
+GST_END_TEST;
+
+/* Kubernetes rotates the token file: every refresh reads it again; keys
+ * are fetched again before they expire, and expired ones are refused by
+ * the service. */
+GST_START_TEST (test_web_identity_refresh_rereads_token)
+{
+  g_autofree gchar *file = write_file ("AWS_WEB_IDENTITY_TOKEN_FILE",
+      "token", "token-one");
+  g_autoptr (KvamCredentialsProvider) p = NULL;
+  g_autoptr (KvamCredentials) a = NULL, b = NULL;
+  g_autofree gchar *token = NULL;
+  GError *err = NULL;
+
+  g_setenv ("AWS_ROLE_ARN", ROLE, TRUE);
+  keep_secret ("token-one");
+  keep_secret ("token-two");
+  kvs_emulator_set_sts_duration (emu, 3);
+  p = chain (NULL);
+  kvam_credentials_provider_set_refresh_window (p, 2);
+  a = get (p, &err);
+  fail_unless (a != NULL, "%s", err ? err->message : "");
+  fail_unless (a->expiration <= now_s () + 3);
+  assert_accepted (p);
+  fail_unless_equals_int (kvs_emulator_count (emu,
+          "AssumeRoleWithWebIdentity", NULL), 1);
+
+  fail_unless (g_file_set_contents (file, "token-two", -1, NULL));
+  g_usleep (1200 * 1000);       /* inside the refresh window */
+  b = get (p, &err);
+  fail_unless (b != NULL, "%s", err ? err->message : "");
+  fail_if (g_str_equal (a->access_key_id, b->access_key_id));
+  token = kvs_emulator_get_last_sts_param (emu, "WebIdentityToken");
+  fail_unless_equals_string (token, "token-two");
+  fail_unless_equals_int (kvs_emulator_count (emu,
+          "AssumeRoleWithWebIdentity", NULL), 2);
+  assert_accepted (p);
+
+  /* the first keys have expired: the service says so */
+  g_usleep (2200 * 1000);
+  {
+    g_autoptr (KvamCredentials) old = kvam_credentials_new (a->access_key_id,
+        a->secret_access_key, a->session_token, 0, "old");
+    KvamCredentialsConfig fixed = { a->access_key_id, a->secret_access_key,
+      a->session_token, NULL, 5000, NULL, NULL
+    };
+    g_autoptr (KvamCredentialsProvider) stale =
+        kvam_credentials_provider_new (&fixed);
+    KvamClientConfig cc = { KVS_EMULATOR_DEFAULT_REGION, url, STREAM, NULL,
+      5000, 0, stale, NULL
+    };
+    g_autoptr (KvamClient) client = kvam_client_new (&cc);
+    JsonBuilder *jb = kvam_client_begin_body (client);
+    KvamAwsError e = { 0 };
+
+    json_builder_set_member_name (jb, "APIName");
+    json_builder_add_string_value (jb, "LIST_FRAGMENTS");
+    fail_unless (kvam_client_call (client, KVAM_API_GET_DATA_ENDPOINT, jb,
+            NULL, &e) == NULL);
+    fail_unless_equals_string (e.type, "ExpiredTokenException");
+    kvam_aws_error_clear (&e);
+    g_object_unref (jb);
+    (void) old;
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_web_identity_errors)
+{
+  g_autoptr (KvamCredentialsProvider) p = NULL;
+  g_autofree gchar *file = NULL;
+  KvamCredentials *c;
+  GError *err = NULL;
+
+  /* a token the identity provider does not know */
+  kvs_emulator_add_web_identity_token (emu, "the-good-token");
+  file = write_file ("AWS_WEB_IDENTITY_TOKEN_FILE", "token",
+      "a-forged-token");
+  keep_secret ("a-forged-token");
+  keep_secret ("the-good-token");
+  g_setenv ("AWS_ROLE_ARN", ROLE, TRUE);
+  p = chain (NULL);
+  c = get (p, &err);
+  fail_unless (c == NULL);
+  fail_unless (strstr (err->message, "InvalidIdentityToken") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, ROLE) != NULL, "%s", err->message);
+  fail_if (strstr (err->message, "a-forged-token"));
+  g_clear_error (&err);
+  kvam_credentials_provider_free (g_steal_pointer (&p));
+
+  /* the file is gone */
+  g_unlink (file);
+  p = chain (NULL);
+  fail_unless (get (p, &err) == NULL);
+  fail_unless (strstr (err->message, file) != NULL, "%s", err->message);
+  g_clear_error (&err);
+  kvam_credentials_provider_free (g_steal_pointer (&p));
+
+  /* a token file without a role */
+  g_unsetenv ("AWS_ROLE_ARN");
+  p = chain (NULL);
+  fail_unless (get (p, &err) == NULL);
+  fail_unless (strstr (err->message, "AWS_ROLE_ARN") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+}
+
+GST_END_TEST;
+
+/* ---- assume-role profiles ------------------------------------------------ */
+
+#define BASE_PROFILE \
+  "[profile base]\naws_access_key_id = " KVS_EMULATOR_DEFAULT_ACCESS_KEY \
+  "\naws_secret_access_key = " KVS_EMULATOR_DEFAULT_SECRET_KEY "\n"
+
+GST_START_TEST (test_assume_role_source_profile)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      BASE_PROFILE "[profile reader]\nrole_arn = " ROLE "\n"
+      "source_profile = base\nexternal_id = ext-4711\n"
+      "role_session_name = kvam-test\nduration_seconds = 1800\n"
+      "[profile second]\nrole_arn = " ROLE2 "\nsource_profile = reader\n");
+  g_autoptr (KvamCredentialsProvider) p = chain ("reader");
+  g_autoptr (KvamCredentialsProvider) p2 = chain ("second");
+  g_autoptr (KvamCredentials) c = NULL, c2 = NULL;
+  g_autofree gchar *ext = NULL, *session = NULL, *duration = NULL;
+  g_autofree gchar *role = NULL;
+  GError *err = NULL;
+
+  c = get (p, &err);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  ext = kvs_emulator_get_last_sts_param (emu, "ExternalId");
+  session = kvs_emulator_get_last_sts_param (emu, "RoleSessionName");
+  duration = kvs_emulator_get_last_sts_param (emu, "DurationSeconds");
+  fail_unless_equals_string (ext, "ext-4711");
+  fail_unless_equals_string (session, "kvam-test");
+  fail_unless_equals_string (duration, "1800");
+  fail_unless (c->expiration > now_s () + 1700 &&
+      c->expiration <= now_s () + 1800);
+  fail_unless (strstr (c->source, "profile reader") != NULL, "%s", c->source);
+  assert_accepted (p);
+  fail_unless_equals_int (kvs_emulator_count (emu, "AssumeRole", NULL), 1);
+
+  /* a chain: second's source is reader's assumed role */
+  c2 = get (p2, &err);
+  fail_unless (c2 != NULL, "%s", err ? err->message : "");
+  role = kvs_emulator_get_last_sts_param (emu, "RoleArn");
+  fail_unless_equals_string (role, ROLE2);
+  fail_unless_equals_int (kvs_emulator_count (emu, "AssumeRole", NULL), 3);
+  assert_accepted (p2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_assume_role_credential_source)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      "[profile fromenv]\nrole_arn = " ROLE "\n"
+      "credential_source = Environment\n"
+      "[profile bogus]\nrole_arn = " ROLE "\ncredential_source = Laptop\n");
+  g_autoptr (KvamCredentialsProvider) p = chain ("fromenv");
+  g_autoptr (KvamCredentialsProvider) bogus = chain ("bogus");
+  g_autoptr (KvamCredentials) c = NULL;
+  GError *err = NULL;
+
+  /* no keys in the environment to sign with */
+  g_setenv ("AWS_PROFILE", "fromenv", TRUE);
+  fail_unless (get (p, &err) == NULL);
+  fail_unless (strstr (err->message, "credential_source Environment") !=
+      NULL, "%s", err->message);
+  g_clear_error (&err);
+
+  /* the chain would take keys in the environment before any profile;
+   * the profile's own resolution signs AssumeRole with them */
+  g_setenv ("AWS_ACCESS_KEY_ID", KVS_EMULATOR_DEFAULT_ACCESS_KEY, TRUE);
+  g_setenv ("AWS_SECRET_ACCESS_KEY", KVS_EMULATOR_DEFAULT_SECRET_KEY, TRUE);
+  {
+    KvamCredsContext ctx = { NULL, NULL, NULL, 5000000,
+      KVS_EMULATOR_DEFAULT_REGION, NULL, g_string_new (NULL)
+    };
+    g_autoptr (KvamTransport) t = kvam_transport_new (NULL);
+    g_autoptr (SoupSession) s = kvam_transport_new_session (t, 5, 2);
+
+    ctx.session = ctx.metadata_session = s;
+    ctx.transport = t;
+    c = kvam_creds_from_profile (&ctx, "fromenv", &err);
+    g_string_free (ctx.tried, TRUE);
+  }
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  keep_secret (c->secret_access_key);
+  keep_secret (c->session_token);
+  fail_unless (g_str_has_prefix (c->access_key_id, "ASIA"));
+  fail_unless_equals_int (kvs_emulator_count (emu, "AssumeRole", NULL), 1);
+
+  g_unsetenv ("AWS_ACCESS_KEY_ID");
+  g_unsetenv ("AWS_SECRET_ACCESS_KEY");
+  g_setenv ("AWS_PROFILE", "bogus", TRUE);
+  fail_unless (get (bogus, &err) == NULL);
+  fail_unless (strstr (err->message, "Laptop") != NULL, "%s", err->message);
+  g_clear_error (&err);
+}
+
+GST_END_TEST;
+
+static void
+assert_profile_error (const gchar * profile, const gchar * needle)
+{
+  g_autoptr (KvamCredentialsProvider) p = chain (profile);
+  GError *err = NULL;
+  guint i;
+
+  fail_unless (get (p, &err) == NULL, "profile %s gave keys", profile);
+  fail_unless (strstr (err->message, needle) != NULL, "profile %s: '%s' not "
+      "in: %s", profile, needle, err->message);
+  for (i = 0; i < secrets->len; i++)
+    fail_if (strstr (err->message, secrets->pdata[i]), "a secret (%.4s...) "
+        "is in the error: %s", (gchar *) secrets->pdata[i], err->message);
+  g_error_free (err);
+}
+
+GST_START_TEST (test_assume_role_errors)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      BASE_PROFILE
+      "[profile a]\nrole_arn = " ROLE "\nsource_profile = b\n"
+      "[profile b]\nrole_arn = " ROLE2 "\nsource_profile = a\n"
+      "[profile mfa]\nrole_arn = " ROLE "\nsource_profile = base\n"
+      "mfa_serial = arn:aws:iam::123456789012:mfa/me\n"
+      "[profile nosource]\nrole_arn = " ROLE "\n"
+      "[profile missing]\nrole_arn = " ROLE "\nsource_profile = nowhere\n"
+      "[profile short]\nrole_arn = " ROLE "\nsource_profile = base\n"
+      "duration_seconds = 60\n"
+      "[profile badkeys]\nrole_arn = " ROLE "\nsource_profile = wrong\n"
+      "[profile wrong]\naws_access_key_id = AKIDWRONG\n"
+      "aws_secret_access_key = wrong-secret-key\n"
+      "[profile badrole]\nrole_arn = not-an-arn\nsource_profile = base\n");
+
+  keep_secret ("wrong-secret-key");
+  assert_profile_error ("a", "loop: a -> b -> a");
+  assert_profile_error ("mfa", "MFA");
+  assert_profile_error ("nosource", "source_profile, credential_source");
+  assert_profile_error ("missing", "'nowhere' does not exist");
+  assert_profile_error ("short", "900 to 43200");
+  assert_profile_error ("badkeys", "InvalidClientTokenId");
+  assert_profile_error ("badrole", "ValidationError");
+  /* no STS call for the ones refused before asking */
+  fail_unless_equals_int (kvs_emulator_count (emu, "AssumeRole", "*"), 2);
+}
+
+GST_END_TEST;
+
+/* ---- credential_process -------------------------------------------------- */
+
+static gchar *
+write_script (const gchar * name, const gchar * body)
+{
+  gchar *path = write_file (NULL, name, body);
+
+  g_chmod (path, 0700);
+  return path;
+}
+
+GST_START_TEST (test_credential_process)
+{
+  g_autoptr (GDateTime) soon = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) later = g_date_time_add_hours (soon, 1);
+  g_autofree gchar *expiry = g_date_time_format (later, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree gchar *json = g_strdup_printf ("{\"Version\": 1, "
+      "\"AccessKeyId\": \"" KVS_EMULATOR_DEFAULT_ACCESS_KEY "\", "
+      "\"SecretAccessKey\": \"" KVS_EMULATOR_DEFAULT_SECRET_KEY "\", "
+      "\"SessionToken\": \"process-token\", \"Expiration\": \"%s\"}",
+      expiry);
+  g_autofree gchar *script_body = g_strdup_printf ("#!/bin/sh\n"
+      "[ \"$1\" = \"--role\" ] && [ \"$2\" = \"two words\" ] || exit 9\n"
+      "cat <<'EOF'\n%s\nEOF\n", json);
+  g_autofree gchar *script = write_script ("helper", script_body);
+  g_autofree gchar *conf_text = g_strdup_printf ("[profile proc]\n"
+      "credential_process = %s --role \"two words\"\n"
+      "[profile piped]\ncredential_process = %s --role 'two words' | cat\n",
+      script, script);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      conf_text);
+  g_autoptr (KvamCredentialsProvider) p = chain ("proc");
+  g_autoptr (KvamCredentialsProvider) piped = chain ("piped");
+  g_autoptr (KvamCredentials) c = NULL, c2 = NULL;
+  GError *err = NULL;
+
+  keep_secret ("process-token");
+  c = get (p, &err);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_string (c->access_key_id,
+      KVS_EMULATOR_DEFAULT_ACCESS_KEY);
+  fail_unless_equals_string (c->session_token, "process-token");
+  fail_unless_equals_int (c->expiration, g_date_time_to_unix (later));
+  fail_unless (strstr (c->source, "credential_process") != NULL);
+  /* through a shell only because of the pipe */
+  c2 = get (piped, &err);
+  fail_unless (c2 != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_string (c2->session_token, "process-token");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_credential_process_failures)
+{
+  g_autofree gchar *fails = write_script ("fails", "#!/bin/sh\n"
+      "echo '{\"Version\":1,\"AccessKeyId\":\"AKID\","
+      "\"SecretAccessKey\":\"printed-before-failing\"}'\n"
+      "echo 'first line' >&2\necho 'helper: the session has expired' >&2\n"
+      "exit 3\n");
+  g_autofree gchar *v2 = write_script ("v2", "#!/bin/sh\n"
+      "echo '{\"Version\":2,\"AccessKeyId\":\"AKID\","
+      "\"SecretAccessKey\":\"secret-of-version-2\"}'\n");
+  g_autofree gchar *garbage = write_script ("garbage", "#!/bin/sh\n"
+      "echo 'SecretAccessKey=not-json-secret'\n");
+  g_autofree gchar *endless = write_script ("endless", "#!/bin/sh\n"
+      "yes endless-secret-output\n");
+  g_autofree gchar *conf_text = g_strdup_printf ("[profile fails]\n"
+      "credential_process = %s\n[profile v2]\ncredential_process = %s\n"
+      "[profile garbage]\ncredential_process = %s\n"
+      "[profile endless]\ncredential_process = %s\n"
+      "[profile absent]\ncredential_process = %s/no-such-helper\n",
+      fails, v2, garbage, endless, home);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      conf_text);
+  gint64 t0;
+
+  keep_secret ("printed-before-failing");
+  keep_secret ("secret-of-version-2");
+  keep_secret ("not-json-secret");
+  keep_secret ("endless-secret-output");
+  assert_profile_error ("fails", "exited with status 3: helper: the session "
+      "has expired");
+  assert_profile_error ("v2", "\"Version\": 1");
+  assert_profile_error ("garbage", "no JSON object");
+  t0 = g_get_monotonic_time ();
+  assert_profile_error ("endless", "more than 64 KiB");
+  fail_unless (g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC);
+  assert_profile_error ("absent", "could not run");
+}
+
+GST_END_TEST;
+
+/* ---- SSO ------------------------------------------------------------------ */
+
+static void
+write_sso_cache (const gchar * key, const gchar * token, gint64 expires)
+{
+  g_autofree gchar *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA1,
+      key, -1);
+  g_autofree gchar *name = g_strdup_printf (".aws/sso/cache/%s.json", hash);
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (expires);
+  g_autofree gchar *at = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree gchar *json = g_strdup_printf ("{\"startUrl\": "
+      "\"https://corp.awsapps.com/start\", \"region\": \"us-west-2\", "
+      "\"accessToken\": \"%s\", \"expiresAt\": \"%s\"}", token, at);
+
+  g_free (write_file (NULL, name, json));
+}
+
+#define SSO_CONFIG \
+  "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\n" \
+  "sso_role_name = Reader\n" \
+  "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n" \
+  "sso_region = us-west-2\n" \
+  "[profile legacy]\nsso_start_url = https://old.awsapps.com/start\n" \
+  "sso_region = us-west-2\nsso_account_id = 123456789012\n" \
+  "sso_role_name = Reader\n"
+
+GST_START_TEST (test_sso_profile)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      SSO_CONFIG);
+  g_autoptr (KvamCredentialsProvider) p = chain ("dev");
+  g_autoptr (KvamCredentialsProvider) legacy = chain ("legacy");
+  g_autoptr (KvamCredentials) c = NULL, c2 = NULL;
+  GError *err = NULL;
+
+  keep_secret ("sso-access-token");
+  keep_secret ("old-sso-token");
+  kvs_emulator_add_sso_token (emu, "sso-access-token");
+  kvs_emulator_add_sso_token (emu, "old-sso-token");
+  write_sso_cache ("corp", "sso-access-token", now_s () + 3600);
+  write_sso_cache ("https://old.awsapps.com/start", "old-sso-token",
+      now_s () + 3600);
+  c = get (p, &err);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  fail_unless (c->expiration > now_s ());
+  fail_unless (strstr (c->source, "SSO 123456789012") != NULL, "%s",
+      c->source);
+  assert_accepted (p);
+  c2 = get (legacy, &err);
+  fail_unless (c2 != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_int (kvs_emulator_count (emu, "GetRoleCredentials",
+          NULL), 2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sso_needs_login)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      SSO_CONFIG);
+
+  keep_secret ("expired-sso-token");
+  keep_secret ("unknown-sso-token");
+  /* never logged in */
+  assert_profile_error ("dev", "aws sso login --profile dev");
+  /* logged in, but the token has expired */
+  write_sso_cache ("corp", "expired-sso-token", now_s () - 60);
+  assert_profile_error ("dev", "expired");
+  assert_profile_error ("dev", "aws sso login --profile dev");
+  /* a token the portal does not know */
+  write_sso_cache ("corp", "unknown-sso-token", now_s () + 3600);
+  assert_profile_error ("dev", "refused the cached token (HTTP 401)");
+}
+
+GST_END_TEST;
+
+/* ---- a hostile STS ---------------------------------------------------------- */
+
+static void
+echoing_sts (SoupServer * srv, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  const gchar *mode = user_data;
+  g_autoptr (GBytes) req = soup_message_body_flatten
+      (soup_server_message_get_request_body (msg));
+  g_autofree gchar *form = g_strndup (g_bytes_get_data (req, NULL),
+      g_bytes_get_size (req));
+  g_autofree gchar *body = NULL;
+  g_autofree gchar *escaped = g_markup_escape_text (form, -1);
+
+  if (g_str_equal (mode, "echo"))
+    /* what a careless proxy or STS look-alike could send back: the request
+     * itself (web identity token included) and, to AssumeRole, the secret
+     * key it was signed with */
+    body = g_strdup_printf ("<ErrorResponse><Error><Code>AccessDenied</Code>"
+        "<Message>not for you: %s%s</Message></Error></ErrorResponse>",
+        escaped, strstr (form, "Action=AssumeRole&") ? " (secret "
+        KVS_EMULATOR_DEFAULT_SECRET_KEY ")" : "");
+  else if (g_str_equal (mode, "garbage"))
+    body = g_strdup ("<AssumeRoleResponse><Credentials><AccessKeyId>AKID"
+        "</AccessKeyId><SecretAccessKey>half-a-secret</Secret");
+  else
+    body = g_strnfill (200 * 1024, 'x');
+  soup_server_message_set_status (msg, g_str_equal (mode, "echo") ? 403 :
+      200, NULL);
+  soup_server_message_set_response (msg, "text/xml", SOUP_MEMORY_COPY,
+      body, strlen (body));
+}
+
+static void
+assert_hostile_sts (const gchar * mode, const gchar * profile,
+    const gchar * needle)
+{
+  KvamTestServer *srv = kvam_test_server_new ();
+  g_autofree gchar *srv_url = kvam_test_server_url (srv, "");
+
+  kvam_test_server_add_handler (srv, "/", echoing_sts, (gpointer) mode);
+  g_setenv ("AWS_ENDPOINT_URL_STS", srv_url, TRUE);
+  assert_profile_error (profile, needle);
+  g_setenv ("AWS_ENDPOINT_URL_STS", url, TRUE);
+  kvam_test_server_free (srv);
+}
+
+/* STS's text reaches the error only scrubbed of the web identity token and
+ * the source keys; a broken or endless answer is an error, not a crash. */
+GST_START_TEST (test_sts_answers_scrubbed)
+{
+  g_autofree gchar *token = write_file (NULL, "web-token",
+      "hostile-web-identity-token");
+  g_autofree gchar *text = g_strconcat (BASE_PROFILE, "[profile reader]\n"
+      "role_arn = " ROLE "\nsource_profile = base\n[profile web]\n"
+      "role_arn = " ROLE "\nweb_identity_token_file = ", token, "\n", NULL);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config", text);
+
+  keep_secret ("hostile-web-identity-token");
+  keep_secret ("half-a-secret");
+  assert_hostile_sts ("echo", "web", "STS refused: AccessDenied: not for you");
+  assert_hostile_sts ("echo", "reader", "STS refused: AccessDenied");
+  assert_hostile_sts ("garbage", "reader", "not XML");
+  assert_hostile_sts ("endless", "reader", "longer than");
+}
+
+GST_END_TEST;
+
+/* ---- endpoints ------------------------------------------------------------ */
+
+GST_START_TEST (test_endpoint_variables)
+{
+  g_autofree gchar *regional = NULL, *china = NULL, *global = NULL;
+  g_autofree gchar *sts = NULL, *all = NULL;
+  g_autoptr (KvamCredentialsProvider) p = NULL;
+  KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, NULL, STREAM, NULL,
+    5000, 0, NULL, NULL
+  };
+  KvamCredentialsConfig keys = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
+    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 5000, NULL, NULL
+  };
+  KvamAwsError err = { 0 };
+  JsonBuilder *b;
+  JsonNode *root;
+
+  g_unsetenv ("AWS_ENDPOINT_URL_STS");
+  regional = kvam_sts_endpoint ("eu-central-1");
+  china = kvam_sts_endpoint ("cn-north-1");
+  global = kvam_sts_endpoint (NULL);
+  fail_unless_equals_string (regional, "https://sts.eu-central-1.amazonaws.com");
+  fail_unless_equals_string (china, "https://sts.cn-north-1.amazonaws.com.cn");
+  fail_unless_equals_string (global, "https://sts.amazonaws.com");
+  g_setenv ("AWS_ENDPOINT_URL", "http://127.0.0.1:1/", TRUE);
+  all = kvam_sts_endpoint ("eu-central-1");
+  fail_unless_equals_string (all, "http://127.0.0.1:1");
+  g_setenv ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2", TRUE);
+  sts = kvam_sts_endpoint ("eu-central-1");
+  fail_unless_equals_string (sts, "http://127.0.0.1:2");
+
+  /* no endpoint-uri: the control plane from AWS_ENDPOINT_URL_KINESIS_VIDEO,
+   * which wins over AWS_ENDPOINT_URL */
+  g_setenv ("AWS_ENDPOINT_URL_KINESIS_VIDEO", url, TRUE);
+  p = kvam_credentials_provider_new (&keys);
+  c.credentials = p;
+  {
+    g_autoptr (KvamClient) client = kvam_client_new (&c);
+    b = kvam_client_begin_body (client);
+    json_builder_set_member_name (b, "APIName");
+    json_builder_add_string_value (b, "LIST_FRAGMENTS");
+    root = kvam_client_call (client, KVAM_API_GET_DATA_ENDPOINT, b, NULL,
+        &err);
+    fail_unless (root != NULL, "%s", GST_STR_NULL (err.message));
+    json_node_unref (root);
+    g_object_unref (b);
+  }
+  fail_unless_equals_int (kvs_emulator_count (emu, "GetDataEndpoint", NULL),
+      1);
+  kvam_aws_error_clear (&err);
+}
+
+GST_END_TEST;
+
+/* The whole element with no keys anywhere but a web identity token file:
+ * it plays. */
+GST_START_TEST (test_element_with_web_identity)
+{
+  g_autofree gchar *file = write_file ("AWS_WEB_IDENTITY_TOKEN_FILE",
+      "token", "element-token");
+  g_autoptr (GstElement) pipe = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) m = NULL;
+  g_autofree gchar *launch = g_strdup_printf ("kvamsrc stream-name=" STREAM
+      " start-time=1764000000 end-time=1764000010 endpoint-uri=%s "
+      "region=" KVS_EMULATOR_DEFAULT_REGION " ! fakesink", url);
+
+  keep_secret ("element-token");
+  g_setenv ("AWS_ROLE_ARN", ROLE, TRUE);
+  pipe = gst_parse_launch (launch, NULL);
+  fail_unless (pipe != NULL);
+  bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
+      GST_MESSAGE_ERROR);
+  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS,
+      "no EOS");
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  fail_unless_equals_int (kvs_emulator_count (emu,
+          "AssumeRoleWithWebIdentity", NULL), 1);
+  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >=
+      1);
+}
+
+GST_END_TEST;
+
+static Suite *
+kvamcredchain_suite (void)
+{
+  Suite *s = suite_create ("kvamcredchain");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_web_identity_environment);
+  tcase_add_test (tc, test_web_identity_refresh_rereads_token);
+  tcase_add_test (tc, test_web_identity_errors);
+  tcase_add_test (tc, test_assume_role_source_profile);
+  tcase_add_test (tc, test_assume_role_credential_source);
+  tcase_add_test (tc, test_assume_role_errors);
+  tcase_add_test (tc, test_credential_process);
+  tcase_add_test (tc, test_credential_process_failures);
+  tcase_add_test (tc, test_sso_profile);
+  tcase_add_test (tc, test_sso_needs_login);
+  tcase_add_test (tc, test_sts_answers_scrubbed);
+  tcase_add_test (tc, test_endpoint_variables);
+  tcase_add_test (tc, test_element_with_web_identity);
+  return s;
+}
+
+GST_CHECK_MAIN (kvamcredchain);
