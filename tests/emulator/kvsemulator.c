@@ -1797,6 +1797,21 @@ kvs_emulator_get_peak_media_connections (KvsEmulator * emu,
 }
 
 guint
+kvs_emulator_get_open_media_connections (KvsEmulator * emu,
+    const gchar * name)
+{
+  Stream *s;
+  guint open = 0;
+
+  g_mutex_lock (&emu->lock);
+  s = g_hash_table_lookup (emu->streams, name);
+  if (s)
+    open = s->media_open;
+  g_mutex_unlock (&emu->lock);
+  return open;
+}
+
+guint
 kvs_emulator_get_media_calls (KvsEmulator * emu)
 {
   guint n;

@@ -155,6 +155,11 @@ gchar *kvs_emulator_get_last_sts_param (KvsEmulator * emu,
 /* The User-Agent of the last request, any API. */
 gchar *kvs_emulator_get_last_user_agent (KvsEmulator * emu);
 
+/* GetMediaForFragmentList responses of @name open now (a closed
+ * connection counts off when the server notices it). */
+guint kvs_emulator_get_open_media_connections (KvsEmulator * emu,
+    const gchar * name);
+
 /* Request log */
 void kvs_emulator_set_log_file (KvsEmulator * emu, const gchar * path);
 GPtrArray *kvs_emulator_get_log (KvsEmulator * emu);

@@ -168,6 +168,107 @@ GST_START_TEST (test_two_exports_share_the_connections)
 
 GST_END_TEST;
 
+/* ---- seeking and stopping with responses in flight ----------------------- */
+
+static guint
+in_flight (GstElement * src)
+{
+  g_autoptr (GstStructure) st = NULL;
+  guint n = 0;
+
+  g_object_get (src, "stats", &st, NULL);
+  gst_structure_get_uint (st, "responses-in-flight", &n);
+  return n;
+}
+
+/* Waits up to 20 s for @n responses at once. */
+static void
+wait_for_in_flight (GstElement * src, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (in_flight (src) < n && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  fail_unless (in_flight (src) >= n, "never %u responses at once", n);
+}
+
+static GstPadProbeReturn
+first_pts_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstClockTime *first = data;
+
+  if (!GST_CLOCK_TIME_IS_VALID (*first))
+    *first = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+wait_for_pts (GstClockTime * first)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!GST_CLOCK_TIME_IS_VALID (*(volatile GstClockTime *) first) &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+}
+
+/* A seek while responses are read ahead drops them and plays from the
+ * target; NULL then closes every connection within 1 s. */
+GST_START_TEST (test_seek_and_stop_with_responses_in_flight)
+{
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+  g_autofree gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
+      START_MS / 1000 + 2 * FRAGMENTS - 1);
+  g_autoptr (GstElement) pipe = gst_parse_launch ("kvamsrc name=src ! "
+      "matroskademux ! fakesink name=sink sync=false", NULL);
+  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (sink, "sink");
+  GstClockTime first_pts = GST_CLOCK_TIME_NONE;
+  gint64 t0, stop_us, closed_us;
+
+  g_object_set (src, "endpoint-uri", url, "region",
+      KVS_EMULATOR_DEFAULT_REGION, "access-key",
+      KVS_EMULATOR_DEFAULT_ACCESS_KEY, "secret-access-key",
+      KVS_EMULATOR_DEFAULT_SECRET_KEY, "stream-name", "cam", "start-time",
+      START, "end-time", end, "max-bytes-ahead", (guint64) 2097152,
+      "max-concurrent-requests", 4, NULL);
+  gst_util_set_object_arg (G_OBJECT (src), "fragment-selector-type",
+      "producer");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  /* 2, not more: under AddressSanitizer downstream is slower, and the
+   * session aims for fewer */
+  wait_for_in_flight (src, 2);
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, first_pts_probe, &first_pts,
+      NULL);
+  g_usleep (10 * 1000);
+  first_pts = GST_CLOCK_TIME_NONE;
+  fail_unless (gst_element_seek_simple (pipe, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT, 401 * GST_SECOND));
+  wait_for_pts (&first_pts);
+  /* fragments are 2 s, each starting on a key frame */
+  fail_unless_equals_uint64 (first_pts, 400 * GST_SECOND);
+  /* and it reads ahead again from there */
+  wait_for_in_flight (src, 2);
+
+  t0 = g_get_monotonic_time ();
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  stop_us = g_get_monotonic_time () - t0;
+  while (kvs_emulator_get_open_media_connections (emu, "cam") > 0 &&
+      g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC)
+    g_usleep (10 * 1000);
+  closed_us = g_get_monotonic_time () - t0;
+  g_print ("NULL with responses in flight: %.3f s; the emulator saw every "
+      "connection closed after %.3f s\n", stop_us / 1e6, closed_us / 1e6);
+  fail_unless (stop_us < G_USEC_PER_SEC);
+  fail_unless (closed_us < G_USEC_PER_SEC);
+  fail_unless_equals_int (kvs_emulator_count (emu, NULL,
+          "ClientLimitExceededException"), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamsrcparallel_suite (void)
 {
@@ -178,6 +279,7 @@ kvamsrcparallel_suite (void)
   tcase_set_timeout (tc, 300);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_parallel_export_is_the_same);
+  tcase_add_test (tc, test_seek_and_stop_with_responses_in_flight);
   tcase_add_test (tc, test_parallel_export_with_cuts);
   tcase_add_test (tc, test_two_exports_share_the_connections);
   return s;
