@@ -2,7 +2,11 @@
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * kvsemulator.c: configuration, routing, the three APIs.
+ * kvsemulator.c: configuration, faults, the log, routing, the server.
+ * kvsrequest.c: answers, errors, body parsing, rate limits.
+ * kvslist.c: GetDataEndpoint, ListFragments.
+ * kvsgetmedia.c: GetMediaForFragmentList and /raw/.
+ * kvsstreams.c: streams and their fragments.
  * kvsauth.c: SigV4 checks.
  * kvssts.c: STS AssumeRole / AssumeRoleWithWebIdentity, the SSO portal.
  * kvslive.c: growing streams (--live), ingestion pauses, late listing.
@@ -14,6 +18,7 @@
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -121,6 +126,36 @@ struct _KvsEmulator
 #define LOCKED(emu, stmt) G_STMT_START { \
   g_mutex_lock (&(emu)->lock); stmt; g_mutex_unlock (&(emu)->lock); \
 } G_STMT_END
+
+/* One API call being answered. */
+typedef struct
+{
+  KvsEmulator *emu;
+  SoupServerMessage *msg;
+  Operation op;
+  gchar *stream;                /* for the log */
+} Request;
+
+/* kvsrequest.c */
+const gchar *kvs_op_name (Operation op);
+void kvs_request_free (Request * r);
+void kvs_respond_error (Request * r, guint status, const gchar * type,
+    const gchar * message);
+void kvs_respond_json (Request * r, JsonBuilder * b, guint fragments);
+gboolean kvs_check_request_signature (Request * r);
+JsonObject *kvs_parse_body (Request * r, JsonParser * parser);
+gboolean kvs_get_string (Request * r, JsonObject * o, const gchar * name,
+    const gchar ** out);
+gboolean kvs_get_number (Request * r, JsonObject * o, const gchar * name,
+    gdouble * out, gboolean * present);
+Stream *kvs_lookup_stream (Request * r, JsonObject * o);
+gboolean kvs_admit_call (Request * r, Stream * s);
+
+/* kvslist.c, kvsgetmedia.c */
+void kvs_handle_get_data_endpoint (Request * r, JsonObject * o);
+void kvs_handle_list_fragments (Request * r, JsonObject * o);
+void kvs_handle_get_media (Request * r, JsonObject * o);
+void kvs_handle_raw (Request * r, const gchar * name, GHashTable * query);
 
 /* kvsemulator.c */
 void kvs_log_request (KvsEmulator * emu, const gchar * operation,
