@@ -84,6 +84,11 @@ typedef struct
   const gchar *label;           /* "profile work", for messages */
 } KvamAssumeRole;
 
+/* Peer text, exposed for fuzz_credentials: an STS answer's Credentials;
+ * an STS error's "Code: Message" scrubbed of @secrets, or NULL. */
+KvamCredentials *kvam_sts_read_answer (GBytes * body, const gchar * source,
+    GError ** error);
+gchar *kvam_sts_read_error (GBytes * body, const gchar * const *secrets);
 KvamCredentials *kvam_sts_assume_role (KvamCredsContext * ctx,
     KvamCredentials * source, const KvamAssumeRole * role, GError ** error);
 KvamCredentials *kvam_sts_assume_role_with_web_identity (KvamCredsContext *
@@ -93,11 +98,16 @@ KvamCredentials *kvam_sts_assume_role_with_web_identity (KvamCredsContext *
 KvamCredentials *kvam_creds_from_web_identity_env (KvamCredsContext * ctx,
     GError ** error);
 
-/* kvamcredsprocess.c */
+/* kvamcredsprocess.c; the JSON it prints is exposed for the fuzzer */
+KvamCredentials *kvam_process_read_output (const guint8 * data, gsize size,
+    const gchar * source, GError ** error);
 KvamCredentials *kvam_creds_from_process (KvamCredsContext * ctx,
     const gchar * command, const gchar * profile, GError ** error);
 
-/* kvamcredssso.c: @section is the profile's, @conf the config file. */
+/* kvamcredssso.c: @section is the profile's, @conf the config file. The
+ * portal's answer is exposed for the fuzzer. */
+KvamCredentials *kvam_sso_read_role_credentials (GBytes * body,
+    const gchar * source, GError ** error);
 KvamCredentials *kvam_creds_from_sso (KvamCredsContext * ctx,
     GHashTable * section, KvamConfigFile * conf, const gchar * profile,
     GError ** error);

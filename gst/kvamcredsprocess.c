@@ -180,11 +180,12 @@ last_line (GByteArray * err)
   return line;
 }
 
-static KvamCredentials *
-parse_output (GByteArray * out, const gchar * source, GError ** error)
+KvamCredentials *
+kvam_process_read_output (const guint8 * data, gsize size,
+    const gchar * source, GError ** error)
 {
-  g_autoptr (JsonNode) root = kvam_json_parse_object ((const gchar *)
-      out->data, out->len, NULL);
+  g_autoptr (JsonNode) root = kvam_json_parse_object ((const gchar *) data,
+      size, NULL);
   JsonObject *o = root ? json_node_get_object (root) : NULL;
   const gchar *id = NULL, *secret = NULL, *token = NULL, *expiration = NULL;
   g_autoptr (GDateTime) dt = NULL;
@@ -280,7 +281,7 @@ kvam_creds_from_process (KvamCredsContext * ctx, const gchar * command,
   GST_DEBUG ("%s: running %s", source, argv[0]);
   collect (ctx, &run, out, err);
   if (check_exit (&run, err, source, error))
-    creds = parse_output (out, source, error);
+    creds = kvam_process_read_output (out->data, out->len, source, error);
   memset (out->data, 0, out->len);
   g_object_unref (run.proc);
   return creds;

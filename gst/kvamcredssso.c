@@ -128,8 +128,9 @@ portal_url (SsoProfile * sso)
       "role_name=%s", base, account, role);
 }
 
-static KvamCredentials *
-parse_role_credentials (GBytes * body, const gchar * source, GError ** error)
+KvamCredentials *
+kvam_sso_read_role_credentials (GBytes * body, const gchar * source,
+    GError ** error)
 {
   g_autoptr (JsonNode) root = kvam_json_parse_object (g_bytes_get_data (body,
           NULL), g_bytes_get_size (body), NULL);
@@ -202,7 +203,7 @@ kvam_creds_from_sso (KvamCredsContext * ctx, GHashTable * section,
   } else if (!body) {
     g_propagate_prefixed_error (error, e, "%s: ", source);
   } else {
-    creds = parse_role_credentials (body, source, error);
+    creds = kvam_sso_read_role_credentials (body, source, error);
   }
 out:
   kvam_creds_free_secret (token);

@@ -136,10 +136,22 @@ credentials_from_xml (GHashTable * v, const gchar * source, GError ** error)
       source);
 }
 
-/* An STS error document, scrubbed of @secrets: "Code: Message". */
-static void
-set_sts_error (GError ** error, GError * transport, GBytes * body,
-    const gchar * source, const gchar * const *secrets)
+KvamCredentials *
+kvam_sts_read_answer (GBytes * body, const gchar * source, GError ** error)
+{
+  g_autoptr (GHashTable) values = parse_sts_xml (body);
+
+  if (!values) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: the STS answer is not XML",
+        source);
+    return NULL;
+  }
+  return credentials_from_xml (values, source, error);
+}
+
+gchar *
+kvam_sts_read_error (GBytes * body, const gchar * const *secrets)
 {
   g_autoptr (GHashTable) v = body ? parse_sts_xml (body) : NULL;
   const gchar *code = v ? g_hash_table_lookup (v, "Code") : NULL;
@@ -147,14 +159,26 @@ set_sts_error (GError ** error, GError * transport, GBytes * body,
   g_autofree gchar *clean_code = kvam_scrub_secrets (code, secrets);
   g_autofree gchar *clean_msg = kvam_scrub_secrets (message, secrets);
 
+  if (!clean_code)
+    return NULL;
+  return g_strdup_printf ("%s%s%s", clean_code, clean_msg ? ": " : "",
+      clean_msg ? clean_msg : "");
+}
+
+/* An STS error document, scrubbed of @secrets: "Code: Message". */
+static void
+set_sts_error (GError ** error, GError * transport, GBytes * body,
+    const gchar * source, const gchar * const *secrets)
+{
+  g_autofree gchar *text = kvam_sts_read_error (body, secrets);
+
   if (g_error_matches (transport, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_propagate_error (error, transport);
     return;
   }
-  if (clean_code)
+  if (text)
     g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
-        "%s: STS refused: %s%s%s", source, clean_code, clean_msg ? ": " : "",
-        clean_msg ? clean_msg : "");
+        "%s: STS refused: %s", source, text);
   else
     g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
         "%s: %s", source, transport->message);
@@ -213,7 +237,6 @@ sts_call (KvamCredsContext * ctx, GString * form, KvamCredentials * signer,
   g_autofree gchar *url = g_strconcat (endpoint, "/", NULL);
   g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
   g_autoptr (GBytes) body = NULL, error_body = NULL, request = NULL;
-  g_autoptr (GHashTable) values = NULL;
   GError *e = NULL;
 
   if (!msg) {
@@ -233,14 +256,7 @@ sts_call (KvamCredsContext * ctx, GString * form, KvamCredentials * signer,
     set_sts_error (error, e, error_body, source, secrets);
     return NULL;
   }
-  values = parse_sts_xml (body);
-  if (!values) {
-    g_set_error (error, KVAM_CREDENTIALS_ERROR,
-        KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: the STS answer is not XML",
-        source);
-    return NULL;
-  }
-  return credentials_from_xml (values, source, error);
+  return kvam_sts_read_answer (body, source, error);
 }
 
 static GString *
