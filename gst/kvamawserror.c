@@ -188,7 +188,10 @@ kvam_aws_error_from_transport (KvamAwsError * err, KvamApi api, GError * e)
     kind = KVAM_AWS_ERROR_CANCELLED;
   else if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     kind = KVAM_AWS_ERROR_TIMEOUT;
+  else if (e->domain == G_TLS_ERROR)
+    kind = KVAM_AWS_ERROR_INVALID;      /* an untrusted certificate stays so */
   kvam_aws_error_set (err, kind, api, 0, kind == KVAM_AWS_ERROR_TIMEOUT ?
       "Timeout" : kind == KVAM_AWS_ERROR_CANCELLED ? "Cancelled" :
-      "ConnectionError", e->message, NULL);
+      kind == KVAM_AWS_ERROR_INVALID ? "TLSError" : "ConnectionError",
+      e->message, NULL);
 }

@@ -145,6 +145,13 @@ post_aws_error (KvamSession * self, const KvamAwsError * err)
           "no credentials" : explain_auth_error (err), desc);
       break;
     case KVAM_AWS_ERROR_INVALID:
+      if (g_strcmp0 (err->type, "TLSError") == 0) {
+        /* souphttpsrc's code for a failed secure connection */
+        code = GST_RESOURCE_ERROR_OPEN_READ;
+        text = g_strdup_printf ("Stream '%s': no secure connection: %s",
+            self->stream, desc);
+        break;
+      }
       code = GST_RESOURCE_ERROR_SETTINGS;
       text = g_strdup_printf ("Stream '%s': the service refused the request: "
           "%s", self->stream, desc);
