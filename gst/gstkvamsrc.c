@@ -544,13 +544,10 @@ gst_kvam_src_do_seek (GstBaseSrc * src, GstSegment * segment)
   return TRUE;
 }
 
-/* Wraps and takes @bytes. */
+/* Stamps @buf with its byte offsets. */
 static GstBuffer *
-make_buffer (GstKvamSrc * self, GBytes * bytes)
+make_buffer (GstKvamSrc * self, GstBuffer * buf)
 {
-  GstBuffer *buf = gst_buffer_new_wrapped_bytes (bytes);
-
-  g_bytes_unref (bytes);        /* the buffer holds its own reference */
   GST_OBJECT_LOCK (self);
   GST_BUFFER_OFFSET (buf) = self->bytes_out;
   self->bytes_out += gst_buffer_get_size (buf);
@@ -567,7 +564,7 @@ gst_kvam_src_create (GstPushSrc * src, GstBuffer ** outbuf)
   GstKvamSrc *self = GST_KVAM_SRC (src);
   guint blocksize = gst_base_src_get_blocksize (GST_BASE_SRC (src));
   GstFlowReturn ret;
-  GBytes *out = NULL;
+  GstBuffer *out = NULL;
 
   /* basesrc lets blocksize be 0 or 4 GiB: neither is a read size */
   if (blocksize == 0)

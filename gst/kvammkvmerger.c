@@ -61,7 +61,7 @@ kvam_mkv_merger_new (GstClockTime base)
   }
   self->base = base;
   self->duration = GST_CLOCK_TIME_NONE;
-  self->in = g_byte_array_new ();
+  kvam_merger_io_init (self);
   self->events = g_ptr_array_new_with_free_func ((GDestroyNotify)
       kvam_merger_event_free);
   self->track_times = g_array_new (FALSE, FALSE, sizeof (TrackTime));
@@ -75,9 +75,7 @@ kvam_mkv_merger_free (KvamMkvMerger * self)
 {
   if (!self)
     return;
-  g_byte_array_unref (self->in);
-  if (self->out)
-    g_byte_array_unref (self->out);
+  kvam_merger_io_clear (self);
   g_ptr_array_unref (self->events);
   g_clear_pointer (&self->tracks, g_bytes_unref);
   g_array_unref (self->track_times);
@@ -99,8 +97,7 @@ kvam_mkv_merger_begin_response (KvamMkvMerger * self,
   memset (&self->resume, 0, sizeof (self->resume));
   if (resume)
     self->resume = *resume;
-  g_byte_array_set_size (self->in, 0);
-  self->in_pos = 0;
+  kvam_merger_io_reset_input (self);
   self->response_pos = 0;
   self->level = LEVEL_DOCUMENT;
   self->halted = FALSE;
@@ -176,14 +173,6 @@ kvam_merger_expected_fragment (KvamMkvMerger * self)
 }
 
 /* ---- writing ------------------------------------------------------------- */
-
-void
-kvam_merger_write_bytes (KvamMkvMerger * self, const guint8 * data, gsize size)
-{
-  if (!self->out)
-    self->out = g_byte_array_sized_new (size + 64);
-  g_byte_array_append (self->out, data, size);
-}
 
 /* Info, with the range's Duration when it is known (the fragments' own
  * were dropped: a fragment is not the stream). */
@@ -465,8 +454,8 @@ kvam_merger_malformed (KvamMkvMerger * self, GError ** error, const gchar * what
 static gboolean
 step (KvamMkvMerger * self, GError ** error)
 {
-  const guint8 *p = self->in->data + self->in_pos;
-  gsize avail = self->in->len - self->in_pos;
+  const guint8 *p = self->in_data + self->in_pos;
+  gsize avail = self->in_len - self->in_pos;
   Element e;
   gssize inside;
 
@@ -560,54 +549,51 @@ step (KvamMkvMerger * self, GError ** error)
   return TRUE;
 }
 
-guint8 *
-kvam_mkv_merger_take_input_space (KvamMkvMerger * self, gsize size)
+/* Runs the scanner over what the input holds. */
+static gboolean
+merge (KvamMkvMerger * self, GError ** error)
 {
-  guint len = self->in->len;
+  GError *err = NULL;
 
-  g_byte_array_set_size (self->in, len + size);
-  self->in_space = size;
-  return self->in->data + len;
-}
-
-void
-kvam_mkv_merger_return_input_space (KvamMkvMerger * self)
-{
-  g_byte_array_set_size (self->in, self->in->len - self->in_space);
-  self->in_space = 0;
+  while (!self->halted && step (self, &err));
+  if (err) {
+    g_propagate_error (error, err);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 GBytes *
 kvam_mkv_merger_push_input (KvamMkvMerger * self, gsize used,
     GError ** error)
 {
-  g_byte_array_set_size (self->in, self->in->len - self->in_space +
-      MIN (used, self->in_space));
-  self->in_space = 0;
-  return kvam_mkv_merger_push (self, NULL, 0, error);
+  kvam_merger_io_add_input (self, NULL, used);
+  if (!merge (self, error))
+    return NULL;
+  return kvam_merger_io_take_bytes (self);
+}
+
+GstBuffer *
+kvam_mkv_merger_push_input_buffer (KvamMkvMerger * self, gsize used,
+    GError ** error)
+{
+  kvam_merger_io_add_input (self, NULL, used);
+  if (!merge (self, error))
+    return NULL;
+  return kvam_merger_io_take_buffer (self);
 }
 
 GBytes *
 kvam_mkv_merger_push (KvamMkvMerger * self, const guint8 * data, gsize size,
     GError ** error)
 {
-  GError *err = NULL;
-
   if (self->halted)
     return g_bytes_new (NULL, 0);
   if (size > 0)
-    g_byte_array_append (self->in, data, size);
-  while (!self->halted && step (self, &err));
-  /* drop what was consumed; a partial element stays */
-  g_byte_array_remove_range (self->in, 0, self->in_pos);
-  self->in_pos = 0;
-  if (err) {
-    g_propagate_error (error, err);
+    kvam_merger_io_add_input (self, data, size);
+  if (!merge (self, error))
     return NULL;
-  }
-  if (!self->out)
-    return g_bytes_new (NULL, 0);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&self->out));
+  return kvam_merger_io_take_bytes (self);
 }
 
 /* Whether the document being read when the response ended is whole. */
@@ -617,7 +603,7 @@ document_is_whole (KvamMkvMerger * self)
   Document *d = &self->doc;
   const KvamFragment *f = kvam_merger_expected_fragment (self);
 
-  if (!d->active || self->in->len > 0)
+  if (!d->active || self->in_len > self->in_pos)
     return FALSE;
   if (self->level == LEVEL_CLUSTER && self->cluster_left != UNKNOWN &&
       self->cluster_left > 0)
@@ -660,8 +646,7 @@ kvam_mkv_merger_end_response (KvamMkvMerger * self, KvamMergerResume * resume)
     *resume = self->resume;
   }
   kvam_merger_document_clear (d);
-  g_byte_array_set_size (self->in, 0);
-  self->in_pos = 0;
+  kvam_merger_io_reset_input (self);
   return self->complete;
 }
 

@@ -78,6 +78,10 @@ guint8 *kvam_mkv_merger_take_input_space (KvamMkvMerger * merger,
     gsize size);
 GBytes *kvam_mkv_merger_push_input (KvamMkvMerger * merger, gsize used,
     GError ** error);
+/* The same as a buffer whose memories are slices of the input (the frames)
+ * and what the merger wrote between them: frame data is not copied. */
+GstBuffer *kvam_mkv_merger_push_input_buffer (KvamMkvMerger * merger,
+    gsize used, GError ** error);
 /* Nothing was read into it. */
 void kvam_mkv_merger_return_input_space (KvamMkvMerger * merger);
 

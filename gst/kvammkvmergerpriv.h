@@ -63,11 +63,20 @@ struct _KvamMkvMerger
 {
   GstClockTime base;            /* NONE: keep producer timecodes */
 
-  GByteArray *in;
-  gsize in_space;               /* of in, lent to a reader */
-  gsize in_pos;
+  /* input (kvammkvmio.c): the response's bytes in a block that slices of
+   * the output may still point into */
+  GBytes *in_block;
+  guint8 *in_data;              /* its memory */
+  gsize in_cap;
+  gsize in_len;                 /* bytes read into it */
+  gsize in_pos;                 /* bytes of it consumed */
+  gsize in_space;               /* lent to a reader after in_len */
+  gboolean in_shared;           /* a slice of it went out */
   guint64 response_pos;         /* bytes of the response consumed */
-  GByteArray *out;
+  /* output since the last push: pieces, then what is being written */
+  GPtrArray *out_pieces;        /* GBytes, in order */
+  GByteArray *out;              /* bytes the merger wrote itself */
+  gsize slice_off, slice_len;   /* a slice of the input block, growing */
   GPtrArray *events;
 
   /* the output stream */
@@ -119,7 +128,20 @@ void kvam_merger_end_document (KvamMkvMerger * self);
 const KvamFragment *kvam_merger_expected_fragment (KvamMkvMerger * self);
 KvamMergerEvent *kvam_merger_add_event (KvamMkvMerger * self,
     KvamMergerEventType type);
+/* kvammkvmio.c */
+void kvam_merger_io_init (KvamMkvMerger * self);
+void kvam_merger_io_clear (KvamMkvMerger * self);
+void kvam_merger_io_reset_input (KvamMkvMerger * self);
+/* @data NULL: the @size bytes read into the lent space */
+void kvam_merger_io_add_input (KvamMkvMerger * self, const guint8 * data,
+    gsize size);
+GBytes *kvam_merger_io_take_bytes (KvamMkvMerger * self);
+GstBuffer *kvam_merger_io_take_buffer (KvamMkvMerger * self);
+/* Writes a copy of @data. */
 void kvam_merger_write_bytes (KvamMkvMerger * self, const guint8 * data,
+    gsize size);
+/* Writes @data, an element of the input, as a slice of it (no copy). */
+void kvam_merger_write_input (KvamMkvMerger * self, const guint8 * data,
     gsize size);
 void kvam_merger_consume (KvamMkvMerger * self, gsize n);
 gboolean kvam_merger_malformed (KvamMkvMerger * self, GError ** error,

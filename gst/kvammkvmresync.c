@@ -62,8 +62,8 @@ find_ebml_header (const guint8 * p, gsize n, gboolean * need_more)
 gboolean
 kvam_merger_resync (KvamMkvMerger * self)
 {
-  const guint8 *p = self->in->data + self->in_pos;
-  gsize avail = self->in->len - self->in_pos;
+  const guint8 *p = self->in_data + self->in_pos;
+  gsize avail = self->in_len - self->in_pos;
   gboolean need_more;
   gssize at = find_ebml_header (p, avail, &need_more);
 

@@ -182,7 +182,7 @@ handle_block (KvamMkvMerger * self, const Element * e)
     self->first_track = track;
   if (!self->cluster_written)
     write_cluster_header (self);
-  kvam_merger_write_bytes (self, e->data, e->size);
+  kvam_merger_write_input (self, e->data, e->size);
 
   if (!d->started) {
     KvamMergerEvent *ev = kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_STARTED);
@@ -216,7 +216,7 @@ kvam_merger_handle_cluster_child (KvamMkvMerger * self, const Element * e)
       break;                    /* wrong or useless once merged */
     default:
       if (self->cluster_written && self->header_written)
-        kvam_merger_write_bytes (self, e->data, e->size);
+        kvam_merger_write_input (self, e->data, e->size);
       break;
   }
 }

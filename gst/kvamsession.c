@@ -548,9 +548,9 @@ end_of_response (KvamSession * self, GError * read_error, gboolean abandoned)
 /* Reads one block of the response and merges it; *@out may stay NULL when
  * the block completed no output. */
 static GstFlowReturn
-read_and_merge (KvamSession * self, guint blocksize, GBytes ** out)
+read_and_merge (KvamSession * self, guint blocksize, GstBuffer ** out)
 {
-  g_autoptr (GBytes) merged = NULL;
+  g_autoptr (GstBuffer) merged = NULL;
   GError *err = NULL;
   gboolean abandon = FALSE;
   GstFlowReturn ret;
@@ -578,7 +578,7 @@ read_and_merge (KvamSession * self, guint blocksize, GBytes ** out)
     return ret;
   }
 
-  merged = kvam_mkv_merger_push_input (self->merger, n, &err);
+  merged = kvam_mkv_merger_push_input_buffer (self->merger, n, &err);
   if (!merged) {
     GST_ELEMENT_ERROR_WITH_DETAILS (self->element, STREAM, DEMUX,
         ("Stream '%s': %s", self->stream, err->message), (NULL),
@@ -588,7 +588,7 @@ read_and_merge (KvamSession * self, guint blocksize, GBytes ** out)
   }
   if (!handle_merger_events (self, &abandon))
     return GST_FLOW_ERROR;
-  if (g_bytes_get_size (merged) > 0) {
+  if (gst_buffer_get_size (merged) > 0) {
     self->failures = 0;         /* data arrived */
     self->last_progress = g_get_monotonic_time ();
     *out = g_steal_pointer (&merged);
@@ -693,15 +693,19 @@ kvam_session_seek (KvamSession * self, guint64 offset)
 
 /* The Cues, once the whole range is listed (each seek's first step). */
 static GstFlowReturn
-read_cues (KvamSession * self, GBytes ** out)
+read_cues (KvamSession * self, GstBuffer ** out)
 {
+  g_autoptr (GBytes) cues = NULL;
+
   if (!kvam_fragment_index_wait_finished (self->index, self->cancellable,
           g_get_monotonic_time () + CUES_WAIT_US) &&
       g_cancellable_is_cancelled (self->cancellable))
     return GST_FLOW_FLUSHING;
-  *out = kvam_seek_build_cues (self->index, GST_CLOCK_TIME_IS_VALID
-      (self->base) ? self->base : 0, kvam_mkv_merger_get_scale (self->merger),
+  cues = kvam_seek_build_cues (self->index,
+      GST_CLOCK_TIME_IS_VALID (self->base) ? self->base : 0,
+      kvam_mkv_merger_get_scale (self->merger),
       kvam_mkv_merger_get_first_track (self->merger));
+  *out = gst_buffer_new_wrapped_bytes (cues);
   GST_DEBUG_OBJECT (self->element, "serving the Cues of %u fragments",
       kvam_fragment_index_get_published (self->index));
   self->serve_cues = FALSE;
@@ -710,7 +714,7 @@ read_cues (KvamSession * self, GBytes ** out)
 }
 
 GstFlowReturn
-kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
+kvam_session_read (KvamSession * self, guint blocksize, GstBuffer ** out)
 {
   GstFlowReturn ret = GST_FLOW_OK;
 
@@ -730,7 +734,7 @@ kvam_session_read (KvamSession * self, guint blocksize, GBytes ** out)
   }
   if (*out) {
     if (!self->live)
-      kvam_session_adapt_concurrency (self, g_bytes_get_size (*out));
+      kvam_session_adapt_concurrency (self, gst_buffer_get_size (*out));
     post_pending_messages (self);
     count_delivered (self);
     /* once per stream header, not per buffer (only this thread writes it) */

@@ -39,12 +39,13 @@ typedef struct
 KvamSession *kvam_session_new (const KvamSessionConfig * config);
 void kvam_session_free (KvamSession * session);
 
-/* Blocks until merged bytes are ready (*@out), the range is done (EOS), an
- * error was posted (ERROR) or unlock() (FLUSHING). Reads @blocksize bytes
- * of the response at a time. The kvam-fragment messages of the fragments
- * that begin in *@out are posted before it returns. */
+/* Blocks until merged bytes are ready (*@out: frames as slices of what
+ * was read, not copies), the range is done (EOS), an error was posted
+ * (ERROR) or unlock() (FLUSHING). Reads @blocksize bytes of the response at
+ * a time. The kvam-fragment messages of the fragments that begin in *@out
+ * are posted before it returns. */
 GstFlowReturn kvam_session_read (KvamSession * session, guint blocksize,
-    GBytes ** out);
+    GstBuffer ** out);
 
 /* Seeking: matroskademux asks for the Cues (SeekHead -> Cues), then for
  * the position of a fragment's first cluster (kvamseekindex.h); a seek to

@@ -549,6 +549,79 @@ GST_START_TEST (test_long_tag_not_quoted_whole)
 
 GST_END_TEST;
 
+/* Read through the lent input space, as kvamsrc reads: the output is the
+ * same bytes as with copies, and the frames in it are the very memory that
+ * was read into (slices, not copies), whatever the read size. */
+GST_START_TEST (test_frames_are_not_copied)
+{
+  g_autoptr (Capture) c = load_capture ("output_get_media.mkv");
+  g_autoptr (GByteArray) want = merge_in_chunks (c, 65536);
+  g_autoptr (GByteArray) in = response_bytes (c, 0);
+  gsize reads[] = { 65536, 4096, 1000000 };
+  guint r;
+
+  for (r = 0; r < G_N_ELEMENTS (reads); r++) {
+    g_autoptr (KvamMkvMerger) m =
+        kvam_mkv_merger_new (c->fragments[0].producer);
+    g_autoptr (GByteArray) got = g_byte_array_new ();
+    g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func
+        ((GDestroyNotify) gst_buffer_unref);
+    GArray *spans = g_array_new (FALSE, FALSE, sizeof (gpointer));
+    guint64 sliced = 0;
+    KvamMergerResume resume;
+    gsize pos, i;
+
+    kvam_mkv_merger_begin_response (m, c->ptrs, c->n, NULL);
+    for (pos = 0; pos < in->len; pos += reads[r]) {
+      gsize n = MIN (reads[r], in->len - pos);
+      guint8 *space = kvam_mkv_merger_take_input_space (m, reads[r]);
+      GError *err = NULL;
+      GstBuffer *buf;
+      guint k;
+
+      memcpy (space, in->data + pos, n);
+      /* where the reads went: [start, end) pairs, one for reads that
+       * followed each other in memory */
+      if (spans->len && g_array_index (spans, guint8 *, spans->len - 1) ==
+          space) {
+        g_array_index (spans, guint8 *, spans->len - 1) = space + n;
+      } else {
+        g_array_append_val (spans, space);
+        space += n;
+        g_array_append_val (spans, space);
+      }
+      buf = kvam_mkv_merger_push_input_buffer (m, n, &err);
+      fail_unless (buf != NULL, "%s", err ? err->message : "");
+      for (k = 0; k < gst_buffer_n_memory (buf); k++) {
+        GstMapInfo map;
+        guint s;
+        gst_memory_map (gst_buffer_peek_memory (buf, k), &map, GST_MAP_READ);
+        g_byte_array_append (got, map.data, map.size);
+        for (s = 0; s + 1 < spans->len; s += 2)
+          if (map.data >= g_array_index (spans, guint8 *, s) &&
+              map.data + map.size <= g_array_index (spans, guint8 *, s + 1))
+            sliced += map.size;
+        gst_memory_unmap (gst_buffer_peek_memory (buf, k), &map);
+      }
+      /* kept alive like buffers downstream: their memory stays valid */
+      g_ptr_array_add (kept, buf);
+    }
+    fail_unless_equals_int (kvam_mkv_merger_end_response (m, &resume), c->n);
+    fail_unless (got->len == want->len && memcmp (got->data, want->data,
+            want->len) == 0, "reads of %" G_GSIZE_FORMAT ": other bytes",
+        reads[r]);
+    g_print ("reads of %" G_GSIZE_FORMAT ": %.1f %% of the output bytes are "
+        "the read memory itself\n", reads[r], 100.0 * sliced / got->len);
+    fail_unless (sliced > got->len * 8 / 10, "only %" G_GUINT64_FORMAT
+          " of %u bytes are slices", sliced, got->len);
+    for (i = 0; i < kept->len; i++)
+      fail_unless (gst_buffer_get_size (kept->pdata[i]) < G_MAXSIZE);
+    g_array_unref (spans);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 kvammkvmerger_suite (void)
 {
@@ -562,6 +635,7 @@ kvammkvmerger_suite (void)
   if (!kvam_test_fixtures_available ("kvs-captures"))
     return s;
   tcase_add_test (tc, test_one_segment_any_chunking);
+  tcase_add_test (tc, test_frames_are_not_copied);
   tcase_add_test (tc, test_byte_by_byte);
   tcase_add_test (tc, test_cut_anywhere_and_resume);
   tcase_add_test (tc, test_cut_twice_and_resume);
