@@ -20,8 +20,7 @@
 
 #define GST_CAT_DEFAULT kvam_merger_debug_category ()
 
-/* an input block: 16 reads of the default 64 KiB, so that few elements
- * straddle two blocks (only those are copied again) */
+/* an input block at most: 16 reads of the default 64 KiB */
 #define BLOCK_SIZE (1024 * 1024)
 /* a buffer holds at most this many memories before GStreamer merges them
  * (copying); beyond it the pieces are joined here */
@@ -78,7 +77,10 @@ ensure_room (KvamMkvMerger * self, gsize size)
     self->in_pos = 0;
     return;
   }
-  new_block (self, MAX (BLOCK_SIZE, left + size));
+  /* 16 reads a block, so that few elements straddle two (only those are
+   * copied again); small reads (tests, the fuzzer) get small blocks */
+  new_block (self, MAX (left + size, MIN (BLOCK_SIZE, 16 * MAX (size,
+                  4096))));
 }
 
 void
@@ -86,7 +88,7 @@ kvam_merger_io_reset_input (KvamMkvMerger * self)
 {
   self->in_pos = self->in_len;
   if (self->in_shared)
-    new_block (self, BLOCK_SIZE);
+    new_block (self, MIN (self->in_cap, BLOCK_SIZE));
   self->in_len = self->in_pos = 0;
 }
 
