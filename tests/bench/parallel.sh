@@ -12,13 +12,16 @@
 #      /raw/ route): wall and CPU.
 #
 #   ROUNDS=3 FRAGMENTS=36000 bash tests/bench/parallel.sh
+#   PARTS=c ROUNDS=7 bash tests/bench/parallel.sh     # only (c)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-3}
 fragments=${FRAGMENTS:-36000}
 end=$((start + fragments * 2 - 1))
+parts=${PARTS:-abc}
 
 # (a)
+if [[ $parts == *a* ]]; then
 start_emulator --synthetic cam:$fragments:2 --bandwidth aws
 d=""; o=""
 for i in $(seq "$rounds"); do
@@ -34,17 +37,21 @@ awk -v b="$bytes" -v w="$dw" -v r="$dr" 'BEGIN {printf "  defaults              
 awk -v b="$bytes" -v w="$ow" -v r="$orss" 'BEGIN {printf "  max-concurrent-requests=1  %6.2f s  %6.1f MB/s  peak RSS %5.1f MB\n", w, b/w/1e6, r/1024}'
 awk -v a="$ow" -v b="$dw" -v by="$bytes" -v r="$dr" 'BEGIN {printf "  speed-up %.2fx (target >= 3), %.1f MB/s (target >= 75), peak RSS %.1f MB (target <= 150)\n", a/b, by/b/1e6, r/1024}'
 stop_emulators
+fi
 
 # (b)
+if [[ $parts == *b* ]]; then
 start_emulator --synthetic cam:600:2 --bandwidth aws
 s=$("$bench" sync "http://127.0.0.1:$port" cam $start $((start + 1199)) 60)
 echo "(b) 60 s synced playback: at most $(echo "$s" | col 1) response(s) in flight, $(echo "$s" | col 2) bytes read ahead at most, peak RSS $(echo "$s" | col 3) kB, $(echo "$s" | col 4) fragments"
 stop_emulators
+fi
 
 # (c)
+if [[ $parts == *c* ]]; then
 # 1080p fragments of ~2 MB, as cameras send (small ones would measure the
 # 5 calls/s limit on ListFragments, not the transfer)
-small=300
+small=${CFRAGMENTS:-300}
 start_emulator --synthetic cam:$small:2:1920x1080 --no-rate-limit
 k=""; c=""; u=""
 for i in $(seq "$rounds"); do
@@ -60,3 +67,4 @@ printf '  kvamsrc      wall %6.3f s  cpu %6.3f s\n' "$kw" "$kc"
 printf '  curl         wall %6.3f s  cpu %6.3f s\n' "$cw" "$cc"
 printf '  souphttpsrc  wall %6.3f s  cpu %6.3f s\n' "$uw" "$uc"
 awk -v a="$kw" -v b="$cw" -v c="$kc" -v d="$cc" 'BEGIN {printf "  kvamsrc/curl: wall %.2fx (target <= 1.1), cpu %.2fx (target <= 1.3)\n", a/b, c/d}'
+fi
