@@ -410,6 +410,46 @@ GST_START_TEST (test_assume_role_credential_source)
 GST_END_TEST;
 
 static void
+container_keys (SoupServer * srv, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  const gchar *body = "{\"AccessKeyId\":\"" KVS_EMULATOR_DEFAULT_ACCESS_KEY
+      "\",\"SecretAccessKey\":\"" KVS_EMULATOR_DEFAULT_SECRET_KEY "\"}";
+
+  g_atomic_int_inc ((gint *) user_data);
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_STATIC, body, strlen (body));
+}
+
+/* credential_source = EcsContainer: the container agent's keys sign the
+ * AssumeRole. */
+GST_START_TEST (test_assume_role_from_container)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      "[profile ecs]\nrole_arn = " ROLE "\ncredential_source = EcsContainer\n");
+  KvamTestServer *agent = kvam_test_server_new ();
+  g_autofree gchar *agent_url = kvam_test_server_url (agent, "/creds");
+  g_autoptr (KvamCredentialsProvider) p = chain ("ecs");
+  g_autoptr (KvamCredentials) c = NULL;
+  gint asked = 0;
+  GError *err = NULL;
+
+  kvam_test_server_add_handler (agent, "/creds", container_keys, &asked);
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent_url, TRUE);
+  c = get (p, &err);
+  g_unsetenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  kvam_test_server_free (agent);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_int (asked, 1);
+  fail_unless (g_str_has_prefix (c->access_key_id, "ASIA"));
+  fail_unless_equals_int (kvs_emulator_count (emu, "AssumeRole", NULL), 1);
+  assert_accepted (p);
+}
+
+GST_END_TEST;
+
+static void
 assert_profile_error (const gchar * profile, const gchar * needle)
 {
   g_autoptr (KvamCredentialsProvider) p = chain (profile);
@@ -791,6 +831,7 @@ kvamcredchain_suite (void)
   tcase_add_test (tc, test_web_identity_errors);
   tcase_add_test (tc, test_assume_role_source_profile);
   tcase_add_test (tc, test_assume_role_credential_source);
+  tcase_add_test (tc, test_assume_role_from_container);
   tcase_add_test (tc, test_assume_role_errors);
   tcase_add_test (tc, test_credential_process);
   tcase_add_test (tc, test_credential_process_failures);
