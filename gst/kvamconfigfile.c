@@ -11,6 +11,7 @@
 #endif
 
 #include "kvamconfigfile.h"
+#include "kvamcredentialspriv.h"
 #include "kvamcredentials.h"
 
 #include <string.h>
@@ -126,7 +127,8 @@ kvam_config_file_load (const gchar * path, GError ** error)
   KvamConfigFile *file;
   gsize len;
 
-  if (!g_file_get_contents (path, &contents, &len, &err)) {
+  if (!kvam_creds_read_file (path, KVAM_CREDS_MAX_FILE, &contents, &len,
+          &err)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "cannot read %s: %s", path,
         err->message);

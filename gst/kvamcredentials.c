@@ -111,12 +111,29 @@ kvam_creds_endpoint_override (const gchar * service_var)
   return v && *v ? v : NULL;
 }
 
+gboolean
+kvam_creds_read_file (const gchar * path, gsize max, gchar ** contents,
+    gsize * len, GError ** error)
+{
+  GStatBuf st;
+
+  /* a FIFO or a device would be read forever, a huge file whole */
+  if (g_stat (path, &st) == 0 && (!S_ISREG (st.st_mode) ||
+          (guint64) st.st_size > max)) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is not a "
+        "regular file of at most %" G_GSIZE_FORMAT " KiB", path, max / 1024);
+    return FALSE;
+  }
+  return g_file_get_contents (path, contents, len, error);
+}
+
 gchar *
 kvam_creds_read_token_file (const gchar * path, GError ** error)
 {
   gchar *contents = NULL;
 
-  if (!g_file_get_contents (path, &contents, NULL, error))
+  if (!kvam_creds_read_file (path, KVAM_CREDS_MAX_FILE, &contents, NULL,
+          error))
     return NULL;
   return g_strstrip (contents);
 }

@@ -43,7 +43,14 @@ void kvam_creds_free_secret (gchar * secret);
 GBytes *kvam_creds_http_request (KvamCredsContext * ctx, SoupSession * session,
     SoupMessage * msg, GBytes ** error_body, GError ** error);
 
-/* A file's first line-trimmed contents (tokens). */
+/* Longest token, cache or shared file read (they are a few KiB). */
+#define KVAM_CREDS_MAX_FILE (1024 * 1024)
+
+/* g_file_get_contents() of a regular file of at most @max bytes. */
+gboolean kvam_creds_read_file (const gchar * path, gsize max,
+    gchar ** contents, gsize * len, GError ** error);
+
+/* A file's contents, trimmed (tokens). */
 gchar *kvam_creds_read_token_file (const gchar * path, GError ** error);
 
 /* $HOME as the AWS SDKs read it (tests move it), else the passwd entry. */

@@ -82,7 +82,8 @@ cached_token (SsoProfile * sso, GError ** error)
   const gchar *token, *expires_at;
   gsize size;
 
-  if (!g_file_get_contents (path, &data, &size, NULL)) {
+  if (!kvam_creds_read_file (path, KVAM_CREDS_MAX_FILE, &data, &size,
+          NULL)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "no SSO token for %s in %s: %s",
         sso->cache_key, path, sso->login_hint);

@@ -8,6 +8,7 @@
 #include <gst/check/gstcheck.h>
 
 #include <string.h>
+#include <glib/gstdio.h>
 
 gchar *
 kvam_test_fixture_path (const gchar * rel)
@@ -442,4 +443,22 @@ kvam_test_doc_add_nested_tags (GByteArray * doc, guint levels)
     kvam_ebml_write_id (doc, KVAM_EBML_ID_TAG);
     kvam_ebml_write_size (doc, (guint64) (levels - 1 - i) * 10, 8);
   }
+}
+
+void
+kvam_test_rm_rf (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *n;
+
+  while (d && (n = g_dir_read_name (d))) {
+    g_autofree gchar *p = g_build_filename (dir, n, NULL);
+    if (g_file_test (p, G_FILE_TEST_IS_DIR))
+      kvam_test_rm_rf (p);
+    else
+      g_unlink (p);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
 }

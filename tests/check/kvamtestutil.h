@@ -58,4 +58,7 @@ void kvam_test_find_element (GBytes * doc, guint32 id, gsize * first,
 /* NULL when both lists are equal, else the first difference, in words. */
 gchar *kvam_test_frames_diff (GPtrArray * got, GPtrArray * want);
 
+/* Removes @dir and everything in it. */
+void kvam_test_rm_rf (const gchar * dir);
+
 G_END_DECLS

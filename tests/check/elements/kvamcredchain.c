@@ -84,24 +84,6 @@ setup (void)
 }
 
 static void
-rm_rf (const gchar * dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const gchar *n;
-
-  while (d && (n = g_dir_read_name (d))) {
-    g_autofree gchar *p = g_build_filename (dir, n, NULL);
-    if (g_file_test (p, G_FILE_TEST_IS_DIR))
-      rm_rf (p);
-    else
-      g_unlink (p);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
-
-static void
 teardown (void)
 {
   g_autofree gchar *log = kvam_test_log_capture_stop ();
@@ -115,7 +97,7 @@ teardown (void)
   g_ptr_array_unref (secrets);
   kvs_emulator_free (emu);
   g_clear_pointer (&url, g_free);
-  rm_rf (home);
+  kvam_test_rm_rf (home);
   g_clear_pointer (&home, g_free);
 }
 
@@ -300,6 +282,15 @@ GST_START_TEST (test_web_identity_errors)
   p = chain (NULL);
   fail_unless (get (p, &err) == NULL);
   fail_unless (strstr (err->message, file) != NULL, "%s", err->message);
+  g_clear_error (&err);
+  kvam_credentials_provider_free (g_steal_pointer (&p));
+
+  /* a device instead of a file: refused, not read forever */
+  g_setenv ("AWS_WEB_IDENTITY_TOKEN_FILE", "/dev/zero", TRUE);
+  p = chain (NULL);
+  fail_unless (get (p, &err) == NULL);
+  fail_unless (strstr (err->message, "not a regular file") != NULL, "%s",
+      err->message);
   g_clear_error (&err);
   kvam_credentials_provider_free (g_steal_pointer (&p));
 

@@ -41,27 +41,9 @@ setup (void)
 }
 
 static void
-rm_rf (const gchar * dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const gchar *n;
-
-  while (d && (n = g_dir_read_name (d))) {
-    g_autofree gchar *p = g_build_filename (dir, n, NULL);
-    if (g_file_test (p, G_FILE_TEST_IS_DIR))
-      rm_rf (p);
-    else
-      g_unlink (p);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
-
-static void
 teardown (void)
 {
-  rm_rf (home);
+  kvam_test_rm_rf (home);
   g_clear_pointer (&home, g_free);
 }
 
