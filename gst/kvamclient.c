@@ -299,41 +299,16 @@ build_signed_message (KvamClient * self, const gchar * url,
     const gchar * body, KvamCredentials * creds)
 {
   SoupMessage *msg = soup_message_new ("POST", url);
-  SoupMessageHeaders *h;
-  g_autoptr (KvamSigv4Request) req = NULL;
   g_autoptr (GDateTime) now = signing_time (self);
-  g_autofree gchar *host = NULL;
   KvamSigv4Options opts = KVAM_SIGV4_OPTIONS_INIT ("kinesisvideo",
       self->region);
-  KvamSigv4Result r;
-  GUri *uri;
 
   if (!msg)
     return NULL;
   /* a redirect would carry the session token and X-Amz-Date elsewhere */
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
-  uri = soup_message_get_uri (msg);
-  host = kvam_transport_host_header (uri);
-  req = kvam_sigv4_request_new ("POST", g_uri_get_path (uri),
-      g_uri_get_query (uri));
-  kvam_sigv4_request_add_header (req, "Content-Type", "application/json");
-  kvam_sigv4_request_add_header (req, "Host", host);
-  kvam_sigv4_request_set_body (req, (const guint8 *) body, strlen (body));
-  kvam_sigv4_sign_headers (&opts, creds, req, now, &r);
-
-  h = soup_message_get_request_headers (msg);
-  soup_message_headers_replace (h, "Host", host);
-  soup_message_headers_replace (h, "X-Amz-Date", r.amz_date);
-  if (creds->session_token)
-    soup_message_headers_replace (h, "X-Amz-Security-Token",
-        creds->session_token);
-  soup_message_headers_replace (h, "Authorization", r.authorization);
-  {
-    /* the message takes its own reference */
-    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
-    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-  }
-  kvam_sigv4_result_clear (&r);
+  kvam_transport_sign_post (msg, &opts, creds, now, "application/json",
+      body);
   return msg;
 }
 

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "kvamtransport.h"
 
 G_BEGIN_DECLS
 
@@ -44,6 +43,9 @@ typedef enum
   KVAM_CREDENTIALS_ERROR_FETCH,         /* a credentials endpoint failed */
   KVAM_CREDENTIALS_ERROR_NO_REGION,
 } KvamCredentialsError;
+
+/* kvamtransport.h (it includes this file through kvamsigv4.h) */
+typedef struct _KvamTransport KvamTransport;
 
 /* What the element knows before the chain runs. Strings may be NULL. */
 typedef struct

@@ -20,6 +20,7 @@
 #define GST_CAT_DEFAULT kvam_creds_debug_category ()
 
 #define STS_API_VERSION "2011-06-15"
+#define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 
 /* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else the regional endpoint the
  * SDKs now default to (the global one without a region). */
@@ -200,34 +201,6 @@ form_add (GString * form, const gchar * name, const gchar * value)
   memset (escaped, 0, strlen (escaped));
 }
 
-static void
-sign (KvamCredsContext * ctx, SoupMessage * msg, const gchar * form,
-    KvamCredentials * signer)
-{
-  GUri *uri = soup_message_get_uri (msg);
-  SoupMessageHeaders *h = soup_message_get_request_headers (msg);
-  g_autofree gchar *host = kvam_transport_host_header (uri);
-  g_autoptr (KvamSigv4Request) req = kvam_sigv4_request_new ("POST",
-      g_uri_get_path (uri), g_uri_get_query (uri));
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  KvamSigv4Options opts = KVAM_SIGV4_OPTIONS_INIT ("sts",
-      ctx->region ? ctx->region : "us-east-1");
-  KvamSigv4Result r;
-
-  kvam_sigv4_request_add_header (req, "Content-Type",
-      "application/x-www-form-urlencoded; charset=utf-8");
-  kvam_sigv4_request_add_header (req, "Host", host);
-  kvam_sigv4_request_set_body (req, (const guint8 *) form, strlen (form));
-  kvam_sigv4_sign_headers (&opts, signer, req, now, &r);
-  soup_message_headers_replace (h, "Host", host);
-  soup_message_headers_replace (h, "X-Amz-Date", r.amz_date);
-  if (signer->session_token)
-    soup_message_headers_replace (h, "X-Amz-Security-Token",
-        signer->session_token);
-  soup_message_headers_replace (h, "Authorization", r.authorization);
-  kvam_sigv4_result_clear (&r);
-}
-
 /* POSTs @form to STS, signed by @signer when not NULL. */
 static KvamCredentials *
 sts_call (KvamCredsContext * ctx, GString * form, KvamCredentials * signer,
@@ -236,7 +209,7 @@ sts_call (KvamCredsContext * ctx, GString * form, KvamCredentials * signer,
   g_autofree gchar *endpoint = kvam_sts_endpoint (ctx->region);
   g_autofree gchar *url = g_strconcat (endpoint, "/", NULL);
   g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
-  g_autoptr (GBytes) body = NULL, error_body = NULL, request = NULL;
+  g_autoptr (GBytes) body = NULL, error_body = NULL;
   GError *e = NULL;
 
   if (!msg) {
@@ -245,11 +218,17 @@ sts_call (KvamCredsContext * ctx, GString * form, KvamCredentials * signer,
         "URL", source, endpoint);
     return NULL;
   }
-  if (signer)
-    sign (ctx, msg, form->str, signer);
-  request = g_bytes_new (form->str, form->len);
-  soup_message_set_request_body_from_bytes (msg,
-      "application/x-www-form-urlencoded; charset=utf-8", request);
+  if (signer) {
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+    KvamSigv4Options opts = KVAM_SIGV4_OPTIONS_INIT ("sts",
+        ctx->region ? ctx->region : "us-east-1");
+
+    kvam_transport_sign_post (msg, &opts, signer, now, FORM_TYPE, form->str);
+  } else {
+    g_autoptr (GBytes) request = g_bytes_new (form->str, form->len);
+
+    soup_message_set_request_body_from_bytes (msg, FORM_TYPE, request);
+  }
   GST_DEBUG ("%s: STS at %s", source, endpoint);
   body = kvam_creds_http_request (ctx, ctx->session, msg, &error_body, &e);
   if (!body) {

@@ -12,6 +12,7 @@
 #endif
 
 #include "kvamtransport.h"
+#include "kvamsigv4.h"
 
 #include <string.h>
 #include <gst/gst.h>
@@ -281,6 +282,34 @@ kvam_transport_host_header (GUri * uri)
   if (default_port)
     return g_strdup_printf (v6 ? "[%s]" : "%s", host);
   return g_strdup_printf (v6 ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+void
+kvam_transport_sign_post (SoupMessage * msg, const KvamSigv4Options * opts,
+    const KvamCredentials * creds, GDateTime * when,
+    const gchar * content_type, const gchar * body)
+{
+  GUri *uri = soup_message_get_uri (msg);
+  SoupMessageHeaders *h = soup_message_get_request_headers (msg);
+  g_autofree gchar *host = kvam_transport_host_header (uri);
+  g_autoptr (KvamSigv4Request) req = kvam_sigv4_request_new ("POST",
+      g_uri_get_path (uri), g_uri_get_query (uri));
+  g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+  KvamSigv4Result r;
+
+  kvam_sigv4_request_add_header (req, "Content-Type", content_type);
+  kvam_sigv4_request_add_header (req, "Host", host);
+  kvam_sigv4_request_set_body (req, (const guint8 *) body, strlen (body));
+  kvam_sigv4_sign_headers (opts, creds, req, when, &r);
+  soup_message_headers_replace (h, "Host", host);
+  soup_message_headers_replace (h, "X-Amz-Date", r.amz_date);
+  if (creds->session_token)
+    soup_message_headers_replace (h, "X-Amz-Security-Token",
+        creds->session_token);
+  soup_message_headers_replace (h, "Authorization", r.authorization);
+  /* the message takes its own reference */
+  soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+  kvam_sigv4_result_clear (&r);
 }
 
 /* ---- per message ------------------------------------------------------------ */

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <libsoup/soup.h>
+#include "kvamsigv4.h"
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,12 @@ GProxyResolver *kvam_environment_proxy_resolver (void);
 
 /* The Host header value SigV4 signs for @uri. */
 gchar *kvam_transport_host_header (GUri * uri);
+
+/* Signs the POST @msg with @body (SigV4 headers, Host, the token) and
+ * sets that body. */
+void kvam_transport_sign_post (SoupMessage * msg,
+    const KvamSigv4Options * opts, const KvamCredentials * creds,
+    GDateTime * when, const gchar * content_type, const gchar * body);
 
 /* "user:***@host" stays out of logs: @uri without its password. */
 gchar *kvam_transport_redact_uri (const gchar * uri);

@@ -704,34 +704,33 @@ kvs_emulator_get_url (KvsEmulator * emu)
       emu->port);
 }
 
-guint
-kvs_emulator_get_peak_media_connections (KvsEmulator * emu,
-    const gchar * name)
+/* A stream's current (@peak FALSE) or highest count of media responses. */
+static guint
+media_connections (KvsEmulator * emu, const gchar * name, gboolean peak)
 {
   Stream *s;
-  guint peak = 0;
+  guint n = 0;
 
   g_mutex_lock (&emu->lock);
   s = g_hash_table_lookup (emu->streams, name);
   if (s)
-    peak = s->media_peak;
+    n = peak ? s->media_peak : s->media_open;
   g_mutex_unlock (&emu->lock);
-  return peak;
+  return n;
+}
+
+guint
+kvs_emulator_get_peak_media_connections (KvsEmulator * emu,
+    const gchar * name)
+{
+  return media_connections (emu, name, TRUE);
 }
 
 guint
 kvs_emulator_get_open_media_connections (KvsEmulator * emu,
     const gchar * name)
 {
-  Stream *s;
-  guint open = 0;
-
-  g_mutex_lock (&emu->lock);
-  s = g_hash_table_lookup (emu->streams, name);
-  if (s)
-    open = s->media_open;
-  g_mutex_unlock (&emu->lock);
-  return open;
+  return media_connections (emu, name, FALSE);
 }
 
 guint
