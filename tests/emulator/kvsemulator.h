@@ -91,6 +91,8 @@ gint64 kvs_emulator_listable_time (KvsEmulator * emu, const gchar * name,
 /* Limits and faults: any time, from any thread. 0 turns a fault off. */
 void kvs_emulator_set_rate_limit (KvsEmulator * emu, gboolean enabled);
 void kvs_emulator_set_bandwidth (KvsEmulator * emu, guint64 bytes_per_second);
+/* Bytes per HTTP chunk of a media body (0: 64 KiB) */
+void kvs_emulator_set_chunk_size (KvsEmulator * emu, gsize bytes);
 void kvs_emulator_set_latency (KvsEmulator * emu, guint ms);
 void kvs_emulator_set_throttle_every (KvsEmulator * emu, guint n);
 void kvs_emulator_set_fail_every (KvsEmulator * emu, guint n);

@@ -24,7 +24,8 @@ G_BEGIN_DECLS
 
 #define RATE_LIMIT_CALLS 5
 #define MAX_SKEW_SECONDS (5 * 60)
-#define CHUNK_SIZE (64 * 1024)
+/* what each write of a media body holds: the HTTP chunks the client sees */
+#define DEFAULT_CHUNK_SIZE (64 * 1024)
 #define DEFAULT_MAX_RESULTS 100
 #define ACCOUNT "123456789012"
 
@@ -84,6 +85,7 @@ struct _KvsEmulator
 
   gboolean rate_limit;
   guint64 bandwidth;
+  gsize chunk_size;
   guint latency_ms;
   guint throttle_every;
   guint fail_every;

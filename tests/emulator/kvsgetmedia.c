@@ -26,6 +26,7 @@ typedef struct
   gboolean stall;
   gint64 started;               /* monotonic µs, for the bandwidth cap */
   guint64 bandwidth;
+  gsize chunk_size;
   GSource *timer;
   gboolean done;
   gboolean logged;
@@ -104,7 +105,7 @@ media_writer_next_fragment (MediaWriter * w)
   return TRUE;
 }
 
-/* Up to CHUNK_SIZE bytes of what comes next, or NULL at the end. */
+/* Up to chunk_size bytes of what comes next, or NULL at the end. */
 static GBytes *
 media_writer_take_chunk (MediaWriter * w, guint64 limit)
 {
@@ -115,7 +116,7 @@ media_writer_take_chunk (MediaWriter * w, guint64 limit)
     if (!media_writer_next_fragment (w))
       return NULL;
   piece = w->pieces->pdata[w->piece];
-  len = MIN (g_bytes_get_size (piece) - w->piece_offset, CHUNK_SIZE);
+  len = MIN (g_bytes_get_size (piece) - w->piece_offset, w->chunk_size);
   len = MIN (len, limit);
   piece = g_bytes_new_from_bytes (piece, w->piece_offset, len);
   w->piece_offset += len;
@@ -280,6 +281,7 @@ start_media_writer (Request * r, Stream * s, GPtrArray * numbers)
   w->errors = plan_fragment_errors (s, numbers);
   plan_cut (r->emu, w);
   w->bandwidth = r->emu->bandwidth;
+  w->chunk_size = r->emu->chunk_size;
   g_mutex_unlock (&r->emu->lock);
 
   w->req = g_new0 (Request, 1);

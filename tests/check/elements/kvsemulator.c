@@ -665,6 +665,85 @@ GST_START_TEST (test_bandwidth_cap)
 
 GST_END_TEST;
 
+/* GET /raw/STREAM over a plain socket; returns the size of each HTTP chunk
+ * of the body and sets @body_bytes. */
+static GArray *
+raw_chunk_sizes (guint64 * body_bytes)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GUri) u = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
+  g_autofree gchar *req = g_strdup_printf ("GET /raw/%s HTTP/1.1\r\n"
+      "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", STREAM);
+  GArray *sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
+  gchar *line;
+  guint64 size;
+  gssize left, skipped;
+
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1",
+      g_uri_get_port (u), NULL, NULL);
+  fail_unless (conn != NULL);
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
+          (G_IO_STREAM (conn)), req, strlen (req), NULL, NULL, NULL));
+  in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM
+          (conn)));
+  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
+  /* the headers, up to the empty line */
+  while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL)) &&
+      *line)
+    g_free (line);
+  g_free (line);
+  *body_bytes = 0;
+  while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL))) {
+    size = g_ascii_strtoull (line, NULL, 16);
+    g_free (line);
+    if (size == 0)
+      break;
+    g_array_append_val (sizes, size);
+    *body_bytes += size;
+    for (left = size + 2; left > 0; left -= skipped) {
+      skipped = g_input_stream_skip (G_INPUT_STREAM (in), left, NULL, NULL);
+      fail_unless (skipped > 0, "the body ended inside a chunk");
+    }
+  }
+  return sizes;
+}
+
+static guint64
+largest (GArray * a)
+{
+  guint64 m = 0;
+  guint i;
+
+  for (i = 0; i < a->len; i++)
+    m = MAX (m, g_array_index (a, guint64, i));
+  return m;
+}
+
+/* --chunk-size: the body's HTTP chunks hold at most that many bytes, and
+ * as many as that when the documents are larger; the bytes are the same */
+GST_START_TEST (test_chunk_size)
+{
+  guint n, i;
+  const KvsFragment *f = kvs_emulator_get_fragments (emu, STREAM, &n);
+  guint64 whole = 0, got = 0;
+  g_autoptr (GArray) def = NULL, small = NULL;
+
+  for (i = 0; i < n; i++)
+    whole += f[i].size;
+  def = raw_chunk_sizes (&got);
+  fail_unless_equals_uint64 (got, whole);
+  fail_unless (largest (def) <= 65536 && largest (def) > 1000);
+  kvs_emulator_set_chunk_size (emu, 1000);
+  small = raw_chunk_sizes (&got);
+  fail_unless_equals_uint64 (got, whole);
+  fail_unless_equals_uint64 (largest (small), 1000);
+  fail_unless (small->len > def->len);
+}
+
+GST_END_TEST;
+
 /* ---- sources of streams -------------------------------------------------- */
 
 GST_START_TEST (test_captures_split_into_fragments)
@@ -897,6 +976,7 @@ kvsemulator_suite (void)
   tcase_add_test (tc, test_media_cut_mid_body);
   tcase_add_test (tc, test_media_stall_times_out);
   tcase_add_test (tc, test_bandwidth_cap);
+  tcase_add_test (tc, test_chunk_size);
   if (kvam_test_fixtures_available ("kvs-captures"))
     tcase_add_test (tc, test_captures_split_into_fragments);
   tcase_add_test (tc, test_resolution_change_appends);
