@@ -358,6 +358,7 @@ start_listing (GstKvamSrc * self)
   config.retry_attempts = self->retry_attempts;
   config.credentials = self->credentials;
   config.transport = self->transport;
+  config.profile = self->profile;
   self->client = kvam_client_new (&config);
   self->index = kvam_fragment_index_new (self->selector, self->range_start,
       GST_CLOCK_TIME_IS_VALID (self->range_end) ? self->range_end :

@@ -461,7 +461,8 @@ gst_kvam_src_install_properties (GObjectClass * gobject_class)
   install_string (gobject_class, PROP_ENDPOINT_URI, "endpoint-uri",
       "Endpoint URI", "Kinesis Video control-plane URL, such as "
       "http://127.0.0.1:4566 for a local emulator. Unset: "
-      "https://kinesisvideo.REGION.amazonaws.com");
+      "AWS_ENDPOINT_URL_KINESIS_VIDEO, AWS_ENDPOINT_URL or the profile's "
+      "endpoint_url, else https://kinesisvideo.REGION.amazonaws.com");
 
   g_object_class_install_property (gobject_class, PROP_REQUEST_TIMEOUT,
       g_param_spec_uint ("request-timeout", "Request timeout",

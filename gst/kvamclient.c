@@ -77,20 +77,17 @@ ensure_debug_category (void)
   }
 }
 
-/* endpoint-uri, else the SDKs' endpoint variables, else AWS's. */
+/* endpoint-uri, else the SDKs' configured endpoints, else AWS's. */
 static gchar *
 control_uri (const KvamClientConfig * config)
 {
-  const gchar *service = g_getenv ("AWS_ENDPOINT_URL_KINESIS_VIDEO");
-  const gchar *global = g_getenv ("AWS_ENDPOINT_URL");
+  gchar *configured;
 
   if (config->endpoint_uri)
     return g_strdup (config->endpoint_uri);
-  if (service && *service)
-    return g_strdup (service);
-  if (global && *global)
-    return g_strdup (global);
-  return kvam_client_default_control_uri (config->region);
+  configured = kvam_configured_endpoint (config->profile, "kinesis_video");
+  return configured ? configured :
+      kvam_client_default_control_uri (config->region);
 }
 
 KvamClient *

@@ -35,6 +35,7 @@ typedef struct
   guint retry_attempts;         /* retries after the first try */
   KvamCredentialsProvider *credentials;       /* not owned */
   KvamTransport *transport;     /* NULL: defaults */
+  const gchar *profile;         /* for configured endpoints; may be NULL */
 } KvamClientConfig;
 
 KvamClient *kvam_client_new (const KvamClientConfig * config);

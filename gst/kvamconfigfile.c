@@ -45,9 +45,27 @@ fail (GError ** error, const gchar * path, guint line, const gchar * what)
   return FALSE;
 }
 
+/* An indented "key = value" under "parent =" (in a [services] section,
+ * "kinesis_video =" then "  endpoint_url = ...") is kept as
+ * "parent.key"; an indented line without '=' there is skipped. */
+static void
+parse_nested (GHashTable * section, const gchar * parent, gchar * line)
+{
+  gchar *eq = strchr (line, '=');
+  g_autofree gchar *key = NULL;
+
+  if (!eq)
+    return;
+  *eq = '\0';
+  key = g_ascii_strdown (g_strstrip (line), -1);
+  g_hash_table_replace (section, g_strconcat (parent, ".", key, NULL),
+      g_strdup (g_strstrip (eq + 1)));
+}
+
+/* @nested: the key whose indented lines follow, or NULL */
 static gboolean
 parse_line (KvamConfigFile * file, gchar * raw, guint lineno,
-    GHashTable ** current, gboolean * in_nested, GError ** error)
+    GHashTable ** current, gchar ** nested, GError ** error)
 {
   gboolean indented = raw[0] == ' ' || raw[0] == '\t';
   gchar *line = g_strstrip (raw);
@@ -55,9 +73,11 @@ parse_line (KvamConfigFile * file, gchar * raw, guint lineno,
 
   if (*line == '\0' || *line == '#' || *line == ';')
     return TRUE;
-  if (indented && *in_nested)
+  if (indented && *nested) {
+    parse_nested (*current, *nested, line);
     return TRUE;
-  *in_nested = FALSE;
+  }
+  g_clear_pointer (nested, g_free);
 
   if (*line == '[') {
     gchar *end = strchr (line, ']');
@@ -86,8 +106,10 @@ parse_line (KvamConfigFile * file, gchar * raw, guint lineno,
   value = g_strstrip (eq + 1);
   if (*key == '\0')
     return fail (error, file->path, lineno, "a setting has no name");
-  *in_nested = *value == '\0';
-  g_hash_table_replace (*current, g_ascii_strdown (key, -1), g_strdup (value));
+  key = g_ascii_strdown (key, -1);
+  if (*value == '\0')
+    *nested = g_strdup (key);
+  g_hash_table_replace (*current, key, g_strdup (value));
   return TRUE;
 }
 
@@ -98,7 +120,7 @@ kvam_config_file_parse (const gchar * path, const gchar * contents,
   KvamConfigFile *file = g_new0 (KvamConfigFile, 1);
   gchar **lines = g_strsplit (contents, "\n", -1);
   GHashTable *current = NULL;
-  gboolean in_nested = FALSE;
+  g_autofree gchar *nested = NULL;
   gboolean ok = TRUE;
   guint i;
 
@@ -109,7 +131,7 @@ kvam_config_file_parse (const gchar * path, const gchar * contents,
     gsize len = strlen (lines[i]);
     if (len && lines[i][len - 1] == '\r')
       lines[i][len - 1] = '\0';
-    ok = parse_line (file, lines[i], i + 1, &current, &in_nested, error);
+    ok = parse_line (file, lines[i], i + 1, &current, &nested, error);
   }
   for (i = 0; lines[i]; i++)
     memset (lines[i], 0, strlen (lines[i]));

@@ -100,15 +100,65 @@ kvam_creds_home_dir (void)
   return home && *home ? home : g_get_home_dir ();
 }
 
-const gchar *
-kvam_creds_endpoint_override (const gchar * service_var)
+static gboolean
+is_true (const gchar * v)
 {
-  const gchar *v = g_getenv (service_var);
+  return v && g_ascii_strcasecmp (v, "true") == 0;
+}
 
-  if (v && *v)
-    return v;
-  v = g_getenv ("AWS_ENDPOINT_URL");
-  return v && *v ? v : NULL;
+static gchar *
+without_slash (const gchar * url)
+{
+  gsize len = strlen (url);
+
+  return g_strndup (url, len && url[len - 1] == '/' ? len - 1 : len);
+}
+
+/* [services NAME] of the profile: "SERVICE.endpoint_url" */
+static const gchar *
+services_endpoint (KvamConfigFile * conf, GHashTable * profile,
+    const gchar * service)
+{
+  const gchar *name = g_hash_table_lookup (profile, "services");
+  g_autofree gchar *header = NULL, *key = NULL;
+  GHashTable *section;
+
+  if (!name || !*name)
+    return NULL;
+  header = g_strconcat ("services ", name, NULL);
+  section = kvam_config_file_section (conf, header);
+  key = g_strconcat (service, ".endpoint_url", NULL);
+  return section ? g_hash_table_lookup (section, key) : NULL;
+}
+
+gchar *
+kvam_configured_endpoint (const gchar * profile, const gchar * service)
+{
+  const gchar *ignore = g_getenv ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+  g_autofree gchar *upper = g_ascii_strup (service, -1);
+  g_autofree gchar *var = g_strconcat ("AWS_ENDPOINT_URL_", upper, NULL);
+  g_autoptr (KvamConfigFile) conf = NULL;
+  GHashTable *section;
+  const gchar *v;
+
+  /* a malformed file was reported when the region was looked up */
+  conf = kvam_creds_load_shared_file ("AWS_CONFIG_FILE", "config", NULL);
+  section = kvam_creds_profile_section (conf,
+      kvam_creds_selected_profile (profile), TRUE);
+  if (ignore && *ignore ? is_true (ignore) : section &&
+      is_true (g_hash_table_lookup (section, "ignore_configured_endpoint_urls")))
+    return NULL;
+  if ((v = g_getenv (var)) && *v)
+    return without_slash (v);
+  if ((v = g_getenv ("AWS_ENDPOINT_URL")) && *v)
+    return without_slash (v);
+  if (!section)
+    return NULL;
+  if ((v = services_endpoint (conf, section, service)) && *v)
+    return without_slash (v);
+  if ((v = g_hash_table_lookup (section, "endpoint_url")) && *v)
+    return without_slash (v);
+  return NULL;
 }
 
 gboolean
@@ -269,7 +319,8 @@ resolve_chain (KvamCredentialsProvider * self, GCancellable * cancellable,
 {
   g_autoptr (GString) tried = g_string_new (NULL);
   KvamCredsContext ctx = { self->metadata_session, self->session,
-    self->transport, self->timeout_us, self->region, cancellable, tried
+    self->transport, self->timeout_us, self->region, self->profile,
+    cancellable, tried
   };
   KvamCredentials *creds;
   GError *err = NULL;

@@ -77,6 +77,14 @@ void kvam_credentials_provider_invalidate (KvamCredentialsProvider * provider);
 void kvam_credentials_provider_set_refresh_window (KvamCredentialsProvider *
     provider, guint seconds);
 
+/* The endpoint configured for @service ("kinesis_video", "sts", "sso") as
+ * the AWS SDKs read it: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the
+ * profile's [services] section, the profile's endpoint_url; none with
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true or the profile's
+ * ignore_configured_endpoint_urls = true. NULL: the service's own. No
+ * trailing slash. @profile: the profile property, may be NULL. */
+gchar *kvam_configured_endpoint (const gchar * profile, const gchar * service);
+
 /* Region: @property, AWS_REGION, AWS_DEFAULT_REGION, the profile's region. */
 gchar *kvam_resolve_region (const gchar * property, const gchar * profile,
     GError ** error);

@@ -32,6 +32,7 @@ typedef struct
   KvamTransport *transport;
   gint64 timeout_us;            /* a whole response, headers to last byte */
   const gchar *region;          /* may be NULL */
+  const gchar *profile;         /* the profile property, may be NULL */
   GCancellable *cancellable;
   GString *tried;               /* "; what was looked at", for NOT_FOUND */
 } KvamCredsContext;
@@ -56,8 +57,6 @@ gchar *kvam_creds_read_token_file (const gchar * path, GError ** error);
 /* $HOME as the AWS SDKs read it (tests move it), else the passwd entry. */
 const gchar *kvam_creds_home_dir (void);
 
-/* AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, or NULL. */
-const gchar *kvam_creds_endpoint_override (const gchar * service_var);
 
 /* kvamcredsfiles.c */
 gchar *kvam_creds_shared_file_path (const gchar * env_var,
@@ -80,7 +79,7 @@ KvamCredentials *kvam_creds_from_imds (KvamCredsContext * ctx,
 /* kvamcredssts.c */
 /* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else STS of @region (NULL: the
  * global endpoint). */
-gchar *kvam_sts_endpoint (const gchar * region);
+gchar *kvam_sts_endpoint (const gchar * region, const gchar * profile);
 
 typedef struct
 {

@@ -114,17 +114,16 @@ cached_token (SsoProfile * sso, GError ** error)
 }
 
 static gchar *
-portal_url (SsoProfile * sso)
+portal_url (KvamCredsContext * ctx, SsoProfile * sso)
 {
-  const gchar *o = kvam_creds_endpoint_override ("AWS_ENDPOINT_URL_SSO");
-  g_autofree gchar *base = o ? g_strdup (o) :
-      g_strdup_printf ("https://portal.sso.%s.amazonaws.com", sso->region);
+  g_autofree gchar *base = kvam_configured_endpoint (ctx->profile, "sso");
   g_autofree gchar *account = g_uri_escape_string (sso->account_id, NULL,
       FALSE);
   g_autofree gchar *role = g_uri_escape_string (sso->role_name, NULL, FALSE);
 
-  if (g_str_has_suffix (base, "/"))
-    base[strlen (base) - 1] = '\0';
+  if (!base)
+    base = g_strdup_printf ("https://portal.sso.%s.amazonaws.com",
+        sso->region);
   return g_strdup_printf ("%s/federation/credentials?account_id=%s&"
       "role_name=%s", base, account, role);
 }
@@ -184,7 +183,7 @@ kvam_creds_from_sso (KvamCredsContext * ctx, GHashTable * section,
       sso.account_id, sso.role_name);
   if (!(token = cached_token (&sso, error)))
     goto out;
-  url = portal_url (&sso);
+  url = portal_url (ctx, &sso);
   msg = soup_message_new ("GET", url);
   if (!msg) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,

@@ -22,18 +22,15 @@
 #define STS_API_VERSION "2011-06-15"
 #define FORM_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 
-/* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else the regional endpoint the
- * SDKs now default to (the global one without a region). */
+/* The configured endpoint, else the regional one the SDKs now default to
+ * (the global one without a region). */
 gchar *
-kvam_sts_endpoint (const gchar * region)
+kvam_sts_endpoint (const gchar * region, const gchar * profile)
 {
-  const gchar *o = kvam_creds_endpoint_override ("AWS_ENDPOINT_URL_STS");
-  gsize len;
+  gchar *configured = kvam_configured_endpoint (profile, "sts");
 
-  if (o) {
-    len = strlen (o);
-    return g_strndup (o, o[len - 1] == '/' ? len - 1 : len);
-  }
+  if (configured)
+    return configured;
   if (!region)
     return g_strdup ("https://sts.amazonaws.com");
   return g_strdup_printf ("https://sts.%s.amazonaws.com%s", region,
@@ -206,7 +203,8 @@ static KvamCredentials *
 sts_call (KvamCredsContext * ctx, GString * form, KvamCredentials * signer,
     const gchar * source, const gchar * const *secrets, GError ** error)
 {
-  g_autofree gchar *endpoint = kvam_sts_endpoint (ctx->region);
+  g_autofree gchar *endpoint = kvam_sts_endpoint (ctx->region,
+      ctx->profile);
   g_autofree gchar *url = g_strconcat (endpoint, "/", NULL);
   g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
   g_autoptr (GBytes) body = NULL, error_body = NULL;

@@ -30,7 +30,8 @@ static const gchar *const aws_vars[] = {
   "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_ENDPOINT_URL",
   "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO",
   "AWS_ENDPOINT_URL_KINESIS_VIDEO", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", NULL
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", NULL
 };
 
 static void
@@ -130,7 +131,7 @@ static void
 assert_accepted (KvamCredentialsProvider * p)
 {
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, STREAM, NULL,
-    5000, 0, p, NULL
+    5000, 0, p, NULL, NULL
   };
   g_autoptr (KvamClient) client = kvam_client_new (&c);
   JsonBuilder *b = kvam_client_begin_body (client);
@@ -234,7 +235,7 @@ GST_START_TEST (test_web_identity_refresh_rereads_token)
     g_autoptr (KvamCredentialsProvider) stale =
         kvam_credentials_provider_new (&fixed);
     KvamClientConfig cc = { KVS_EMULATOR_DEFAULT_REGION, url, STREAM, NULL,
-      5000, 0, stale, NULL
+      5000, 0, stale, NULL, NULL
     };
     g_autoptr (KvamClient) client = kvam_client_new (&cc);
     JsonBuilder *jb = kvam_client_begin_body (client);
@@ -374,7 +375,7 @@ GST_START_TEST (test_assume_role_credential_source)
   g_setenv ("AWS_SECRET_ACCESS_KEY", KVS_EMULATOR_DEFAULT_SECRET_KEY, TRUE);
   {
     KvamCredsContext ctx = { NULL, NULL, NULL, 5000000,
-      KVS_EMULATOR_DEFAULT_REGION, NULL, g_string_new (NULL)
+      KVS_EMULATOR_DEFAULT_REGION, NULL, NULL, g_string_new (NULL)
     };
     g_autoptr (KvamTransport) t = kvam_transport_new (NULL);
     g_autoptr (SoupSession) s = kvam_transport_new_session (t, 5, 2);
@@ -731,7 +732,7 @@ GST_START_TEST (test_endpoint_variables)
   g_autofree gchar *sts = NULL, *all = NULL;
   g_autoptr (KvamCredentialsProvider) p = NULL;
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, NULL, STREAM, NULL,
-    5000, 0, NULL, NULL
+    5000, 0, NULL, NULL, NULL
   };
   KvamCredentialsConfig keys = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
     KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 5000, NULL, NULL
@@ -741,17 +742,17 @@ GST_START_TEST (test_endpoint_variables)
   JsonNode *root;
 
   g_unsetenv ("AWS_ENDPOINT_URL_STS");
-  regional = kvam_sts_endpoint ("eu-central-1");
-  china = kvam_sts_endpoint ("cn-north-1");
-  global = kvam_sts_endpoint (NULL);
+  regional = kvam_sts_endpoint ("eu-central-1", NULL);
+  china = kvam_sts_endpoint ("cn-north-1", NULL);
+  global = kvam_sts_endpoint (NULL, NULL);
   fail_unless_equals_string (regional, "https://sts.eu-central-1.amazonaws.com");
   fail_unless_equals_string (china, "https://sts.cn-north-1.amazonaws.com.cn");
   fail_unless_equals_string (global, "https://sts.amazonaws.com");
   g_setenv ("AWS_ENDPOINT_URL", "http://127.0.0.1:1/", TRUE);
-  all = kvam_sts_endpoint ("eu-central-1");
+  all = kvam_sts_endpoint ("eu-central-1", NULL);
   fail_unless_equals_string (all, "http://127.0.0.1:1");
   g_setenv ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2", TRUE);
-  sts = kvam_sts_endpoint ("eu-central-1");
+  sts = kvam_sts_endpoint ("eu-central-1", NULL);
   fail_unless_equals_string (sts, "http://127.0.0.1:2");
 
   /* no endpoint-uri: the control plane from AWS_ENDPOINT_URL_KINESIS_VIDEO,
@@ -773,6 +774,82 @@ GST_START_TEST (test_endpoint_variables)
   fail_unless_equals_int (kvs_emulator_count (emu, "GetDataEndpoint", NULL),
       1);
   kvam_aws_error_clear (&err);
+}
+
+GST_END_TEST;
+
+/* endpoint_url in the config file, as the SDKs read it: the profile's
+ * [services] section for one service, the profile's endpoint_url for the
+ * rest; the environment first; nothing when told to ignore them. The
+ * element's control plane and STS both follow it. */
+GST_START_TEST (test_configured_endpoints)
+{
+  g_autofree gchar *text = g_strdup_printf (BASE_PROFILE
+      "services = local\n"
+      "[profile work]\nservices = local\n"
+      /* nested settings stay apart from the profile's own */
+      "s3 =\n  endpoint_url = http://127.0.0.1:7\n"
+      "endpoint_url = http://127.0.0.1:3/\n"
+      "role_arn = " ROLE "\nsource_profile = base\n"
+      "[services local]\n"
+      "kinesis_video =\n  endpoint_url = %s\n"
+      "sts =\n  endpoint_url = %s\n  other = x\n"
+      "[profile off]\nendpoint_url = http://127.0.0.1:4\n"
+      "ignore_configured_endpoint_urls = true\n"
+      "[default]\nendpoint_url = http://127.0.0.1:5\n", url, url);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config", text);
+  g_autofree gchar *kv = NULL, *sts = NULL, *sso = NULL, *def = NULL;
+  g_autofree gchar *env = NULL, *ignored = NULL, *off = NULL, *on = NULL;
+  g_autofree gchar *regional = NULL;
+  g_autoptr (GstElement) pipe = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) m = NULL;
+
+  g_unsetenv ("AWS_ENDPOINT_URL_STS");
+  g_unsetenv ("AWS_ENDPOINT_URL_SSO");
+  kv = kvam_configured_endpoint ("work", "kinesis_video");
+  sts = kvam_configured_endpoint ("work", "sts");
+  sso = kvam_configured_endpoint ("work", "sso");
+  def = kvam_configured_endpoint (NULL, "sts");
+  off = kvam_configured_endpoint ("off", "sts");
+  regional = kvam_sts_endpoint ("eu-central-1", "off");
+  fail_unless_equals_string (kv, url);
+  fail_unless_equals_string (sts, url);
+  fail_unless_equals_string (sso, "http://127.0.0.1:3");
+  fail_unless_equals_string (def, "http://127.0.0.1:5");
+  fail_unless (off == NULL);
+  fail_unless_equals_string (regional,
+      "https://sts.eu-central-1.amazonaws.com");
+  g_setenv ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false", TRUE);
+  on = kvam_configured_endpoint ("off", "sts");
+  fail_unless_equals_string (on, "http://127.0.0.1:4");
+  g_setenv ("AWS_ENDPOINT_URL", "http://127.0.0.1:6", TRUE);
+  env = kvam_configured_endpoint ("work", "kinesis_video");
+  fail_unless_equals_string (env, "http://127.0.0.1:6");
+  g_setenv ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE", TRUE);
+  ignored = kvam_configured_endpoint ("work", "kinesis_video");
+  fail_unless (ignored == NULL);
+  g_unsetenv ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+  g_unsetenv ("AWS_ENDPOINT_URL");
+
+  /* the element with profile=work and no endpoint-uri: Kinesis Video and
+   * STS (AssumeRole for the profile's role) are the emulator, named only
+   * by the [services] section; were it ignored, the request for AWS
+   * would meet a closed loopback port as its proxy, not the Internet */
+  g_setenv ("HTTPS_PROXY", "http://127.0.0.1:9", TRUE);
+  pipe = gst_parse_launch ("kvamsrc stream-name=" STREAM " start-time="
+      "1764000000 end-time=1764000010 profile=work region="
+      KVS_EMULATOR_DEFAULT_REGION " ! fakesink", NULL);
+  fail_unless (pipe != NULL);
+  bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
+      GST_MESSAGE_ERROR);
+  fail_unless (m && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  g_unsetenv ("HTTPS_PROXY");
+  fail_unless_equals_int (kvs_emulator_count (emu, "AssumeRole", NULL), 1);
+  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >= 1);
 }
 
 GST_END_TEST;
@@ -830,6 +907,7 @@ kvamcredchain_suite (void)
   tcase_add_test (tc, test_sso_needs_login);
   tcase_add_test (tc, test_sts_answers_scrubbed);
   tcase_add_test (tc, test_endpoint_variables);
+  tcase_add_test (tc, test_configured_endpoints);
   tcase_add_test (tc, test_element_with_web_identity);
   return s;
 }

@@ -249,7 +249,7 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
   /* the element's default timeout: a page of 1000 under ASan on a busy
    * machine has been seen to take over 2 s */
   KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
-    15000, 3, NULL, NULL
+    15000, 3, NULL, NULL, NULL
   };
   GError *err = NULL;
   guint n, published, i;

@@ -587,7 +587,7 @@ list_against_server (KvamAwsError * err)
   g_autoptr (KvamCredentialsProvider) creds =
       kvam_credentials_provider_new (&cc);
   g_autofree gchar *url = kvam_test_server_url (server, "");
-  KvamClientConfig conf = { "us-west-2", url, "cam", NULL, 2000, 1, creds, NULL };
+  KvamClientConfig conf = { "us-west-2", url, "cam", NULL, 2000, 1, creds, NULL, NULL };
   g_autoptr (KvamClient) client = kvam_client_new (&conf);
   KvamFragmentIndex *idx = kvam_fragment_index_new (KVAM_SELECTOR_SERVER,
       1764000000 * GST_SECOND, 1764003600 * GST_SECOND);

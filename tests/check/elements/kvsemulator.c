@@ -51,7 +51,7 @@ static KvamClient *
 new_client (const gchar * stream, guint retries)
 {
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, stream, NULL,
-    2000, retries, creds, NULL
+    2000, retries, creds, NULL, NULL
   };
 
   return kvam_client_new (&c);
@@ -304,7 +304,7 @@ GST_START_TEST (test_data_endpoint_and_arn)
 {
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, NULL,
     "arn:aws:kinesisvideo:us-west-2:123456789012:stream/cam/1700000000000",
-    2000, 0, creds, NULL
+    2000, 0, creds, NULL, NULL
   };
   g_autoptr (KvamClient) client = kvam_client_new (&c);
   g_autoptr (GPtrArray) all = NULL;
@@ -571,7 +571,7 @@ static guint64
 read_media (guint first, guint count, guint timeout_ms, GError ** error)
 {
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, STREAM, NULL,
-    timeout_ms, 0, creds, NULL
+    timeout_ms, 0, creds, NULL, NULL
   };
   g_autoptr (KvamClient) client = kvam_client_new (&c);
   guint n, i;
