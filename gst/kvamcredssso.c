@@ -6,13 +6,16 @@
  * (sha1 of the sso_session name, or of sso_start_url for the older
  * profiles); the portal's GetRoleCredentials turns it into keys of
  * sso_account_id / sso_role_name. kvamsrc never logs in itself: a missing
- * or expired token says to run `aws sso login`.
+ * or expired token says to run `aws sso login`. As the CLI does, a token
+ * of an sso_session profile that expires within 15 minutes is refreshed
+ * with the cache's refreshToken (SSO OIDC CreateToken) and written back.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "kvamcredentialspriv.h"
+#include "kvamawserror.h"
 #include "kvamjson.h"
 
 #include <string.h>
@@ -20,9 +23,14 @@
 
 #define GST_CAT_DEFAULT kvam_creds_debug_category ()
 
+/* botocore's and the CLI's: a token closer than this to its end is
+ * refreshed */
+#define REFRESH_WINDOW_S (15 * 60)
+
 typedef struct
 {
   const gchar *cache_key;       /* session name or start URL */
+  gboolean refreshable;         /* an sso_session profile */
   const gchar *region;
   const gchar *account_id;
   const gchar *role_name;
@@ -50,6 +58,7 @@ read_profile (GHashTable * section, KvamConfigFile * conf,
   }
   sso->cache_key = session ? session : g_hash_table_lookup (s,
       "sso_start_url");
+  sso->refreshable = session != NULL;
   sso->region = g_hash_table_lookup (s, "sso_region");
   sso->account_id = g_hash_table_lookup (section, "sso_account_id");
   sso->role_name = g_hash_table_lookup (section, "sso_role_name");
@@ -66,51 +75,230 @@ read_profile (GHashTable * section, KvamConfigFile * conf,
   return TRUE;
 }
 
-/* The CLI's cached access token, if there and not expired. */
-static gchar *
-cached_token (SsoProfile * sso, GError ** error)
+static const gchar *
+member (JsonObject * o, const gchar * name)
+{
+  return json_object_get_string_member_with_default (o, name, NULL);
+}
+
+/* An ISO 8601 time as epoch seconds; G_MININT64 when it is not one. */
+static gint64
+epoch_of (const gchar * iso)
+{
+  g_autoptr (GDateTime) dt = iso ? g_date_time_new_from_iso8601 (iso, NULL) :
+      NULL;
+
+  return dt ? g_date_time_to_unix (dt) : G_MININT64;
+}
+
+/* The CLI's token cache file of @sso, parsed; its path in @path. */
+static JsonNode *
+read_cache (SsoProfile * sso, gchar ** path, GError ** error)
 {
   g_autofree gchar *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA1,
       sso->cache_key, -1);
   g_autofree gchar *file = g_strconcat (hash, ".json", NULL);
-  g_autofree gchar *path = g_build_filename (kvam_creds_home_dir (), ".aws",
-      "sso", "cache", file, NULL);
   g_autofree gchar *data = NULL;
-  g_autoptr (JsonNode) root = NULL;
-  g_autoptr (GDateTime) expires = NULL;
+  JsonNode *root;
   JsonObject *o;
-  const gchar *token, *expires_at;
   gsize size;
 
-  if (!kvam_creds_read_file (path, KVAM_CREDS_MAX_FILE, &data, &size,
+  *path = g_build_filename (kvam_creds_home_dir (), ".aws", "sso", "cache",
+      file, NULL);
+  if (!kvam_creds_read_file (*path, KVAM_CREDS_MAX_FILE, &data, &size,
           NULL)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "no SSO token for %s in %s: %s",
-        sso->cache_key, path, sso->login_hint);
+        sso->cache_key, *path, sso->login_hint);
     return NULL;
   }
   root = kvam_json_parse_object (data, size, NULL);
+  memset (data, 0, size);
   o = root ? json_node_get_object (root) : NULL;
-  token = o ? json_object_get_string_member_with_default (o, "accessToken",
-      NULL) : NULL;
-  expires_at = o ? json_object_get_string_member_with_default (o,
-      "expiresAt", NULL) : NULL;
-  expires = expires_at ? g_date_time_new_from_iso8601 (expires_at, NULL) :
-      NULL;
-  if (!token || !*token || !expires) {
+  if (!o || !member (o, "accessToken") || !*member (o, "accessToken") ||
+      epoch_of (member (o, "expiresAt")) == G_MININT64) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "the SSO token cache %s has no "
-        "accessToken or expiresAt: %s", path, sso->login_hint);
-    return NULL;
+        "accessToken or expiresAt: %s", *path, sso->login_hint);
+    g_clear_pointer (&root, json_node_unref);
   }
-  if (g_date_time_to_unix (expires) <= g_get_real_time () / G_USEC_PER_SEC) {
+  return root;
+}
+
+/* "error: error_description" of an SSO OIDC error, without the secrets
+ * the request carried. */
+static gchar *
+oidc_error (GBytes * body, JsonObject * cache)
+{
+  const gchar *secrets[] = { member (cache, "refreshToken"),
+    member (cache, "clientSecret"), member (cache, "accessToken"), NULL
+  };
+  g_autoptr (JsonNode) root = body ? kvam_json_parse_object
+      (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL) : NULL;
+  JsonObject *o = root ? json_node_get_object (root) : NULL;
+  g_autofree gchar *text = o ? g_strdup_printf ("%s: %s",
+      GST_STR_NULL (member (o, "error")),
+      GST_STR_NULL (member (o, "error_description"))) : NULL;
+
+  return text ? kvam_scrub_secrets (text, secrets) : NULL;
+}
+
+static gchar *
+create_token_body (JsonObject * cache)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "clientId");
+  json_builder_add_string_value (b, member (cache, "clientId"));
+  json_builder_set_member_name (b, "clientSecret");
+  json_builder_add_string_value (b, member (cache, "clientSecret"));
+  json_builder_set_member_name (b, "grantType");
+  json_builder_add_string_value (b, "refresh_token");
+  json_builder_set_member_name (b, "refreshToken");
+  json_builder_add_string_value (b, member (cache, "refreshToken"));
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+/* CreateToken's answer into the cache object: a new accessToken, its
+ * expiresAt, and a new refreshToken when one came. */
+static gboolean
+take_new_token (GBytes * body, JsonObject * cache, GError ** error)
+{
+  g_autoptr (JsonNode) root = kvam_json_parse_object (g_bytes_get_data (body,
+          NULL), g_bytes_get_size (body), NULL);
+  JsonObject *o = root ? json_node_get_object (root) : NULL;
+  const gchar *token = o ? member (o, "accessToken") : NULL;
+  gint64 expires_in = o ? json_object_get_int_member_with_default (o,
+      "expiresIn", 0) : 0;
+  g_autoptr (GDateTime) at = NULL;
+  g_autofree gchar *at_text = NULL;
+
+  if (!token || !*token || expires_in <= 0 || expires_in > 366 * 86400) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_MALFORMED, "CreateToken's answer has no "
+        "accessToken or expiresIn");
+    return FALSE;
+  }
+  at = g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC +
+      expires_in);
+  at_text = g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ");
+  json_object_set_string_member (cache, "accessToken", token);
+  json_object_set_string_member (cache, "expiresAt", at_text);
+  if (member (o, "refreshToken") && *member (o, "refreshToken"))
+    json_object_set_string_member (cache, "refreshToken",
+        member (o, "refreshToken"));
+  return TRUE;
+}
+
+static gchar *
+oidc_url (KvamCredsContext * ctx, SsoProfile * sso)
+{
+  g_autofree gchar *base = kvam_configured_endpoint (ctx->profile,
+      "sso_oidc");
+
+  return base ? g_strconcat (base, "/token", NULL) :
+      g_strdup_printf ("https://oidc.%s.amazonaws.com/token", sso->region);
+}
+
+/* SSO OIDC CreateToken with the cache's refreshToken; @cache updated. */
+static gboolean
+refresh_token (KvamCredsContext * ctx, SsoProfile * sso, JsonObject * cache,
+    GError ** error)
+{
+  g_autofree gchar *url = oidc_url (ctx, sso);
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) body = NULL, error_body = NULL, request = NULL;
+  g_autofree gchar *why = NULL;
+  gchar *json;
+  gsize len;
+
+  if (!member (cache, "refreshToken") || !member (cache, "clientId") ||
+      !member (cache, "clientSecret")) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the cache holds no refreshToken");
+    return FALSE;
+  }
+  if (epoch_of (member (cache, "registrationExpiresAt")) <=
+      g_get_real_time () / G_USEC_PER_SEC) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the client registration expired");
+    return FALSE;
+  }
+  if (!(msg = soup_message_new ("POST", url))) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_MALFORMED, "%s is not a URL", url);
+    return FALSE;
+  }
+  json = create_token_body (cache);
+  len = strlen (json);
+  request = g_bytes_new_with_free_func (json, len,
+      (GDestroyNotify) kvam_creds_free_secret, json);
+  soup_message_set_request_body_from_bytes (msg, "application/json",
+      request);
+  GST_DEBUG ("SSO session %s: CreateToken (refresh)", sso->cache_key);
+  body = kvam_creds_http_request (ctx, ctx->session, msg, &error_body, error);
+  if (!body) {
+    if ((why = oidc_error (error_body, cache)))
+      g_prefix_error (error, "%s; ", why);
+    return FALSE;
+  }
+  return take_new_token (body, cache, error);
+}
+
+/* The refreshed cache, as the CLI keeps it: readable by the user only. */
+static void
+write_cache (const gchar * path, JsonNode * root)
+{
+  gchar *text = json_to_string (root, TRUE);
+  GError *e = NULL;
+
+  if (!g_file_set_contents_full (path, text, -1,
+          G_FILE_SET_CONTENTS_CONSISTENT, 0600, &e)) {
+    GST_WARNING ("could not write the refreshed SSO token to %s: %s", path,
+        e->message);
+    g_error_free (e);
+  }
+  kvam_creds_free_secret (text);
+}
+
+/* The CLI's cached access token, refreshed when it is about to expire and
+ * can be; NULL with @error when there is none that works. */
+static gchar *
+cached_token (KvamCredsContext * ctx, SsoProfile * sso, GError ** error)
+{
+  g_autofree gchar *path = NULL;
+  g_autoptr (JsonNode) root = read_cache (sso, &path, error);
+  JsonObject *o = root ? json_node_get_object (root) : NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC, expires;
+  GError *why = NULL;
+
+  if (!o)
+    return NULL;
+  expires = epoch_of (member (o, "expiresAt"));
+  if (sso->refreshable && expires - now < REFRESH_WINDOW_S) {
+    if (refresh_token (ctx, sso, o, &why)) {
+      write_cache (path, root);
+      return g_strdup (member (o, "accessToken"));
+    }
+    if (expires > now)
+      GST_WARNING ("SSO session %s: the token was not refreshed (%s); it "
+          "is used until it expires", sso->cache_key, why->message);
+  }
+  if (expires <= now) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the SSO token for %s expired at "
-        "%s: %s", sso->cache_key, expires_at, sso->login_hint);
+        "%s%s%s%s: %s", sso->cache_key, member (o, "expiresAt"),
+        why ? " and could not be refreshed (" : "", why ? why->message : "",
+        why ? ")" : "", sso->login_hint);
+    g_clear_error (&why);
     return NULL;
   }
-  memset (data, 0, size);
-  return g_strdup (token);
+  g_clear_error (&why);
+  return g_strdup (member (o, "accessToken"));
 }
 
 static gchar *
@@ -181,7 +369,7 @@ kvam_creds_from_sso (KvamCredsContext * ctx, GHashTable * section,
     goto out;
   source = g_strdup_printf ("profile %s (SSO %s, role %s)", profile,
       sso.account_id, sso.role_name);
-  if (!(token = cached_token (&sso, error)))
+  if (!(token = cached_token (ctx, &sso, error)))
     goto out;
   url = portal_url (ctx, &sso);
   msg = soup_message_new ("GET", url);

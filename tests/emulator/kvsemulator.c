@@ -83,6 +83,7 @@ kvs_emulator_new (void)
       kvs_log_entry_free);
   emu->web_identity_tokens = g_ptr_array_new_with_free_func (g_free);
   emu->sso_tokens = g_ptr_array_new_with_free_func (g_free);
+  emu->sso_refresh_tokens = g_ptr_array_new_with_free_func (g_free);
   emu->last_sts_params = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, g_free);
   emu->context = g_main_context_new ();
@@ -129,6 +130,7 @@ kvs_emulator_free (KvsEmulator * emu)
   g_clear_object (&emu->log_file);
   g_ptr_array_unref (emu->web_identity_tokens);
   g_ptr_array_unref (emu->sso_tokens);
+  g_ptr_array_unref (emu->sso_refresh_tokens);
   g_hash_table_unref (emu->last_sts_params);
   g_free (emu->last_user_agent);
   g_clear_error (&emu->start_error);
@@ -533,6 +535,11 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
   if (g_str_equal (path, "/") && !strcmp (soup_server_message_get_method
           (msg), "POST")) {
     kvs_handle_sts (emu, msg);
+    return;
+  }
+  if (g_str_equal (path, "/token") && !strcmp (soup_server_message_get_method
+          (msg), "POST")) {
+    kvs_handle_sso_oidc (emu, msg);
     return;
   }
   if (g_str_equal (path, "/federation/credentials") &&

@@ -150,6 +150,11 @@ void kvs_emulator_add_web_identity_token (KvsEmulator * emu,
     const gchar * token);
 /* Bearer tokens the SSO portal accepts (none added: none). */
 void kvs_emulator_add_sso_token (KvsEmulator * emu, const gchar * token);
+/* Refresh tokens SSO OIDC's CreateToken (POST /token) accepts, once each:
+ * it answers with a new access token the portal accepts (for 1 h) and a
+ * new refresh token in place of the one used. */
+void kvs_emulator_add_sso_refresh_token (KvsEmulator * emu,
+    const gchar * token);
 /* A form parameter of the last STS call (Action, RoleArn, ExternalId,
  * RoleSessionName, DurationSeconds, WebIdentityToken), or NULL. */
 gchar *kvs_emulator_get_last_sts_param (KvsEmulator * emu,

@@ -120,6 +120,7 @@ struct _KvsEmulator
   guint sts_duration;           /* seconds the keys it issues last */
   GPtrArray *web_identity_tokens;       /* accepted; empty: any */
   GPtrArray *sso_tokens;        /* accepted bearer tokens */
+  GPtrArray *sso_refresh_tokens;        /* what CreateToken accepts */
   GHashTable *last_sts_params;  /* of the last STS call */
   gchar *last_user_agent;
 };
@@ -182,6 +183,8 @@ gboolean kvs_verify_signature (KvsEmulator * emu, SoupServerMessage * msg,
 /* kvssts.c: STS (POST / with an Action) and the SSO portal
  * (GET /federation/credentials). */
 void kvs_handle_sts (KvsEmulator * emu, SoupServerMessage * msg);
+/* SSO OIDC CreateToken with a refresh token (POST /token). */
+void kvs_handle_sso_oidc (KvsEmulator * emu, SoupServerMessage * msg);
 void kvs_handle_sso (KvsEmulator * emu, SoupServerMessage * msg,
     GHashTable * query);
 

@@ -272,6 +272,72 @@ kvs_handle_sso (KvsEmulator * emu, SoupServerMessage * msg,
       0, FALSE);
 }
 
+/* ---- SSO OIDC ------------------------------------------------------------ */
+
+static gboolean
+take_refresh_token (KvsEmulator * emu, const gchar * token)
+{
+  guint i;
+
+  for (i = 0; token && i < emu->sso_refresh_tokens->len; i++)
+    if (g_str_equal (emu->sso_refresh_tokens->pdata[i], token)) {
+      g_ptr_array_remove_index (emu->sso_refresh_tokens, i);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+void
+kvs_handle_sso_oidc (KvsEmulator * emu, SoupServerMessage * msg)
+{
+  g_autoptr (GBytes) req = soup_message_body_flatten
+      (soup_server_message_get_request_body (msg));
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o = NULL;
+  const gchar *grant = NULL, *refresh = NULL;
+  g_autofree gchar *id1 = g_uuid_string_random ();
+  g_autofree gchar *id2 = g_uuid_string_random ();
+  gchar *access = NULL, *next = NULL, *body;
+
+  if (json_parser_load_from_data (parser, g_bytes_get_data (req, NULL),
+          g_bytes_get_size (req), NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    o = json_node_get_object (json_parser_get_root (parser));
+  grant = o ? json_object_get_string_member_with_default (o, "grantType",
+      NULL) : NULL;
+  refresh = o ? json_object_get_string_member_with_default (o,
+      "refreshToken", NULL) : NULL;
+  g_mutex_lock (&emu->lock);
+  if (o && !g_strcmp0 (grant, "refresh_token") &&
+      json_object_get_string_member_with_default (o, "clientId", NULL) &&
+      json_object_get_string_member_with_default (o, "clientSecret", NULL) &&
+      take_refresh_token (emu, refresh)) {
+    access = g_strconcat ("sso-access-", id1, NULL);
+    next = g_strconcat ("sso-refresh-", id2, NULL);
+    g_ptr_array_add (emu->sso_tokens, g_strdup (access));
+    g_ptr_array_add (emu->sso_refresh_tokens, g_strdup (next));
+  }
+  g_mutex_unlock (&emu->lock);
+  if (!access) {
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "x-amzn-ErrorType", "InvalidGrantException");
+    respond_body (msg, 400, "application/json", g_strdup ("{\"error\":"
+            "\"invalid_grant\",\"error_description\":\"Invalid refresh "
+            "token provided\"}"));
+    kvs_log_request (emu, "CreateToken", NULL, 400, "InvalidGrantException",
+        0, 0, FALSE);
+    return;
+  }
+  body = g_strdup_printf ("{\"accessToken\":\"%s\",\"tokenType\":"
+      "\"Bearer\",\"expiresIn\":3600,\"refreshToken\":\"%s\"}", access,
+      next);
+  respond_body (msg, 200, "application/json", body);
+  kvs_log_request (emu, "CreateToken", NULL, 200, NULL, strlen (body), 0,
+      FALSE);
+  g_free (access);
+  g_free (next);
+}
+
 /* ---- configuration ------------------------------------------------------ */
 
 void
@@ -290,6 +356,12 @@ void
 kvs_emulator_add_sso_token (KvsEmulator * emu, const gchar * token)
 {
   LOCKED (emu, g_ptr_array_add (emu->sso_tokens, g_strdup (token)));
+}
+
+void
+kvs_emulator_add_sso_refresh_token (KvsEmulator * emu, const gchar * token)
+{
+  LOCKED (emu, g_ptr_array_add (emu->sso_refresh_tokens, g_strdup (token)));
 }
 
 gchar *

@@ -34,6 +34,7 @@ static gchar *late_list = NULL;
 static gchar **pauses = NULL;
 static gint sts_duration = 0;
 static gchar **sso_tokens = NULL;
+static gchar **sso_refresh_tokens = NULL;
 
 static GOptionEntry entries[] = {
   {"port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -137,6 +138,9 @@ static GOptionEntry entries[] = {
       "portal expire after SECONDS (default: as asked, 1 h)", "SECONDS"},
   {"sso-token", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sso_tokens,
       "A bearer token the SSO portal accepts (repeatable)", "TOKEN"},
+  {"sso-refresh-token", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sso_refresh_tokens,
+        "A refresh token SSO OIDC's CreateToken (POST /token) accepts once "
+        "(repeatable)", "TOKEN"},
   {"request-log", 0, 0, G_OPTION_ARG_FILENAME, &request_log,
       "Write a JSON line per request to FILE (emptied at start)", "FILE"},
   {NULL}
@@ -251,6 +255,8 @@ apply_faults (KvsEmulator * emu, GError ** error)
   kvs_emulator_set_sts_duration (emu, MAX (sts_duration, 0));
   for (i = 0; sso_tokens && sso_tokens[i]; i++)
     kvs_emulator_add_sso_token (emu, sso_tokens[i]);
+  for (i = 0; sso_refresh_tokens && sso_refresh_tokens[i]; i++)
+    kvs_emulator_add_sso_refresh_token (emu, sso_refresh_tokens[i]);
   kvs_emulator_set_latency (emu, MAX (latency, 0));
   kvs_emulator_set_throttle_every (emu, MAX (throttle_every, 0));
   kvs_emulator_set_fail_every (emu, MAX (fail_every, 0));

@@ -31,7 +31,7 @@ static const gchar *const aws_vars[] = {
   "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO",
   "AWS_ENDPOINT_URL_KINESIS_VIDEO", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
   "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", NULL
+  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_ENDPOINT_URL_SSO_OIDC", NULL
 };
 
 static void
@@ -81,6 +81,7 @@ setup (void)
   url = kvs_emulator_get_url (emu);
   g_setenv ("AWS_ENDPOINT_URL_STS", url, TRUE);
   g_setenv ("AWS_ENDPOINT_URL_SSO", url, TRUE);
+  g_setenv ("AWS_ENDPOINT_URL_SSO_OIDC", url, TRUE);
   kvam_test_log_capture_start ();
 }
 
@@ -636,6 +637,104 @@ GST_START_TEST (test_sso_profile)
 
 GST_END_TEST;
 
+/* A cache as `aws sso login` leaves it for an sso_session: with the
+ * client registration and refresh token; @registered: seconds from now
+ * the registration lasts. Returns its path. */
+static gchar *
+write_refreshable_cache (const gchar * key, const gchar * token,
+    gint64 expires, const gchar * refresh, gint64 registered)
+{
+  g_autofree gchar *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA1,
+      key, -1);
+  g_autofree gchar *name = g_strdup_printf (".aws/sso/cache/%s.json", hash);
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (expires);
+  g_autoptr (GDateTime) reg = g_date_time_new_from_unix_utc (now_s () +
+      registered);
+  g_autofree gchar *at = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree gchar *reg_at = g_date_time_format (reg, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree gchar *json = g_strdup_printf ("{\"startUrl\": "
+      "\"https://corp.awsapps.com/start\", \"region\": \"us-west-2\", "
+      "\"accessToken\": \"%s\", \"expiresAt\": \"%s\", "
+      "\"clientId\": \"client-id-1\", \"clientSecret\": \"client-secret-1\", "
+      "\"registrationExpiresAt\": \"%s\", \"refreshToken\": \"%s\"}",
+      token, at, reg_at, refresh);
+
+  keep_secret (token);
+  keep_secret (refresh);
+  keep_secret ("client-secret-1");
+  return write_file (NULL, name, json);
+}
+
+static JsonObject *
+read_json_object (const gchar * path, JsonParser * parser)
+{
+  fail_unless (json_parser_load_from_file (parser, path, NULL));
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* As the CLI: a token of an sso_session profile that expires within 15
+ * minutes is refreshed with SSO OIDC CreateToken and written back; the
+ * refresh token used is gone after it. */
+GST_START_TEST (test_sso_token_refresh)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      SSO_CONFIG);
+  g_autofree gchar *cache = NULL;
+  g_autoptr (KvamCredentialsProvider) p = chain ("dev");
+  g_autoptr (KvamCredentialsProvider) legacy = chain ("legacy");
+  g_autoptr (KvamCredentials) c = NULL, c2 = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GDateTime) expires = NULL;
+  JsonObject *o;
+  GStatBuf st;
+  GError *err = NULL;
+
+  kvs_emulator_add_sso_refresh_token (emu, "refresh-1");
+  /* the portal does not know this one: only a refreshed token works */
+  cache = write_refreshable_cache ("corp", "expiring-sso-token",
+      now_s () + 300, "refresh-1", 86400);
+  c = get (p, &err);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_int (kvs_emulator_count (emu, "CreateToken", NULL), 1);
+  o = read_json_object (cache, parser);
+  keep_secret (json_object_get_string_member (o, "accessToken"));
+  keep_secret (json_object_get_string_member (o, "refreshToken"));
+  fail_unless (g_str_has_prefix (json_object_get_string_member (o,
+              "accessToken"), "sso-access-"));
+  fail_unless (g_str_has_prefix (json_object_get_string_member (o,
+              "refreshToken"), "sso-refresh-"));
+  expires = g_date_time_new_from_iso8601 (json_object_get_string_member (o,
+          "expiresAt"), NULL);
+  fail_unless (expires != NULL);
+  fail_unless (ABS (g_date_time_to_unix (expires) - (now_s () + 3600)) < 60);
+  fail_unless_equals_string (json_object_get_string_member (o, "startUrl"),
+      "https://corp.awsapps.com/start");
+  fail_unless (g_stat (cache, &st) == 0 && (st.st_mode & 0777) == 0600);
+
+  /* refresh-1 was used: an expired token with it cannot be refreshed */
+  g_free (write_refreshable_cache ("corp", "expired-sso-token",
+          now_s () - 60, "refresh-1", 86400));
+  assert_profile_error ("dev", "could not be refreshed (invalid_grant: ");
+  assert_profile_error ("dev", "aws sso login --profile dev");
+  /* nor once the client registration has expired (not even asked) */
+  kvs_emulator_add_sso_refresh_token (emu, "refresh-2");
+  g_free (write_refreshable_cache ("corp", "expired-sso-token",
+          now_s () - 60, "refresh-2", -60));
+  assert_profile_error ("dev", "the client registration expired");
+  fail_unless_equals_int (kvs_emulator_count (emu, "CreateToken", NULL), 1);
+  fail_unless_equals_int (kvs_emulator_count (emu, "CreateToken", "*"), 3);
+
+  /* the older sso_start_url profiles are never refreshed, as in the CLI */
+  kvs_emulator_add_sso_token (emu, "legacy-sso-token");
+  g_free (write_refreshable_cache ("https://old.awsapps.com/start",
+          "legacy-sso-token", now_s () + 300, "refresh-2", 86400));
+  c2 = get (legacy, &err);
+  fail_unless (c2 != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_int (kvs_emulator_count (emu, "CreateToken", "*"), 3);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sso_needs_login)
 {
   g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
@@ -905,6 +1004,7 @@ kvamcredchain_suite (void)
   tcase_add_test (tc, test_credential_process_failures);
   tcase_add_test (tc, test_sso_profile);
   tcase_add_test (tc, test_sso_needs_login);
+  tcase_add_test (tc, test_sso_token_refresh);
   tcase_add_test (tc, test_sts_answers_scrubbed);
   tcase_add_test (tc, test_endpoint_variables);
   tcase_add_test (tc, test_configured_endpoints);
