@@ -152,11 +152,10 @@ kvam_aws_error_from_body (KvamAwsError * err, KvamApi api, guint status,
   root = data ? kvam_json_parse_object (data, size, NULL) : NULL;
   if (root) {
     JsonObject *o = json_node_get_object (root);
-    const gchar *t = json_object_get_string_member_with_default (o, "__type",
-        NULL);
-    message = kvam_scrub_secrets (json_object_get_string_member_with_default
-        (o, "message", json_object_get_string_member_with_default (o,
-                "Message", NULL)), secrets);
+    const gchar *t = kvam_json_get_string (o, "__type");
+    const gchar *m = kvam_json_get_string (o, "message");
+    message = kvam_scrub_secrets (m ? m : kvam_json_get_string (o, "Message"),
+        secrets);
     if (!raw_type && t)
       raw_type = g_strdup (strchr (t, '#') ? strchr (t, '#') + 1 : t);
   }

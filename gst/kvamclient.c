@@ -469,8 +469,7 @@ data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
       err);
   if (!root)
     return NULL;
-  endpoint = json_object_get_string_member_with_default
-      (json_node_get_object (root), "DataEndpoint", NULL);
+  endpoint = kvam_json_get_string (json_node_get_object (root), "DataEndpoint");
   if (!endpoint || (!g_str_has_prefix (endpoint, "https://") &&
           !g_str_has_prefix (endpoint, "http://"))) {
     kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,

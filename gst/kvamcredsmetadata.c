@@ -102,12 +102,10 @@ kvam_credentials_from_json (GBytes * body, const gchar * source,
     return NULL;
   }
   obj = json_node_get_object (root);
-  id = json_object_get_string_member_with_default (obj, "AccessKeyId", NULL);
-  secret = json_object_get_string_member_with_default (obj,
-      "SecretAccessKey", NULL);
-  token = json_object_get_string_member_with_default (obj, "Token", NULL);
-  expiration = json_object_get_string_member_with_default (obj, "Expiration",
-      NULL);
+  id = kvam_json_get_string (obj, "AccessKeyId");
+  secret = kvam_json_get_string (obj, "SecretAccessKey");
+  token = kvam_json_get_string (obj, "Token");
+  expiration = kvam_json_get_string (obj, "Expiration");
   if (!id || !secret) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED,

@@ -191,16 +191,13 @@ kvam_process_read_output (const guint8 * data, gsize size,
   g_autoptr (GDateTime) dt = NULL;
 
   if (o) {
-    id = json_object_get_string_member_with_default (o, "AccessKeyId", NULL);
-    secret = json_object_get_string_member_with_default (o,
-        "SecretAccessKey", NULL);
-    token = json_object_get_string_member_with_default (o, "SessionToken",
-        NULL);
-    expiration = json_object_get_string_member_with_default (o,
-        "Expiration", NULL);
+    id = kvam_json_get_string (o, "AccessKeyId");
+    secret = kvam_json_get_string (o, "SecretAccessKey");
+    token = kvam_json_get_string (o, "SessionToken");
+    expiration = kvam_json_get_string (o, "Expiration");
   }
   /* what was printed is never quoted: it is the keys */
-  if (!o || json_object_get_int_member_with_default (o, "Version", 0) != 1) {
+  if (!o || kvam_json_get_int (o, "Version", 0) != 1) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "%s printed no JSON object with "
         "\"Version\": 1", source);

@@ -75,12 +75,6 @@ read_profile (GHashTable * section, KvamConfigFile * conf,
   return TRUE;
 }
 
-static const gchar *
-member (JsonObject * o, const gchar * name)
-{
-  return json_object_get_string_member_with_default (o, name, NULL);
-}
-
 /* An ISO 8601 time as epoch seconds; G_MININT64 when it is not one. */
 static gint64
 epoch_of (const gchar * iso)
@@ -99,6 +93,7 @@ read_cache (SsoProfile * sso, gchar ** path, GError ** error)
       sso->cache_key, -1);
   g_autofree gchar *file = g_strconcat (hash, ".json", NULL);
   g_autofree gchar *data = NULL;
+  const gchar *token;
   JsonNode *root;
   JsonObject *o;
   gsize size;
@@ -115,8 +110,9 @@ read_cache (SsoProfile * sso, gchar ** path, GError ** error)
   root = kvam_json_parse_object (data, size, NULL);
   memset (data, 0, size);
   o = root ? json_node_get_object (root) : NULL;
-  if (!o || !member (o, "accessToken") || !*member (o, "accessToken") ||
-      epoch_of (member (o, "expiresAt")) == G_MININT64) {
+  token = kvam_json_get_string (o, "accessToken");
+  if (!token || !*token ||
+      epoch_of (kvam_json_get_string (o, "expiresAt")) == G_MININT64) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "the SSO token cache %s has no "
         "accessToken or expiresAt: %s", *path, sso->login_hint);
@@ -130,15 +126,16 @@ read_cache (SsoProfile * sso, gchar ** path, GError ** error)
 static gchar *
 oidc_error (GBytes * body, JsonObject * cache)
 {
-  const gchar *secrets[] = { member (cache, "refreshToken"),
-    member (cache, "clientSecret"), member (cache, "accessToken"), NULL
+  const gchar *secrets[] = { kvam_json_get_string (cache, "refreshToken"),
+    kvam_json_get_string (cache, "clientSecret"),
+    kvam_json_get_string (cache, "accessToken"), NULL
   };
   g_autoptr (JsonNode) root = body ? kvam_json_parse_object
       (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL) : NULL;
   JsonObject *o = root ? json_node_get_object (root) : NULL;
   g_autofree gchar *text = o ? g_strdup_printf ("%s: %s",
-      GST_STR_NULL (member (o, "error")),
-      GST_STR_NULL (member (o, "error_description"))) : NULL;
+      GST_STR_NULL (kvam_json_get_string (o, "error")),
+      GST_STR_NULL (kvam_json_get_string (o, "error_description"))) : NULL;
 
   return text ? kvam_scrub_secrets (text, secrets) : NULL;
 }
@@ -151,13 +148,16 @@ create_token_body (JsonObject * cache)
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "clientId");
-  json_builder_add_string_value (b, member (cache, "clientId"));
+  json_builder_add_string_value (b, kvam_json_get_string (cache,
+          "clientId"));
   json_builder_set_member_name (b, "clientSecret");
-  json_builder_add_string_value (b, member (cache, "clientSecret"));
+  json_builder_add_string_value (b, kvam_json_get_string (cache,
+          "clientSecret"));
   json_builder_set_member_name (b, "grantType");
   json_builder_add_string_value (b, "refresh_token");
   json_builder_set_member_name (b, "refreshToken");
-  json_builder_add_string_value (b, member (cache, "refreshToken"));
+  json_builder_add_string_value (b, kvam_json_get_string (cache,
+          "refreshToken"));
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   return json_to_string (root, FALSE);
@@ -171,9 +171,9 @@ take_new_token (GBytes * body, JsonObject * cache, GError ** error)
   g_autoptr (JsonNode) root = kvam_json_parse_object (g_bytes_get_data (body,
           NULL), g_bytes_get_size (body), NULL);
   JsonObject *o = root ? json_node_get_object (root) : NULL;
-  const gchar *token = o ? member (o, "accessToken") : NULL;
-  gint64 expires_in = o ? json_object_get_int_member_with_default (o,
-      "expiresIn", 0) : 0;
+  const gchar *token = kvam_json_get_string (o, "accessToken");
+  gint64 expires_in = kvam_json_get_int (o, "expiresIn", 0);
+  const gchar *refresh;
   g_autoptr (GDateTime) at = NULL;
   g_autofree gchar *at_text = NULL;
 
@@ -188,9 +188,9 @@ take_new_token (GBytes * body, JsonObject * cache, GError ** error)
   at_text = g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ");
   json_object_set_string_member (cache, "accessToken", token);
   json_object_set_string_member (cache, "expiresAt", at_text);
-  if (member (o, "refreshToken") && *member (o, "refreshToken"))
-    json_object_set_string_member (cache, "refreshToken",
-        member (o, "refreshToken"));
+  refresh = kvam_json_get_string (o, "refreshToken");
+  if (refresh && *refresh)
+    json_object_set_string_member (cache, "refreshToken", refresh);
   return TRUE;
 }
 
@@ -216,13 +216,14 @@ refresh_token (KvamCredsContext * ctx, SsoProfile * sso, JsonObject * cache,
   gchar *json;
   gsize len;
 
-  if (!member (cache, "refreshToken") || !member (cache, "clientId") ||
-      !member (cache, "clientSecret")) {
+  if (!kvam_json_get_string (cache, "refreshToken") ||
+      !kvam_json_get_string (cache, "clientId") ||
+      !kvam_json_get_string (cache, "clientSecret")) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the cache holds no refreshToken");
     return FALSE;
   }
-  if (epoch_of (member (cache, "registrationExpiresAt")) <=
+  if (epoch_of (kvam_json_get_string (cache, "registrationExpiresAt")) <=
       g_get_real_time () / G_USEC_PER_SEC) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the client registration expired");
@@ -278,11 +279,11 @@ cached_token (KvamCredsContext * ctx, SsoProfile * sso, GError ** error)
 
   if (!o)
     return NULL;
-  expires = epoch_of (member (o, "expiresAt"));
+  expires = epoch_of (kvam_json_get_string (o, "expiresAt"));
   if (sso->refreshable && expires - now < REFRESH_WINDOW_S) {
     if (refresh_token (ctx, sso, o, &why)) {
       write_cache (path, root);
-      return g_strdup (member (o, "accessToken"));
+      return g_strdup (kvam_json_get_string (o, "accessToken"));
     }
     if (expires > now)
       GST_WARNING ("SSO session %s: the token was not refreshed (%s); it "
@@ -291,14 +292,14 @@ cached_token (KvamCredsContext * ctx, SsoProfile * sso, GError ** error)
   if (expires <= now) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the SSO token for %s expired at "
-        "%s%s%s%s: %s", sso->cache_key, member (o, "expiresAt"),
+        "%s%s%s%s: %s", sso->cache_key, kvam_json_get_string (o, "expiresAt"),
         why ? " and could not be refreshed (" : "", why ? why->message : "",
         why ? ")" : "", sso->login_hint);
     g_clear_error (&why);
     return NULL;
   }
   g_clear_error (&why);
-  return g_strdup (member (o, "accessToken"));
+  return g_strdup (kvam_json_get_string (o, "accessToken"));
 }
 
 static gchar *
@@ -323,9 +324,7 @@ kvam_sso_read_role_credentials (GBytes * body, const gchar * source,
   g_autoptr (JsonNode) root = kvam_json_parse_object (g_bytes_get_data (body,
           NULL), g_bytes_get_size (body), NULL);
   JsonObject *o = root ? json_node_get_object (root) : NULL;
-  JsonObject *rc = o && json_object_has_member (o, "roleCredentials") &&
-      JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "roleCredentials")) ?
-      json_object_get_object_member (o, "roleCredentials") : NULL;
+  JsonObject *rc = kvam_json_get_object (o, "roleCredentials");
   const gchar *id, *secret, *token;
   gint64 expiration_ms;
 
@@ -335,13 +334,10 @@ kvam_sso_read_role_credentials (GBytes * body, const gchar * source,
         "no roleCredentials", source);
     return NULL;
   }
-  id = json_object_get_string_member_with_default (rc, "accessKeyId", NULL);
-  secret = json_object_get_string_member_with_default (rc, "secretAccessKey",
-      NULL);
-  token = json_object_get_string_member_with_default (rc, "sessionToken",
-      NULL);
-  expiration_ms = json_object_get_int_member_with_default (rc, "expiration",
-      0);
+  id = kvam_json_get_string (rc, "accessKeyId");
+  secret = kvam_json_get_string (rc, "secretAccessKey");
+  token = kvam_json_get_string (rc, "sessionToken");
+  expiration_ms = kvam_json_get_int (rc, "expiration", 0);
   if (!id || !secret || !token || expiration_ms <= 0) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: the SSO portal's "

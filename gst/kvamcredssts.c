@@ -102,7 +102,8 @@ parse_sts_xml (GBytes * body)
   const gchar *data = g_bytes_get_data (body, &size);
   gboolean ok;
 
-  ok = g_markup_parse_context_parse (c, data, size, NULL) &&
+  /* an empty body has no data pointer, which GMarkup asserts on */
+  ok = data && size && g_markup_parse_context_parse (c, data, size, NULL) &&
       g_markup_parse_context_end_parse (c, NULL);
   g_markup_parse_context_free (c);
   g_free (st.current);

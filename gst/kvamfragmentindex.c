@@ -13,6 +13,7 @@
 #endif
 
 #include "kvamfragmentindex.h"
+#include "kvamjson.h"
 #include "kvamtime.h"
 
 #include <math.h>
@@ -176,8 +177,7 @@ parse_entry (JsonNode * node, KvamFragment * f, GError ** error)
   if (!JSON_NODE_HOLDS_OBJECT (node))
     goto bad;
   o = json_node_get_object (node);
-  number = json_object_get_string_member_with_default (o, "FragmentNumber",
-      NULL);
+  number = kvam_json_get_string (o, "FragmentNumber");
   if (!number || !*number || strlen (number) > 128)
     goto bad;
   for (p = number; *p; p++)

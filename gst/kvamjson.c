@@ -117,10 +117,55 @@ kvam_json_parse_object (const gchar * data, gsize size, GError ** error)
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, size, error))
     return NULL;
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+  /* blanks alone parse, to no root at all */
+  if (!json_parser_get_root (parser) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
     g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
         "not a JSON object");
     return NULL;
   }
   return json_node_ref (json_parser_get_root (parser));
+}
+
+static JsonNode *
+value_member (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_VALUE (n) ? n : NULL;
+}
+
+const gchar *
+kvam_json_get_string (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = value_member (o, name);
+
+  return n && json_node_get_value_type (n) == G_TYPE_STRING ?
+      json_node_get_string (n) : NULL;
+}
+
+gint64
+kvam_json_get_int (JsonObject * o, const gchar * name, gint64 fallback)
+{
+  JsonNode *n = value_member (o, name);
+  gdouble d;
+
+  if (!n)
+    return fallback;
+  if (json_node_get_value_type (n) == G_TYPE_INT64)
+    return json_node_get_int (n);
+  if (json_node_get_value_type (n) != G_TYPE_DOUBLE)
+    return fallback;
+  d = json_node_get_double (n);
+  /* 2^63 itself does not fit; NaN fails both */
+  return d > -9223372036854775808.0 && d < 9223372036854775808.0 ?
+      (gint64) d : fallback;
+}
+
+JsonObject *
+kvam_json_get_object (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
 }

@@ -29,4 +29,17 @@ GBytes *kvam_read_body (GInputStream * in, gsize max, gboolean truncate,
 JsonNode *kvam_json_parse_object (const gchar * data, gsize size,
     GError ** error);
 
+/* Members of a peer's object, read without json-glib's getters: those
+ * raise a critical when a member is an object or an array (fatal under
+ * G_DEBUG=fatal-criticals and in every gst-check test), and cast a double
+ * past the range of gint64 (undefined). */
+/* @name when it is a string, else NULL */
+const gchar *kvam_json_get_string (JsonObject * o, const gchar * name);
+/* @name when it is a number that fits a gint64 (a double is truncated),
+ * else @fallback */
+gint64 kvam_json_get_int (JsonObject * o, const gchar * name,
+    gint64 fallback);
+/* @name when it is an object, else NULL */
+JsonObject *kvam_json_get_object (JsonObject * o, const gchar * name);
+
 G_END_DECLS

@@ -2,6 +2,7 @@
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include "kvamfuzz.h"
 #include "kvamconfigfile.h"
 
 int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);

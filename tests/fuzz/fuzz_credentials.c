@@ -6,6 +6,7 @@
  *
  * Input: 1 byte choosing the reader, then the text.
  */
+#include "kvamfuzz.h"
 #include "kvamcredentialspriv.h"
 
 #include <string.h>

@@ -6,6 +6,7 @@
  *
  * Input: 1 byte choosing the reader, then the body.
  */
+#include "kvamfuzz.h"
 #include "kvamawserror.h"
 #include "kvamcredentials.h"
 #include "kvamfragmentindex.h"
@@ -76,8 +77,7 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
       /* GetDataEndpoint: the object and its DataEndpoint string */
       root = kvam_json_parse_object (body, size, NULL);
       if (root) {
-        json_object_get_string_member_with_default (json_node_get_object
-            (root), "DataEndpoint", NULL);
+        kvam_json_get_string (json_node_get_object (root), "DataEndpoint");
         json_node_unref (root);
       }
       break;

@@ -5,6 +5,7 @@
  *
  * Input: 2 bytes of cut position and 1 of piece size, then the response.
  */
+#include "kvamfuzz.h"
 #include "kvammkvmerger.h"
 
 #include <string.h>

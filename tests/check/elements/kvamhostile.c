@@ -647,6 +647,35 @@ GST_START_TEST (test_token_not_a_string_is_malformed)
 
 GST_END_TEST;
 
+/* Members of the wrong kind (an object for the DataEndpoint string, an
+ * array for a FragmentNumber) are malformed answers: json-glib's getters
+ * raised a GLib critical on them, fatal under G_DEBUG=fatal-criticals. */
+GST_START_TEST (test_members_of_the_wrong_kind)
+{
+  g_autoptr (KvamFragmentIndex) idx = NULL, idx2 = NULL;
+  KvamAwsError err = { 0 };
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", fixed,
+      (gpointer) "{\"DataEndpoint\":{\"url\":\"http://127.0.0.1:1\"}}");
+  idx = list_against_server (&err);
+  fail_unless_equals_int (err.kind, KVAM_AWS_ERROR_MALFORMED);
+  fail_unless (strstr (err.message, "no DataEndpoint URL"), "%s",
+      err.message);
+  kvam_aws_error_clear (&err);
+
+  kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
+      NULL);
+  kvam_test_server_add_handler (server, "/listFragments", fixed, (gpointer)
+      "{\"Fragments\":[{\"FragmentNumber\":[\"1\"],\"ProducerTimestamp\":"
+      "1764000000.0,\"ServerTimestamp\":1764000001.0}]}");
+  idx2 = list_against_server (&err);
+  fail_unless_equals_int (err.kind, KVAM_AWS_ERROR_MALFORMED);
+  fail_unless_equals_int (kvam_fragment_index_get_listed (idx2), 0);
+  kvam_aws_error_clear (&err);
+}
+
+GST_END_TEST;
+
 /* What a listing claims, clamped or refused when served: a length of
  * 1e308 ms (a signed overflow), a negative size, one fragment listed twice
  * (once with leading zeros: it played twice). */
@@ -737,6 +766,7 @@ kvamhostile_suite (void)
   tcase_add_test (tc, test_http_data_endpoint_refused);
   tcase_add_test (tc, test_far_future_date_not_believed);
   tcase_add_test (tc, test_repeated_token_ends_the_listing);
+  tcase_add_test (tc, test_members_of_the_wrong_kind);
   tcase_add_test (tc, test_token_not_a_string_is_malformed);
   tcase_add_test (tc, test_absurd_listing_served);
   tcase_add_test (tc, test_far_future_start_refused);
