@@ -78,9 +78,9 @@ void kvam_credentials_provider_set_refresh_window (KvamCredentialsProvider *
     provider, guint seconds);
 
 /* The endpoint configured for @service ("kinesis_video", "sts", "sso",
- * "sso_oidc") as
- * the AWS SDKs read it: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the
- * profile's [services] section, the profile's endpoint_url; none with
+ * "sso_oidc") as the AWS SDKs read it: AWS_ENDPOINT_URL_<SERVICE>,
+ * AWS_ENDPOINT_URL, the profile's [services] section, the profile's
+ * endpoint_url; none with
  * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true or the profile's
  * ignore_configured_endpoint_urls = true. NULL: the service's own. No
  * trailing slash. @profile: the profile property, may be NULL. */
