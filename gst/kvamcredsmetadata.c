@@ -112,16 +112,11 @@ kvam_credentials_from_json (GBytes * body, const gchar * source,
         "%s: the response has no AccessKeyId or SecretAccessKey", source);
     return NULL;
   }
-  if (expiration) {
-    g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (expiration,
-        NULL);
-    if (!dt) {
-      g_set_error (error, KVAM_CREDENTIALS_ERROR,
-          KVAM_CREDENTIALS_ERROR_MALFORMED,
-          "%s: Expiration '%s' is not an ISO 8601 time", source, expiration);
-      return NULL;
-    }
-    expires_at = g_date_time_to_unix (dt);
+  if (expiration && !kvam_creds_parse_time (expiration, &expires_at)) {
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_MALFORMED,
+        "%s: Expiration '%s' is not an ISO 8601 time", source, expiration);
+    return NULL;
   }
   return kvam_credentials_new (id, secret, token, expires_at, source);
 }

@@ -188,7 +188,7 @@ kvam_process_read_output (const guint8 * data, gsize size,
       size, NULL);
   JsonObject *o = root ? json_node_get_object (root) : NULL;
   const gchar *id = NULL, *secret = NULL, *token = NULL, *expiration = NULL;
-  g_autoptr (GDateTime) dt = NULL;
+  gint64 expires_at = 0;
 
   if (o) {
     id = kvam_json_get_string (o, "AccessKeyId");
@@ -209,14 +209,13 @@ kvam_process_read_output (const guint8 * data, gsize size,
         "SecretAccessKey", source);
     return NULL;
   }
-  if (expiration && !(dt = g_date_time_new_from_iso8601 (expiration, NULL))) {
+  if (expiration && !kvam_creds_parse_time (expiration, &expires_at)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: Expiration is not an ISO 8601 "
         "time", source);
     return NULL;
   }
-  return kvam_credentials_new (id, secret, token, dt ?
-      g_date_time_to_unix (dt) : 0, source);
+  return kvam_credentials_new (id, secret, token, expires_at, source);
 }
 
 static gboolean

@@ -75,16 +75,6 @@ read_profile (GHashTable * section, KvamConfigFile * conf,
   return TRUE;
 }
 
-/* An ISO 8601 time as epoch seconds; G_MININT64 when it is not one. */
-static gint64
-epoch_of (const gchar * iso)
-{
-  g_autoptr (GDateTime) dt = iso ? g_date_time_new_from_iso8601 (iso, NULL) :
-      NULL;
-
-  return dt ? g_date_time_to_unix (dt) : G_MININT64;
-}
-
 /* The CLI's token cache file of @sso, parsed; its path in @path. */
 static JsonNode *
 read_cache (SsoProfile * sso, gchar ** path, GError ** error)
@@ -96,6 +86,7 @@ read_cache (SsoProfile * sso, gchar ** path, GError ** error)
   const gchar *token;
   JsonNode *root;
   JsonObject *o;
+  gint64 expires;
   gsize size;
 
   *path = g_build_filename (kvam_creds_home_dir (), ".aws", "sso", "cache",
@@ -112,7 +103,8 @@ read_cache (SsoProfile * sso, gchar ** path, GError ** error)
   o = root ? json_node_get_object (root) : NULL;
   token = kvam_json_get_string (o, "accessToken");
   if (!token || !*token ||
-      epoch_of (kvam_json_get_string (o, "expiresAt")) == G_MININT64) {
+      !kvam_creds_parse_time (kvam_json_get_string (o, "expiresAt"),
+          &expires)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "the SSO token cache %s has no "
         "accessToken or expiresAt: %s", *path, sso->login_hint);
@@ -213,6 +205,7 @@ refresh_token (KvamCredsContext * ctx, SsoProfile * sso, JsonObject * cache,
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GBytes) body = NULL, error_body = NULL, request = NULL;
   g_autofree gchar *why = NULL;
+  gint64 registered;
   gchar *json;
   gsize len;
 
@@ -223,8 +216,9 @@ refresh_token (KvamCredsContext * ctx, SsoProfile * sso, JsonObject * cache,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the cache holds no refreshToken");
     return FALSE;
   }
-  if (epoch_of (kvam_json_get_string (cache, "registrationExpiresAt")) <=
-      g_get_real_time () / G_USEC_PER_SEC) {
+  if (!kvam_creds_parse_time (kvam_json_get_string (cache,
+              "registrationExpiresAt"), &registered) ||
+      registered <= g_get_real_time () / G_USEC_PER_SEC) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the client registration expired");
     return FALSE;
@@ -279,7 +273,8 @@ cached_token (KvamCredsContext * ctx, SsoProfile * sso, GError ** error)
 
   if (!o)
     return NULL;
-  expires = epoch_of (kvam_json_get_string (o, "expiresAt"));
+  /* read_cache checked it */
+  kvam_creds_parse_time (kvam_json_get_string (o, "expiresAt"), &expires);
   if (sso->refreshable && expires - now < REFRESH_WINDOW_S) {
     if (refresh_token (ctx, sso, o, &why)) {
       write_cache (path, root);

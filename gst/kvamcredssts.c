@@ -121,18 +121,17 @@ credentials_from_xml (GHashTable * v, const gchar * source, GError ** error)
   const gchar *secret = g_hash_table_lookup (v, "SecretAccessKey");
   const gchar *token = g_hash_table_lookup (v, "SessionToken");
   const gchar *expiration = g_hash_table_lookup (v, "Expiration");
-  g_autoptr (GDateTime) dt = expiration ?
-      g_date_time_new_from_iso8601 (expiration, NULL) : NULL;
+  gint64 expires_at;
 
-  if (!id || !*id || !secret || !*secret || !token || !*token || !dt) {
+  if (!id || !*id || !secret || !*secret || !token || !*token ||
+      !kvam_creds_parse_time (expiration, &expires_at)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: the STS answer has no "
         "complete Credentials (AccessKeyId, SecretAccessKey, SessionToken, "
         "Expiration)", source);
     return NULL;
   }
-  return kvam_credentials_new (id, secret, token, g_date_time_to_unix (dt),
-      source);
+  return kvam_credentials_new (id, secret, token, expires_at, source);
 }
 
 KvamCredentials *

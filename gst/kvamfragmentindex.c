@@ -135,14 +135,10 @@ kvam_fragment_index_time (KvamFragmentIndex * self, const KvamFragment * f)
 static gboolean
 read_time (JsonObject * o, const gchar * name, GstClockTime * out)
 {
-  JsonNode *n = json_object_get_member (o, name);
   gdouble secs;
 
-  if (!n || !JSON_NODE_HOLDS_VALUE (n) ||
-      (json_node_get_value_type (n) != G_TYPE_DOUBLE &&
-          json_node_get_value_type (n) != G_TYPE_INT64))
+  if (!kvam_json_get_number (o, name, &secs))
     return FALSE;
-  secs = json_node_get_double (n);
   if (!(secs >= 0 && secs < (gdouble) KVAM_TIME_MAX_SECONDS))
     return FALSE;
   *out = (GstClockTime) llround (secs * 1000.0) * GST_MSECOND;
@@ -154,14 +150,10 @@ read_time (JsonObject * o, const gchar * name, GstClockTime * out)
 static guint64
 read_count (JsonObject * o, const gchar * name, guint64 max)
 {
-  JsonNode *n = json_object_get_member (o, name);
   gdouble v;
 
-  if (!n || !JSON_NODE_HOLDS_VALUE (n) ||
-      (json_node_get_value_type (n) != G_TYPE_DOUBLE &&
-          json_node_get_value_type (n) != G_TYPE_INT64))
+  if (!kvam_json_get_number (o, name, &v))
     return 0;
-  v = json_node_get_double (n);
   if (!(v > 0))
     return 0;
   return v >= (gdouble) max ? max : (guint64) v;

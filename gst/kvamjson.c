@@ -144,19 +144,28 @@ kvam_json_get_string (JsonObject * o, const gchar * name)
       json_node_get_string (n) : NULL;
 }
 
+gboolean
+kvam_json_get_number (JsonObject * o, const gchar * name, gdouble * out)
+{
+  JsonNode *n = value_member (o, name);
+  GType t = n ? json_node_get_value_type (n) : G_TYPE_NONE;
+
+  if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+    return FALSE;
+  *out = json_node_get_double (n);
+  return TRUE;
+}
+
 gint64
 kvam_json_get_int (JsonObject * o, const gchar * name, gint64 fallback)
 {
   JsonNode *n = value_member (o, name);
   gdouble d;
 
-  if (!n)
+  if (n && json_node_get_value_type (n) == G_TYPE_INT64)
+    return json_node_get_int (n);       /* exact, beyond 2^53 too */
+  if (!kvam_json_get_number (o, name, &d))
     return fallback;
-  if (json_node_get_value_type (n) == G_TYPE_INT64)
-    return json_node_get_int (n);
-  if (json_node_get_value_type (n) != G_TYPE_DOUBLE)
-    return fallback;
-  d = json_node_get_double (n);
   /* 2^63 itself does not fit; NaN fails both */
   return d > -9223372036854775808.0 && d < 9223372036854775808.0 ?
       (gint64) d : fallback;

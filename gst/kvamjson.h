@@ -35,6 +35,9 @@ JsonNode *kvam_json_parse_object (const gchar * data, gsize size,
  * past the range of gint64 (undefined). */
 /* @name when it is a string, else NULL */
 const gchar *kvam_json_get_string (JsonObject * o, const gchar * name);
+/* @name when it is a number (integer or not): TRUE and *@out */
+gboolean kvam_json_get_number (JsonObject * o, const gchar * name,
+    gdouble * out);
 /* @name when it is a number that fits a gint64 (a double is truncated),
  * else @fallback */
 gint64 kvam_json_get_int (JsonObject * o, const gchar * name,

@@ -124,7 +124,9 @@ kvs_parse_body (Request * r, JsonParser * parser)
   gsize size;
   const gchar *data = g_bytes_get_data (bytes, &size);
 
+  /* blanks alone parse, to no root */
   if (!json_parser_load_from_data (parser, data ? data : "", size, NULL) ||
+      !json_parser_get_root (parser) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
     kvs_respond_error (r, 400, "SerializationException",
         "The request body is not a JSON object");

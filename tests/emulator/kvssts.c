@@ -8,6 +8,7 @@
  * STS answers XML as the query API does; the portal answers JSON.
  */
 #include "kvsemulatorpriv.h"
+#include "kvamjson.h"
 
 #include <string.h>
 #include <json-glib/json-glib.h>
@@ -292,26 +293,19 @@ kvs_handle_sso_oidc (KvsEmulator * emu, SoupServerMessage * msg)
 {
   g_autoptr (GBytes) req = soup_message_body_flatten
       (soup_server_message_get_request_body (msg));
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *o = NULL;
-  const gchar *grant = NULL, *refresh = NULL;
+  /* kvamsrc's own reader: no critical on members of the wrong kind */
+  g_autoptr (JsonNode) root = kvam_json_parse_object (g_bytes_get_data (req,
+          NULL), g_bytes_get_size (req), NULL);
+  JsonObject *o = root ? json_node_get_object (root) : NULL;
   g_autofree gchar *id1 = g_uuid_string_random ();
   g_autofree gchar *id2 = g_uuid_string_random ();
   gchar *access = NULL, *next = NULL, *body;
 
-  if (json_parser_load_from_data (parser, g_bytes_get_data (req, NULL),
-          g_bytes_get_size (req), NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    o = json_node_get_object (json_parser_get_root (parser));
-  grant = o ? json_object_get_string_member_with_default (o, "grantType",
-      NULL) : NULL;
-  refresh = o ? json_object_get_string_member_with_default (o,
-      "refreshToken", NULL) : NULL;
   g_mutex_lock (&emu->lock);
-  if (o && !g_strcmp0 (grant, "refresh_token") &&
-      json_object_get_string_member_with_default (o, "clientId", NULL) &&
-      json_object_get_string_member_with_default (o, "clientSecret", NULL) &&
-      take_refresh_token (emu, refresh)) {
+  if (!g_strcmp0 (kvam_json_get_string (o, "grantType"), "refresh_token") &&
+      kvam_json_get_string (o, "clientId") &&
+      kvam_json_get_string (o, "clientSecret") &&
+      take_refresh_token (emu, kvam_json_get_string (o, "refreshToken"))) {
     access = g_strconcat ("sso-access-", id1, NULL);
     next = g_strconcat ("sso-refresh-", id2, NULL);
     g_ptr_array_add (emu->sso_tokens, g_strdup (access));
