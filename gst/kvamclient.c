@@ -302,8 +302,12 @@ build_signed_message (KvamClient * self, const gchar * url,
 
   if (!msg)
     return NULL;
-  /* a redirect would carry the session token and X-Amz-Date elsewhere */
-  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  /* a redirect would carry the session token and X-Amz-Date elsewhere;
+   * and libsoup opens a new connection for every POST unless told it is
+   * idempotent, which all of Kinesis Video's reads are: without the flag
+   * each ListFragments page and media batch paid a TCP and TLS handshake */
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT |
+      SOUP_MESSAGE_IDEMPOTENT);
   kvam_transport_sign_post (msg, &opts, creds, now, "application/json",
       body);
   return msg;

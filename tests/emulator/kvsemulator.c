@@ -592,6 +592,14 @@ early_callback (SoupServer * server, SoupServerMessage * msg,
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   goffset length = soup_message_headers_get_content_length (h);
   SoupEncoding enc = soup_message_headers_get_encoding (h);
+  GSocket *sock = soup_server_message_get_socket (msg);
+  KvsEmulator *emu = data;
+
+  /* a connection's first request marks it: how many a client opened */
+  if (sock && !g_object_get_data (G_OBJECT (sock), "kvs-counted")) {
+    g_object_set_data (G_OBJECT (sock), "kvs-counted", GINT_TO_POINTER (1));
+    LOCKED (emu, emu->connections++);
+  }
 
   if (enc == SOUP_ENCODING_CHUNKED || length > KVS_EMULATOR_MAX_BODY) {
     Request r = { data, msg, OP_GET_DATA_ENDPOINT, NULL };
@@ -753,6 +761,15 @@ kvs_emulator_get_media_calls (KvsEmulator * emu)
   guint n;
 
   LOCKED (emu, n = emu->media_calls);
+  return n;
+}
+
+guint
+kvs_emulator_get_connections (KvsEmulator * emu)
+{
+  guint n;
+
+  LOCKED (emu, n = emu->connections);
   return n;
 }
 

@@ -131,6 +131,8 @@ gchar *kvs_emulator_get_url (KvsEmulator * emu);
 
 /* Media responses cut so far (--cut, --cut-every, _add_cut). */
 guint kvs_emulator_count_cuts (KvsEmulator * emu);
+/* TCP connections requests have arrived on so far, any API. */
+guint kvs_emulator_get_connections (KvsEmulator * emu);
 /* GetMediaForFragmentList calls so far (the count @nth refers to). */
 guint kvs_emulator_get_media_calls (KvsEmulator * emu);
 /* The most GetMediaForFragmentList responses of @name open at once; a

@@ -123,6 +123,7 @@ struct _KvsEmulator
   GPtrArray *sso_refresh_tokens;        /* what CreateToken accepts */
   GHashTable *last_sts_params;  /* of the last STS call */
   gchar *last_user_agent;
+  guint connections;            /* TCP connections requests came on */
 };
 
 
