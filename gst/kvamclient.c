@@ -50,7 +50,9 @@ struct _KvamClient
   SoupSession *session;
 
   GMutex lock;
+  GCond endpoint_found;         /* a lookup of a data endpoint ended */
   gchar *endpoints[KVAM_API_COUNT];
+  guint lookups[KVAM_API_COUNT];        /* GetDataEndpoint calls that ended */
   GTimeSpan clock_offset;       /* the service's clock minus ours */
   KvamPacer *pacers[KVAM_API_COUNT];
   KvamClientStats stats;
@@ -122,6 +124,7 @@ kvam_client_new (const KvamClientConfig * config)
     self->pacers[i] = kvam_pacer_acquire (key);
   }
   g_mutex_init (&self->lock);
+  g_cond_init (&self->endpoint_found);
   return self;
 }
 
@@ -143,6 +146,7 @@ kvam_client_free (KvamClient * self)
   g_clear_object (&self->session);
   kvam_transport_unref (self->transport);
   g_mutex_clear (&self->lock);
+  g_cond_clear (&self->endpoint_found);
   g_free (self);
 }
 
@@ -438,9 +442,27 @@ parse_json_stream (KvamClient * self, GInputStream * in, KvamApi api,
   return root;
 }
 
+static gchar *look_up_endpoint (KvamClient * self, KvamApi api,
+    GCancellable * cancellable, KvamAwsError * err);
+
 /* The data endpoint of @api, from the cache or GetDataEndpoint. */
 static gchar *
 data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
+    KvamAwsError * err)
+{
+  gchar *endpoint = look_up_endpoint (self, api, cancellable, err);
+
+  if (api != KVAM_API_GET_DATA_ENDPOINT) {
+    g_mutex_lock (&self->lock);
+    self->lookups[api]++;
+    g_cond_broadcast (&self->endpoint_found);
+    g_mutex_unlock (&self->lock);
+  }
+  return endpoint;
+}
+
+static gchar *
+look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
     KvamAwsError * err)
 {
   g_autoptr (JsonBuilder) b = NULL;
@@ -499,6 +521,51 @@ data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
   cached = g_strdup (self->endpoints[api]);
   g_mutex_unlock (&self->lock);
   return cached;
+}
+
+static void
+wake_endpoint_waiters (GCancellable * c, KvamClient * self)
+{
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->endpoint_found);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Waits until @api's endpoint is known (TRUE), or its lookup failed, or
+ * request-timeout passed, or @cancellable was cancelled. */
+static gboolean
+wait_for_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable)
+{
+  gint64 deadline = g_get_monotonic_time () + self->timeout_us;
+  gulong id = g_cancellable_connect (cancellable,
+      G_CALLBACK (wake_endpoint_waiters), self, NULL);
+  gboolean found;
+
+  g_mutex_lock (&self->lock);
+  while (!self->endpoints[api] && self->lookups[api] == 0 &&
+      !g_cancellable_is_cancelled (cancellable) &&
+      g_cond_wait_until (&self->endpoint_found, &self->lock, deadline));
+  found = self->endpoints[api] != NULL;
+  g_mutex_unlock (&self->lock);
+  g_cancellable_disconnect (cancellable, id);
+  return found;
+}
+
+void
+kvam_client_prepare_endpoint (KvamClient * self, KvamApi api, KvamApi after,
+    GCancellable * cancellable)
+{
+  KvamAwsError err = { 0 };
+
+  /* after: a stream that does not exist, keys that do not work, are found
+   * once, by the call that needs them */
+  if (!wait_for_endpoint (self, after, cancellable))
+    return;
+  g_free (data_endpoint (self, api, cancellable, &err));
+  if (err.type)
+    GST_DEBUG ("looking up the data endpoint of %s ahead failed: %s",
+        kvam_api_name (api), err.type);
+  kvam_aws_error_clear (&err);
 }
 
 void

@@ -80,6 +80,13 @@ gchar *kvam_client_finish_body (JsonBuilder * body);
  * connections (kvampacer.h). */
 KvamPacer *kvam_client_get_pacer (KvamClient * client, KvamApi api);
 
+/* Look up @api's data endpoint now, once @after's was found (by another
+ * thread), while something else is waited for (the listing, before the
+ * first media call): a round trip less before the first byte. Nothing is
+ * asked if @after's lookup failed; a failure is left for the call itself
+ * to report. */
+void kvam_client_prepare_endpoint (KvamClient * client, KvamApi api,
+    KvamApi after, GCancellable * cancellable);
 /* Forget the cached data endpoint of @api (after a failure on it). */
 void kvam_client_invalidate_endpoint (KvamClient * client, KvamApi api);
 

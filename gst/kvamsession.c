@@ -402,6 +402,13 @@ next_batch (KvamSession * self)
   gboolean complete;
   guint published, i, count;
 
+  /* the first media call needs its data endpoint: found while the lister
+   * lists (once it found its own), not after */
+  if (self->next_fragment == 0 && !self->merger &&
+      kvam_fragment_index_get_published (self->index) == 0)
+    kvam_client_prepare_endpoint (self->client,
+        KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, KVAM_API_LIST_FRAGMENTS,
+        self->cancellable);
   if (!kvam_fragment_index_wait (self->index, self->next_fragment,
           self->cancellable, &published, &complete)) {
     if (g_cancellable_is_cancelled (self->cancellable))

@@ -512,7 +512,7 @@ GST_END_TEST;
 
 typedef struct
 {
-  gint calls;
+  gint calls;                   /* GetDataEndpoint for ListFragments */
   gchar *listing_date;          /* X-Amz-Date of the ListFragments call */
 } FarFuture;
 
@@ -522,7 +522,15 @@ expired_from_the_far_future (SoupServer * s, SoupServerMessage * msg,
 {
   FarFuture *f = user_data;
   g_autofree gchar *url = NULL, *body = NULL;
+  SoupMessageBody *request = soup_server_message_get_request_body (msg);
 
+  /* the media endpoint, looked up while the range is listed */
+  if (request->data && strstr (request->data, "GET_MEDIA")) {
+    url = kvam_test_server_url (server, "");
+    body = g_strdup_printf ("{\"DataEndpoint\":\"%s\"}", url);
+    respond (msg, 200, body);
+    return;
+  }
   if (g_atomic_int_add (&f->calls, 1) == 0) {
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Date", "Fri, 31 Dec 9999 23:59:59 GMT");

@@ -107,6 +107,40 @@ GST_START_TEST (test_long_range_every_fragment_once_in_order)
 
 GST_END_TEST;
 
+/* The first media call's data endpoint is looked up while the range is
+ * listed, not after: with 200 ms per request both GetDataEndpoint calls
+ * end before ListFragments does, a round trip less before the first byte. */
+GST_START_TEST (test_media_endpoint_found_while_listing)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "end-time", "1764000019", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autoptr (GPtrArray) log = NULL;
+  guint i, endpoints = 0, list_at = 0, media_at = 0;
+
+  add_synthetic ("cam", 10, 2, 64, 48);
+  kvs_emulator_set_latency (emu, 200);
+  start_emulator ();
+  r = kvam_test_play (emu, "fakesink name=sink", FALSE, 60, props);
+  fail_unless (r->eos && !r->error, "did not reach EOS");
+  log = kvs_emulator_get_log (emu);
+  for (i = 0; i < log->len; i++) {
+    const gchar *op = ((KvsLogEntry *) log->pdata[i])->operation;
+    if (g_str_equal (op, "GetDataEndpoint") && !list_at)
+      endpoints++;
+    else if (g_str_equal (op, "ListFragments") && !list_at)
+      list_at = i + 1;
+    else if (g_str_equal (op, "GetMediaForFragmentList") && !media_at)
+      media_at = i + 1;
+  }
+  fail_unless_equals_int (endpoints, 2);
+  fail_unless (list_at > 0 && media_at > list_at);
+  GST_INFO ("10 fragments at 200 ms a request: %.2f s", r->seconds);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_selector_server_vs_producer)
 {
   /* fragment 10 starts at +20 s (producer) and is stamped ~1.2 s later by
@@ -662,6 +696,7 @@ kvamsrcplay_suite (void)
   tcase_set_timeout (tc, 240);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_long_range_every_fragment_once_in_order);
+  tcase_add_test (tc, test_media_endpoint_found_while_listing);
   tcase_add_test (tc, test_selector_server_vs_producer);
   if (kvam_test_fixtures_available ("kvs-captures")) {
     tcase_add_test (tc, test_captures_decode_as_one_segment);
