@@ -108,8 +108,9 @@ GST_START_TEST (test_long_range_every_fragment_once_in_order)
 GST_END_TEST;
 
 /* The first media call's data endpoint is looked up while the range is
- * listed, not after: with 200 ms per request both GetDataEndpoint calls
- * end before ListFragments does, a round trip less before the first byte. */
+ * listed (once the lister found its own), not after: with 200 ms per
+ * request that lookup ends with ListFragments, not 200 ms later, a round
+ * trip less before the first byte. */
 GST_START_TEST (test_media_endpoint_found_while_listing)
 {
   const gchar *props[] = { "stream-name", "cam", "start-time", START,
@@ -117,26 +118,31 @@ GST_START_TEST (test_media_endpoint_found_while_listing)
   };
   g_autoptr (KvamPlayResult) r = NULL;
   g_autoptr (GPtrArray) log = NULL;
-  guint i, endpoints = 0, list_at = 0, media_at = 0;
+  gdouble listed = 0, found = 0, media = 0;
+  guint i, endpoints = 0;
 
   add_synthetic ("cam", 10, 2, 64, 48);
   kvs_emulator_set_latency (emu, 200);
   start_emulator ();
   r = kvam_test_play (emu, "fakesink name=sink", FALSE, 60, props);
   fail_unless (r->eos && !r->error, "did not reach EOS");
+  /* the times requests were answered */
   log = kvs_emulator_get_log (emu);
   for (i = 0; i < log->len; i++) {
-    const gchar *op = ((KvsLogEntry *) log->pdata[i])->operation;
-    if (g_str_equal (op, "GetDataEndpoint") && !list_at)
-      endpoints++;
-    else if (g_str_equal (op, "ListFragments") && !list_at)
-      list_at = i + 1;
-    else if (g_str_equal (op, "GetMediaForFragmentList") && !media_at)
-      media_at = i + 1;
+    const KvsLogEntry *e = log->pdata[i];
+    if (g_str_equal (e->operation, "GetDataEndpoint") && ++endpoints == 2)
+      found = e->time;
+    else if (g_str_equal (e->operation, "ListFragments") && listed == 0)
+      listed = e->time;
+    else if (g_str_equal (e->operation, "GetMediaForFragmentList") &&
+        media == 0)
+      media = e->time;
   }
   fail_unless_equals_int (endpoints, 2);
-  fail_unless (list_at > 0 && media_at > list_at);
-  GST_INFO ("10 fragments at 200 ms a request: %.2f s", r->seconds);
+  fail_unless (listed > 0 && found > 0 && media > MAX (listed, found));
+  GST_INFO ("media endpoint found %.3f s after the listing", found - listed);
+  fail_unless (ABS (found - listed) < 0.15, "the media endpoint was found "
+      "%.3f s after the listing", found - listed);
 }
 
 GST_END_TEST;
