@@ -442,25 +442,7 @@ parse_json_stream (KvamClient * self, GInputStream * in, KvamApi api,
   return root;
 }
 
-static gchar *look_up_endpoint (KvamClient * self, KvamApi api,
-    GCancellable * cancellable, KvamAwsError * err);
-
 /* The data endpoint of @api, from the cache or GetDataEndpoint. */
-static gchar *
-data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
-    KvamAwsError * err)
-{
-  gchar *endpoint = look_up_endpoint (self, api, cancellable, err);
-
-  if (api != KVAM_API_GET_DATA_ENDPOINT) {
-    g_mutex_lock (&self->lock);
-    self->lookups[api]++;
-    g_cond_broadcast (&self->endpoint_found);
-    g_mutex_unlock (&self->lock);
-  }
-  return endpoint;
-}
-
 static gchar *
 look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
     KvamAwsError * err)
@@ -521,6 +503,23 @@ look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
   cached = g_strdup (self->endpoints[api]);
   g_mutex_unlock (&self->lock);
   return cached;
+}
+
+/* The data endpoint of @api, from the cache or GetDataEndpoint; whoever
+ * waits for a lookup to end (wait_for_endpoint()) is woken. */
+static gchar *
+data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
+    KvamAwsError * err)
+{
+  gchar *endpoint = look_up_endpoint (self, api, cancellable, err);
+
+  if (api != KVAM_API_GET_DATA_ENDPOINT) {
+    g_mutex_lock (&self->lock);
+    self->lookups[api]++;
+    g_cond_broadcast (&self->endpoint_found);
+    g_mutex_unlock (&self->lock);
+  }
+  return endpoint;
 }
 
 static void
