@@ -200,22 +200,36 @@ wait_for_in_flight (GstElement * src, guint n)
   fail_unless (in_flight (src) >= n, "never %u responses at once", n);
 }
 
+/* The first buffer after the seek's flush: one the streaming thread was
+ * pushing as the seek began must not count. */
+typedef struct
+{
+  gint flushed;                 /* atomic: FLUSH_STOP went by */
+  GstClockTime first;
+} FirstPts;
+
 static GstPadProbeReturn
 first_pts_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  GstClockTime *first = data;
+  FirstPts *f = data;
 
-  if (!GST_CLOCK_TIME_IS_VALID (*first))
-    *first = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_FLUSH) {
+    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+        GST_EVENT_FLUSH_STOP)
+      g_atomic_int_set (&f->flushed, 1);
+  } else if (g_atomic_int_get (&f->flushed) &&
+      !GST_CLOCK_TIME_IS_VALID (f->first)) {
+    f->first = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  }
   return GST_PAD_PROBE_OK;
 }
 
 static void
-wait_for_pts (GstClockTime * first)
+wait_for_pts (FirstPts * f)
 {
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
-  while (!GST_CLOCK_TIME_IS_VALID (*(volatile GstClockTime *) first) &&
+  while (!GST_CLOCK_TIME_IS_VALID (*(volatile GstClockTime *) & f->first) &&
       g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
 }
@@ -232,7 +246,7 @@ GST_START_TEST (test_seek_and_stop_with_responses_in_flight)
   g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipe), "src");
   g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
   g_autoptr (GstPad) pad = gst_element_get_static_pad (sink, "sink");
-  GstClockTime first_pts = GST_CLOCK_TIME_NONE;
+  FirstPts after_seek = { 0, GST_CLOCK_TIME_NONE };
   gint64 t0, stop_us, closed_us;
 
   g_object_set (src, "endpoint-uri", url, "region",
@@ -248,15 +262,13 @@ GST_START_TEST (test_seek_and_stop_with_responses_in_flight)
    * session aims for fewer */
   wait_for_in_flight (src, 2);
 
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, first_pts_probe, &first_pts,
-      NULL);
-  g_usleep (10 * 1000);
-  first_pts = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_FLUSH, first_pts_probe, &after_seek, NULL);
   fail_unless (gst_element_seek_simple (pipe, GST_FORMAT_TIME,
           GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT, 401 * GST_SECOND));
-  wait_for_pts (&first_pts);
+  wait_for_pts (&after_seek);
   /* fragments are 2 s, each starting on a key frame */
-  fail_unless_equals_uint64 (first_pts, 400 * GST_SECOND);
+  fail_unless_equals_uint64 (after_seek.first, 400 * GST_SECOND);
   /* and it reads ahead again from there */
   wait_for_in_flight (src, 2);
 
