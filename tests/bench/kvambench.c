@@ -207,6 +207,7 @@ main (int argc, char **argv)
   GstPad *pad;
   GstBus *bus;
   GstMessage *msg;
+  const gchar *props;
   gdouble cpu0;
 
   gst_init (&argc, &argv);
@@ -214,15 +215,17 @@ main (int argc, char **argv)
     return soak (argv);
   if (argc == 7 && g_str_equal (argv[1], "sync"))
     return synced (argv);
-  /* KVAMBENCH_PROPS: more kvamsrc properties, e.g. max-concurrent-requests=1 */
+  /* KVAMBENCH_PROPS: more properties of the source, e.g.
+   * max-concurrent-requests=1, or ssl-ca-file=... for either */
+  props = g_getenv ("KVAMBENCH_PROPS") ? g_getenv ("KVAMBENCH_PROPS") : "";
   if (argc == 6 && g_str_equal (argv[1], "kvamsrc"))
     launch = g_strdup_printf ("kvamsrc endpoint-uri=%s stream-name=%s "
         "start-time=%s end-time=%s fragment-selector-type=producer %s ! "
         "fakesink name=sink sync=false", argv[2], argv[3], argv[4], argv[5],
-        g_getenv ("KVAMBENCH_PROPS") ? g_getenv ("KVAMBENCH_PROPS") : "");
+        props);
   else if (argc == 3 && g_str_equal (argv[1], "soup"))
-    launch = g_strdup_printf ("souphttpsrc location=%s blocksize=65536 ! "
-        "fakesink name=sink sync=false", argv[2]);
+    launch = g_strdup_printf ("souphttpsrc location=%s blocksize=65536 %s ! "
+        "fakesink name=sink sync=false", argv[2], props);
   else {
     g_printerr ("usage: kvambench kvamsrc ENDPOINT STREAM START END\n"
         "       kvambench soup URL\n");

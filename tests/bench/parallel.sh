@@ -10,11 +10,13 @@
 #  (c) no cap, 300 1080p fragments (~620 MB): kvamsrc against
 #      curl -o /dev/null and souphttpsrc on the same bytes (the emulator's
 #      /raw/ route): wall and CPU, with the body in HTTP chunks of 64 KiB,
-#      256 KiB and 1 MiB (CCHUNKS).
+#      256 KiB and 1 MiB (CCHUNKS), over plain HTTP and over HTTPS
+#      (CSCHEMES; a throwaway certificate made by openssl(1)).
 #
 #   ROUNDS=3 FRAGMENTS=36000 bash tests/bench/parallel.sh
 #   PARTS=c ROUNDS=7 bash tests/bench/parallel.sh     # only (c)
 #   PARTS=c CCHUNKS=65536 CFRAGMENTS=1000 bash tests/bench/parallel.sh
+#   PARTS=c CSCHEMES=https CCHUNKS=65536 bash tests/bench/parallel.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-3}
@@ -52,20 +54,30 @@ fi
 # (c)
 # 1080p fragments of ~2 MB, as cameras send (small ones would measure the
 # 5 calls/s limit on ListFragments, not the transfer). The emulator sends
-# bodies in HTTP chunks of 64 KiB by default; libsoup hands over one chunk
-# per read, after reading its size line on its own (a recv of 128 bytes),
-# while curl reads across chunks, so the chunk size is printed and varied
-# (CCHUNKS) rather than chosen.
-run_c() { # chunk-size
-  small=${CFRAGMENTS:-300}
-  start_emulator --synthetic cam:$small:2:1920x1080 --no-rate-limit --chunk-size "$1"
+# bodies in HTTP chunks of 64 KiB by default; over plain HTTP libsoup hands
+# over one chunk per read, after reading its size line on its own (a recv
+# of 128 bytes), while curl reads across chunks, so the chunk size is
+# printed and varied (CCHUNKS) rather than chosen. Kinesis Video answers
+# only HTTPS, where those small reads come out of the TLS record gnutls
+# already decrypted: both schemes are measured (CSCHEMES).
+run_c() { # chunk-size scheme
+  local small=${CFRAGMENTS:-300} tls=() cacert=() ca=""
+  if [[ $2 == https ]]; then
+    tls=(--tls-cert "$tls_dir/cert.pem" --tls-key "$tls_dir/key.pem")
+    cacert=(--cacert "$tls_dir/cert.pem")
+    ca="ssl-ca-file=$tls_dir/cert.pem"
+  fi
+  start_emulator --synthetic cam:$small:2:1920x1080 --no-rate-limit --chunk-size "$1" "${tls[@]}"
+  local url="$2://127.0.0.1:$port"
   k=""; c=""; u=""; rw=""; rc=""
   for i in $(seq "$rounds"); do
-    kr="$("$bench" kvamsrc "http://127.0.0.1:$port" cam $start $((start + small * 2 - 1)))"
-    u+="$("$bench" soup "http://127.0.0.1:$port/raw/cam")"$'\n'
+    kr="$(KVAMBENCH_PROPS="$ca ${KVAMBENCH_PROPS:-}" "$bench" kvamsrc "$url" cam $start $((start + small * 2 - 1)))"
+    # souphttpsrc takes no ssl-ca-file with libsoup 3 (only a tls-database
+    # object): it skips the check of the throwaway certificate instead
+    u+="$(KVAMBENCH_PROPS="${ca:+ssl-strict=false}" "$bench" soup "$url/raw/cam")"$'\n'
     # curl's own transfer time (no process start, as kvambench times only
     # PLAYING to EOS) and the CPU of the whole curl process
-    cr="$( { /usr/bin/time -f '%U %S' curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/raw/cam"; } 2>&1 | paste -sd' ' | awk '{print $1, $2 + $3}')"
+    cr="$( { /usr/bin/time -f '%U %S' curl -s "${cacert[@]}" -o /dev/null -w '%{time_total}\n' "$url/raw/cam"; } 2>&1 | paste -sd' ' | awk '{print $1, $2 + $3}')"
     k+="$kr"$'\n'; c+="$cr"$'\n'
     # the ratio of each alternating pair: drift in the machine's load
     # between rounds cancels out
@@ -74,15 +86,23 @@ run_c() { # chunk-size
   done
   stop_emulators
   kw=$(echo -n "$k" | col 1 | median); kc=$(echo -n "$k" | col 2 | median)
+  kf=$(echo -n "$k" | col 4 | median)
   uw=$(echo -n "$u" | col 1 | median); uc=$(echo -n "$u" | col 2 | median)
   cw=$(echo -n "$c" | col 1 | median); cc=$(echo -n "$c" | col 2 | median)
-  echo "(c) $small 1080p fragments in HTTP chunks of $1 bytes, no cap, medians of $rounds:"
-  printf '  kvamsrc      wall %6.3f s  cpu %6.3f s\n' "$kw" "$kc"
+  echo "(c) $small 1080p fragments over $2 in HTTP chunks of $1 bytes, no cap, medians of $rounds:"
+  printf '  kvamsrc      wall %6.3f s  cpu %6.3f s  (first buffer %5.3f s)\n' "$kw" "$kc" "$kf"
   printf '  curl         wall %6.3f s  cpu %6.3f s\n' "$cw" "$cc"
   printf '  souphttpsrc  wall %6.3f s  cpu %6.3f s\n' "$uw" "$uc"
   awk -v a="$kw" -v b="$cw" -v c="$kc" -v d="$cc" 'BEGIN {printf "  kvamsrc/curl, ratio of medians: wall %.2fx, cpu %.2fx\n", a/b, c/d}'
   printf '  kvamsrc/curl, median of the %s paired ratios: wall %.2fx (target <= 1.1), cpu %.2fx (target <= 1.3)\n' "$rounds" "$(echo -n "$rw" | median)" "$(echo -n "$rc" | median)"
 }
 if [[ $parts == *c* ]]; then
-  for chunk in ${CCHUNKS:-65536 262144 1048576}; do run_c "$chunk"; done
+  for scheme in ${CSCHEMES:-http https}; do
+    if [[ $scheme == https ]] && ! make_certificate; then
+      echo "(c) over https skipped: openssl(1) could not make a certificate"
+      continue
+    fi
+    for chunk in ${CCHUNKS:-65536 262144 1048576}; do run_c "$chunk" "$scheme"; done
+    if [[ -n $tls_dir ]]; then rm -rf "$tls_dir"; tls_dir=""; fi
+  done
 fi
