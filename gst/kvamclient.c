@@ -173,46 +173,6 @@ kvam_client_get_stats (KvamClient * self, KvamClientStats * stats)
 
 /* ---- waiting ------------------------------------------------------------- */
 
-typedef struct
-{
-  GMutex lock;
-  GCond cond;
-  gboolean cancelled;
-} Sleeper;
-
-static void
-wake_sleeper (GCancellable * c, Sleeper * s)
-{
-  g_mutex_lock (&s->lock);
-  s->cancelled = TRUE;
-  g_cond_signal (&s->cond);
-  g_mutex_unlock (&s->lock);
-}
-
-gboolean
-kvam_cancellable_sleep (GCancellable * cancellable, gint64 usec)
-{
-  Sleeper s = { 0 };
-  gint64 until = g_get_monotonic_time () + usec;
-  gulong id = 0;
-
-  if (usec <= 0)
-    return !g_cancellable_is_cancelled (cancellable);
-  g_mutex_init (&s.lock);
-  g_cond_init (&s.cond);
-  if (cancellable)
-    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_sleeper), &s,
-        NULL);
-  g_mutex_lock (&s.lock);
-  while (!s.cancelled && g_cond_wait_until (&s.cond, &s.lock, until));
-  g_mutex_unlock (&s.lock);
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, id);
-  g_mutex_clear (&s.lock);
-  g_cond_clear (&s.cond);
-  return !s.cancelled && !g_cancellable_is_cancelled (cancellable);
-}
-
 /* Waits for @api's turn on this stream, shared with every client of the
  * process that calls the same endpoint and stream. */
 static gboolean
@@ -522,31 +482,24 @@ data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
   return endpoint;
 }
 
-static void
-wake_endpoint_waiters (GCancellable * c, KvamClient * self)
-{
-  g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->endpoint_found);
-  g_mutex_unlock (&self->lock);
-}
-
 /* Waits until @api's endpoint is known (TRUE), or its lookup failed, or
  * request-timeout passed, or @cancellable was cancelled. */
 static gboolean
 wait_for_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable)
 {
   gint64 deadline = g_get_monotonic_time () + self->timeout_us;
-  gulong id = g_cancellable_connect (cancellable,
-      G_CALLBACK (wake_endpoint_waiters), self, NULL);
+  KvamCancelWake wake;
   gboolean found;
 
+  kvam_cancel_wake_connect (&wake, cancellable, &self->lock,
+      &self->endpoint_found);
   g_mutex_lock (&self->lock);
   while (!self->endpoints[api] && self->lookups[api] == 0 &&
       !g_cancellable_is_cancelled (cancellable) &&
       g_cond_wait_until (&self->endpoint_found, &self->lock, deadline));
   found = self->endpoints[api] != NULL;
   g_mutex_unlock (&self->lock);
-  g_cancellable_disconnect (cancellable, id);
+  kvam_cancel_wake_disconnect (&wake);
   return found;
 }
 

@@ -10,6 +10,7 @@
 #include "kvampacer.h"
 #include "kvamcredentials.h"
 #include "kvamtransport.h"
+#include "kvamwait.h"
 
 G_BEGIN_DECLS
 
@@ -93,8 +94,6 @@ void kvam_client_invalidate_endpoint (KvamClient * client, KvamApi api);
 /* Backoff before retry @attempt (0-based): full jitter, exponential. */
 gint64 kvam_backoff_us (guint attempt);
 
-/* Sleeps @usec unless @cancellable fires first; FALSE when cancelled. */
-gboolean kvam_cancellable_sleep (GCancellable * cancellable, gint64 usec);
 
 void kvam_client_get_stats (KvamClient * client, KvamClientStats * stats);
 

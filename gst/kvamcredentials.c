@@ -16,6 +16,7 @@
 #include "kvamcredentials.h"
 #include "kvamcredentialspriv.h"
 #include "kvamjson.h"
+#include "kvamwait.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -501,14 +502,6 @@ fetch_unlocked (KvamCredentialsProvider * self, GCancellable * cancellable,
   return creds;
 }
 
-static void
-wake_waiters (GCancellable * cancellable, KvamCredentialsProvider * self)
-{
-  g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->fetched);
-  g_mutex_unlock (&self->lock);
-}
-
 static KvamCredentials *
 cached_if_fresh (KvamCredentialsProvider * self)
 {
@@ -535,7 +528,7 @@ kvam_credentials_provider_get (KvamCredentialsProvider * self,
     GCancellable * cancellable, GError ** error)
 {
   KvamCredentials *creds;
-  gulong handler = 0;
+  KvamCancelWake wake;
 
   g_mutex_lock (&self->lock);
   creds = cached_if_fresh (self);
@@ -543,10 +536,7 @@ kvam_credentials_provider_get (KvamCredentialsProvider * self,
   if (creds)
     return creds;
 
-  /* connected without the lock: it runs at once if already cancelled */
-  if (cancellable)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters),
-        self, NULL);
+  kvam_cancel_wake_connect (&wake, cancellable, &self->lock, &self->fetched);
   g_mutex_lock (&self->lock);
   while (!(creds = cached_if_fresh (self))) {
     if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -559,8 +549,7 @@ kvam_credentials_provider_get (KvamCredentialsProvider * self,
       break;
   }
   g_mutex_unlock (&self->lock);
-  if (handler)
-    g_cancellable_disconnect (cancellable, handler);
+  kvam_cancel_wake_disconnect (&wake);
   return creds;
 }
 

@@ -15,6 +15,7 @@
 #include "kvamfragmentindex.h"
 #include "kvamjson.h"
 #include "kvamtime.h"
+#include "kvamwait.h"
 
 #include <math.h>
 #include <string.h>
@@ -618,24 +619,14 @@ kvam_fragment_index_get_start (KvamFragmentIndex * self)
 
 /* ---- reading side -------------------------------------------------------- */
 
-static void
-wake_waiters (GCancellable * c, KvamFragmentIndex * self)
-{
-  g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-}
-
 gboolean
 kvam_fragment_index_wait (KvamFragmentIndex * self, guint have,
     GCancellable * cancellable, guint * n_published, gboolean * complete)
 {
-  gulong id = 0;
+  KvamCancelWake wake;
   gboolean ok;
 
-  if (cancellable)
-    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self,
-        NULL);
+  kvam_cancel_wake_connect (&wake, cancellable, &self->lock, &self->cond);
   g_mutex_lock (&self->lock);
   while (self->published->len <= have && !self->finished &&
       !g_cancellable_is_cancelled (cancellable))
@@ -646,8 +637,7 @@ kvam_fragment_index_wait (KvamFragmentIndex * self, guint have,
       !(self->finished && self->error.kind != KVAM_AWS_ERROR_NONE &&
       self->published->len <= have);
   g_mutex_unlock (&self->lock);
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, id);
+  kvam_cancel_wake_disconnect (&wake);
   return ok;
 }
 
@@ -655,19 +645,16 @@ gboolean
 kvam_fragment_index_wait_finished (KvamFragmentIndex * self,
     GCancellable * cancellable, gint64 deadline)
 {
-  gulong id = 0;
+  KvamCancelWake wake;
   gboolean finished;
 
-  if (cancellable)
-    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self,
-        NULL);
+  kvam_cancel_wake_connect (&wake, cancellable, &self->lock, &self->cond);
   g_mutex_lock (&self->lock);
   while (!self->finished && !g_cancellable_is_cancelled (cancellable) &&
       g_cond_wait_until (&self->cond, &self->lock, deadline));
   finished = self->finished && self->error.kind == KVAM_AWS_ERROR_NONE;
   g_mutex_unlock (&self->lock);
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, id);
+  kvam_cancel_wake_disconnect (&wake);
   return finished;
 }
 

@@ -13,6 +13,7 @@
 #endif
 
 #include "kvamprefetch.h"
+#include "kvamwait.h"
 
 #include <gst/gst.h>
 #include <string.h>
@@ -76,22 +77,14 @@ budget_give_back (KvamBudget * b, guint64 n)
   g_mutex_unlock (&b->lock);
 }
 
-static void
-wake_budget (GCancellable * c, KvamBudget * b)
-{
-  g_mutex_lock (&b->lock);
-  g_cond_broadcast (&b->cond);
-  g_mutex_unlock (&b->lock);
-}
-
 /* Waits for room for a block; FALSE when cancelled. */
 static gboolean
 budget_take (KvamBudget * b, guint64 n, GCancellable * cancellable)
 {
-  gulong id = g_cancellable_connect (cancellable, G_CALLBACK (wake_budget),
-      b, NULL);
+  KvamCancelWake wake;
   gboolean ok;
 
+  kvam_cancel_wake_connect (&wake, cancellable, &b->lock, &b->cond);
   g_mutex_lock (&b->lock);
   while (b->used + n > b->cap && !g_cancellable_is_cancelled (cancellable))
     g_cond_wait (&b->cond, &b->lock);
@@ -99,7 +92,7 @@ budget_take (KvamBudget * b, guint64 n, GCancellable * cancellable)
   if (ok)
     b->used += n;
   g_mutex_unlock (&b->lock);
-  g_cancellable_disconnect (cancellable, id);
+  kvam_cancel_wake_disconnect (&wake);
   return ok;
 }
 
@@ -195,14 +188,6 @@ reader_thread (gpointer data)
   return NULL;
 }
 
-static void
-wake_reader (GCancellable * c, KvamPrefetchStream * self)
-{
-  g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-}
-
 /* Takes up to @count bytes of what was read, in order; blocks until some
  * are there or the response ended. */
 static gssize
@@ -210,12 +195,10 @@ kvam_prefetch_stream_read (GInputStream * stream, void *out, gsize count,
     GCancellable * cancellable, GError ** error)
 {
   KvamPrefetchStream *self = KVAM_PREFETCH_STREAM (stream);
-  gulong id = 0;
+  KvamCancelWake wake;
   gssize n = 0;
 
-  if (cancellable)
-    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_reader), self,
-        NULL);
+  kvam_cancel_wake_connect (&wake, cancellable, &self->lock, &self->cond);
   g_mutex_lock (&self->lock);
   while (g_queue_is_empty (&self->blocks) && !self->ended &&
       !g_cancellable_is_cancelled (cancellable))
@@ -243,8 +226,7 @@ kvam_prefetch_stream_read (GInputStream * stream, void *out, gsize count,
   g_mutex_unlock (&self->lock);
   if (n > 0)
     budget_give_back (self->budget, n);
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, id);
+  kvam_cancel_wake_disconnect (&wake);
   return n;
 }
 
