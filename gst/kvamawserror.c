@@ -108,6 +108,26 @@ classify (guint status, const gchar * type)
   return KVAM_AWS_ERROR_INVALID;
 }
 
+/* A secret shows as itself, or URL-encoded ('/' as %2F, '+' as %2B, in
+ * either case of hex) when a peer echoes a form body or a query string:
+ * a web identity token goes to STS form-encoded. */
+static void
+replace_secret (GString * s, const gchar * secret)
+{
+  g_autofree gchar *upper = g_uri_escape_string (secret, NULL, FALSE);
+  gchar *p;
+
+  g_string_replace (s, secret, "****", 0);
+  if (g_str_equal (upper, secret))
+    return;
+  g_string_replace (s, upper, "****", 0);
+  for (p = upper; (p = strchr (p, '%')) && p[1] && p[2]; p += 3) {
+    p[1] = g_ascii_tolower (p[1]);
+    p[2] = g_ascii_tolower (p[2]);
+  }
+  g_string_replace (s, upper, "****", 0);
+}
+
 gchar *
 kvam_scrub_secrets (const gchar * text, const gchar * const *secrets)
 {
@@ -123,7 +143,7 @@ kvam_scrub_secrets (const gchar * text, const gchar * const *secrets)
     g_string_truncate (s, cut - s->str);
   for (i = 0; secrets && secrets[i]; i++)
     if (*secrets[i])
-      g_string_replace (s, secrets[i], "****", 0);
+      replace_secret (s, secrets[i]);
   if (s->len > MAX_MESSAGE) {
     /* whole characters only */
     const gchar *end = g_utf8_find_prev_char (s->str, s->str + MAX_MESSAGE);
