@@ -12,9 +12,11 @@ is an AddressSanitizer build (the stock gst-launch-1.0 cannot load it).
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 build, source = sys.argv[1], sys.argv[2]
 plugin = os.path.join(build, "gst", "libgstkvam.so")
@@ -58,6 +60,65 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what, flush=True)
     if not cond:
         failures.append(what)
+
+
+def duration(path):
+    """Seconds gst-discoverer-1.0 finds in @path, or -1."""
+    r = subprocess.run(["gst-discoverer-1.0", path], env=env, timeout=60,
+                       capture_output=True, text=True)
+    m = re.search(r"Duration: (\d+):(\d+):([\d.]+)", r.stdout)
+    return (int(m.group(1)) * 3600 + int(m.group(2)) * 60 +
+            float(m.group(3))) if m else -1
+
+
+def check_recording(readme):
+    """The README's live-replay recording, as pasted but for endpoint-uri,
+    against a live emulator stream with 11 minutes of history: it catches
+    up 10 minutes into the first 10-minute file, follows, and on Ctrl-C
+    (-e: EOS) closes both files."""
+    cmd = re.search(r"(gst-launch-1.0 -e kvamsrc stream-name=front-door "
+                    r"playback-mode=live-replay.*?)\n(?!\s)", readme,
+                    re.S).group(1)
+    cmd = cmd.replace("kvamsrc stream-name=", "kvamsrc endpoint-uri=%s "
+                      "stream-name=" % "$LIVE_ENDPOINT")
+    here = os.path.join(work, "recording")
+    os.makedirs(here)
+    live = subprocess.Popen(
+        [os.path.join(build, "tests/emulator/kvs-emulator"), "--live",
+         "--synthetic", "front-door:400:2", "--start-time",
+         str(int(time.time()) - 660)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = next(line.split()[1] for line in live.stdout
+                    if line.startswith("PORT"))
+        rec = subprocess.Popen(["bash", "-c", "exec " + cmd], cwd=here,
+                               env=dict(env, LIVE_ENDPOINT="http://127.0.0.1:"
+                                        + port),
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        second = os.path.join(here, "rec-00001.mp4")
+        deadline = time.time() + 90
+        while not os.path.exists(second) and time.time() < deadline \
+                and rec.poll() is None:
+            time.sleep(0.2)
+        check(os.path.exists(second), "the recording caught up 10 minutes "
+              "into rec-00000.mp4 and opened rec-00001.mp4")
+        time.sleep(5)               # following the live stream
+        rec.send_signal(signal.SIGINT)
+        try:
+            out, err = rec.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            rec.kill()
+            out, err = rec.communicate()
+        check(rec.returncode == 0, "the recording ends on Ctrl-C with exit 0 "
+              "(%s)" % err.strip()[-300:])
+        first = duration(os.path.join(here, "rec-00000.mp4"))
+        check(598 <= first <= 602, "rec-00000.mp4 holds 10 minutes (%.3f s)"
+              % first)
+        rest = duration(second)
+        check(rest >= 2, "rec-00001.mp4 holds what followed (%.3f s)" % rest)
+    finally:
+        live.terminate()
+        live.wait()
 
 
 try:
@@ -146,6 +207,7 @@ try:
     finally:
         emu2.terminate()
         emu2.wait()
+    check_recording(readme)
 finally:
     emu.terminate()
     emu.wait()
