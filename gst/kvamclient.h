@@ -94,7 +94,6 @@ void kvam_client_invalidate_endpoint (KvamClient * client, KvamApi api);
 /* Backoff before retry @attempt (0-based): full jitter, exponential. */
 gint64 kvam_backoff_us (guint attempt);
 
-
 void kvam_client_get_stats (KvamClient * client, KvamClientStats * stats);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamClient, kvam_client_free)
