@@ -108,24 +108,38 @@ classify (guint status, const gchar * type)
   return KVAM_AWS_ERROR_INVALID;
 }
 
-/* A secret shows as itself, or URL-encoded ('/' as %2F, '+' as %2B, in
- * either case of hex) when a peer echoes a form body or a query string:
+/* Every occurrence of @needle in @s, ignoring ASCII case, becomes "****".
+ * Lowering ASCII keeps every byte where it was, so the matches found in
+ * a lowered copy are where they are in @s. */
+static void
+replace_ignoring_case (GString * s, const gchar * needle)
+{
+  g_autofree gchar *hay = g_ascii_strdown (s->str, s->len);
+  g_autofree gchar *low = g_ascii_strdown (needle, -1);
+  GString *out = g_string_sized_new (s->len);
+  const gchar *from = hay, *p;
+
+  while ((p = strstr (from, low))) {
+    g_string_append_len (out, s->str + (from - hay), p - from);
+    g_string_append (out, "****");
+    from = p + strlen (low);
+  }
+  g_string_append (out, s->str + (from - hay));
+  g_string_assign (s, out->str);
+  g_string_free (out, TRUE);
+}
+
+/* A secret shows as itself, or URL-encoded ('/' as %2F, '+' as %2B, hex
+ * digits in any case) when a peer echoes a form body or a query string:
  * a web identity token goes to STS form-encoded. */
 static void
 replace_secret (GString * s, const gchar * secret)
 {
-  g_autofree gchar *upper = g_uri_escape_string (secret, NULL, FALSE);
-  gchar *p;
+  g_autofree gchar *encoded = g_uri_escape_string (secret, NULL, FALSE);
 
   g_string_replace (s, secret, "****", 0);
-  if (g_str_equal (upper, secret))
-    return;
-  g_string_replace (s, upper, "****", 0);
-  for (p = upper; (p = strchr (p, '%')) && p[1] && p[2]; p += 3) {
-    p[1] = g_ascii_tolower (p[1]);
-    p[2] = g_ascii_tolower (p[2]);
-  }
-  g_string_replace (s, upper, "****", 0);
+  if (!g_str_equal (encoded, secret))
+    replace_ignoring_case (s, encoded);
 }
 
 gchar *
