@@ -17,6 +17,10 @@
 #include "kvammkvmergerpriv.h"
 
 #include <string.h>
+#ifdef G_OS_UNIX
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #define GST_CAT_DEFAULT kvam_merger_debug_category ()
 
@@ -45,11 +49,36 @@ kvam_merger_io_clear (KvamMkvMerger * self)
   g_ptr_array_unref (self->out_pieces);
 }
 
+/* Fresh memory costs a page fault per page on first touch, each paid
+ * inside the recv() that fills it. In a VM that is dear: on the
+ * (Firecracker) development machine 14 ms per 4 MiB touched, against
+ * 0.9 ms to populate the same pages in one call; an export's first few
+ * blocks ran at ~200 MB/s for it. Once glibc reuses freed blocks the call
+ * finds every page present and returns at once. Best effort: kernels
+ * before 5.14 refuse it, and nothing changes. */
+static void
+populate (guint8 * mem, gsize size)
+{
+#if defined(G_OS_UNIX) && defined(MADV_POPULATE_WRITE)
+  static gsize page;
+  guintptr start, end;
+
+  if (!page)
+    page = MAX (sysconf (_SC_PAGESIZE), 4096);
+  start = ((guintptr) mem + page - 1) & ~(guintptr) (page - 1);
+  end = ((guintptr) mem + size) & ~(guintptr) (page - 1);
+  if (end > start)
+    madvise ((void *) start, end - start, MADV_POPULATE_WRITE);
+#endif
+}
+
 static void
 new_block (KvamMkvMerger * self, gsize cap)
 {
   gsize left = self->in_len - self->in_pos;
   guint8 *mem = g_malloc (cap);
+
+  populate (mem, cap);
 
   if (left)
     memcpy (mem, self->in_data + self->in_pos, left);
