@@ -14,6 +14,7 @@
 #include "kvamjson.h"
 #include "kvampacer.h"
 #include "kvamsigv4.h"
+#include "kvamwait.h"
 
 #include <string.h>
 #include <gst/gst.h>

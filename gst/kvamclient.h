@@ -10,7 +10,6 @@
 #include "kvampacer.h"
 #include "kvamcredentials.h"
 #include "kvamtransport.h"
-#include "kvamwait.h"
 
 G_BEGIN_DECLS
 

@@ -16,6 +16,7 @@
 #endif
 
 #include "kvamfollow.h"
+#include "kvamwait.h"
 
 GST_DEBUG_CATEGORY_STATIC (kvam_follow_debug);
 #define GST_CAT_DEFAULT kvam_follow_debug

@@ -9,6 +9,7 @@
 #include "kvamsessionpriv.h"
 #include "kvamseekindex.h"
 #include "kvamtime.h"
+#include "kvamwait.h"
 
 #include <string.h>
 
