@@ -4,7 +4,11 @@
  *
  * usage: kvambench kvamsrc ENDPOINT STREAM START END
  *        kvambench soup URL
+ *        kvambench libsoup URL
  * Prints: wall_s cpu_s peak_rss_kb first_buffer_s bytes
+ * The libsoup mode is the floor kvamsrc's HTTP stack sets: libsoup alone
+ * reading the body in reads of 64 KiB (kvamsrc's default blocksize) into
+ * one buffer, no GStreamer; KVAMBENCH_CA names a CA file for https.
  *
  *        kvambench soak ENDPOINT STREAM START END FRAGMENTS SECONDS
  * plays the range again and again in one process for SECONDS, checking
@@ -13,6 +17,7 @@
  * Keys come from the environment (AWS_ACCESS_KEY_ID, ...).
  */
 #include <gst/gst.h>
+#include <libsoup/soup.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +204,44 @@ synced (gchar ** argv)
   return 0;
 }
 
+static int
+libsoup_floor (const gchar * url)
+{
+  static guint8 buf[64 * 1024];
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GInputStream) body = NULL;
+  g_autoptr (GError) err = NULL;
+  const gchar *ca = g_getenv ("KVAMBENCH_CA");
+  gdouble cpu0 = cpu_seconds ();
+  gssize n;
+
+  if (ca && *ca) {
+    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (ca, &err);
+    if (!db) {
+      g_printerr ("error: %s\n", err->message);
+      return 1;
+    }
+    soup_session_set_tls_database (session, db);
+  }
+  t0 = g_get_monotonic_time ();
+  body = soup_session_send (session, msg, NULL, &err);
+  while (body && (n = g_input_stream_read (body, buf, sizeof buf, NULL,
+              &err)) > 0) {
+    if (first_buffer < 0)
+      first_buffer = g_get_monotonic_time ();
+    bytes += n;
+  }
+  if (err || soup_message_get_status (msg) != SOUP_STATUS_OK) {
+    g_printerr ("error: %s\n", err ? err->message : "HTTP status not 200");
+    return 1;
+  }
+  printf ("%.3f %.3f %ld %.3f %" G_GUINT64_FORMAT "\n",
+      (g_get_monotonic_time () - t0) / 1e6, cpu_seconds () - cpu0,
+      status_kb ("VmHWM:"), (first_buffer - t0) / 1e6, bytes);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -215,6 +258,8 @@ main (int argc, char **argv)
     return soak (argv);
   if (argc == 7 && g_str_equal (argv[1], "sync"))
     return synced (argv);
+  if (argc == 3 && g_str_equal (argv[1], "libsoup"))
+    return libsoup_floor (argv[2]);
   /* KVAMBENCH_PROPS: more properties of the source, e.g.
    * max-concurrent-requests=1, or ssl-ca-file=... for either */
   props = g_getenv ("KVAMBENCH_PROPS") ? g_getenv ("KVAMBENCH_PROPS") : "";
@@ -228,7 +273,7 @@ main (int argc, char **argv)
         "fakesink name=sink sync=false", argv[2], props);
   else {
     g_printerr ("usage: kvambench kvamsrc ENDPOINT STREAM START END\n"
-        "       kvambench soup URL\n");
+        "       kvambench soup URL\n       kvambench libsoup URL\n");
     return 2;
   }
   pipe = gst_parse_launch (launch, NULL);

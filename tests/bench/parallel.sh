@@ -11,7 +11,10 @@
 #      curl -o /dev/null and souphttpsrc on the same bytes (the emulator's
 #      /raw/ route): wall and CPU, with the body in HTTP chunks of 64 KiB,
 #      256 KiB and 1 MiB (CCHUNKS), over plain HTTP and over HTTPS
-#      (CSCHEMES; a throwaway certificate made by openssl(1)).
+#      (CSCHEMES; a throwaway certificate made by openssl(1)). Also
+#      libsoup alone reading the same body in 64 KiB reads (kvambench
+#      libsoup): the floor kvamsrc's HTTP stack sets, so that a gap to curl
+#      can be told apart from kvamsrc's own cost.
 #
 #   ROUNDS=3 FRAGMENTS=36000 bash tests/bench/parallel.sh
 #   PARTS=c ROUNDS=7 bash tests/bench/parallel.sh     # only (c)
@@ -69,7 +72,7 @@ run_c() { # chunk-size scheme
   fi
   start_emulator --synthetic cam:$small:2:1920x1080 --no-rate-limit --chunk-size "$1" "${tls[@]}"
   local url="$2://127.0.0.1:$port"
-  k=""; c=""; u=""; rw=""; rc=""
+  k=""; c=""; u=""; l=""; rw=""; rc=""; rl=""
   for i in $(seq "$rounds"); do
     kr="$(KVAMBENCH_PROPS="$ca ${KVAMBENCH_PROPS:-}" "$bench" kvamsrc "$url" cam $start $((start + small * 2 - 1)))"
     # souphttpsrc takes no ssl-ca-file with libsoup 3 (only a tls-database
@@ -77,24 +80,30 @@ run_c() { # chunk-size scheme
     u+="$(KVAMBENCH_PROPS="${ca:+ssl-strict=false}" "$bench" soup "$url/raw/cam")"$'\n'
     # curl's own transfer time (no process start, as kvambench times only
     # PLAYING to EOS) and the CPU of the whole curl process
+    lr="$(KVAMBENCH_CA="${cacert[1]:-}" "$bench" libsoup "$url/raw/cam")"
+    l+="$lr"$'\n'
     cr="$( { /usr/bin/time -f '%U %S' curl -s "${cacert[@]}" -o /dev/null -w '%{time_total}\n' "$url/raw/cam"; } 2>&1 | paste -sd' ' | awk '{print $1, $2 + $3}')"
     k+="$kr"$'\n'; c+="$cr"$'\n'
     # the ratio of each alternating pair: drift in the machine's load
     # between rounds cancels out
     rw+="$(awk -v a="$(echo "$kr" | col 1)" -v b="$(echo "$cr" | col 1)" 'BEGIN {print a / b}')"$'\n'
     rc+="$(awk -v a="$(echo "$kr" | col 2)" -v b="$(echo "$cr" | col 2)" 'BEGIN {print a / b}')"$'\n'
+    rl+="$(awk -v a="$(echo "$lr" | col 1)" -v b="$(echo "$cr" | col 1)" 'BEGIN {print a / b}')"$'\n'
   done
   stop_emulators
   kw=$(echo -n "$k" | col 1 | median); kc=$(echo -n "$k" | col 2 | median)
   kf=$(echo -n "$k" | col 4 | median)
   uw=$(echo -n "$u" | col 1 | median); uc=$(echo -n "$u" | col 2 | median)
   cw=$(echo -n "$c" | col 1 | median); cc=$(echo -n "$c" | col 2 | median)
+  lw=$(echo -n "$l" | col 1 | median); lc=$(echo -n "$l" | col 2 | median)
   echo "(c) $small 1080p fragments over $2 in HTTP chunks of $1 bytes, no cap, medians of $rounds:"
   printf '  kvamsrc      wall %6.3f s  cpu %6.3f s  (first buffer %5.3f s)\n' "$kw" "$kc" "$kf"
   printf '  curl         wall %6.3f s  cpu %6.3f s\n' "$cw" "$cc"
   printf '  souphttpsrc  wall %6.3f s  cpu %6.3f s\n' "$uw" "$uc"
+  printf '  libsoup      wall %6.3f s  cpu %6.3f s  (libsoup alone, 64 KiB reads)\n' "$lw" "$lc"
   awk -v a="$kw" -v b="$cw" -v c="$kc" -v d="$cc" 'BEGIN {printf "  kvamsrc/curl, ratio of medians: wall %.2fx, cpu %.2fx\n", a/b, c/d}'
   printf '  kvamsrc/curl, median of the %s paired ratios: wall %.2fx (target <= 1.1), cpu %.2fx (target <= 1.3)\n' "$rounds" "$(echo -n "$rw" | median)" "$(echo -n "$rc" | median)"
+  printf '  libsoup/curl, median of the %s paired ratios: wall %.2fx (the HTTP stack'"'"'s floor)\n' "$rounds" "$(echo -n "$rl" | median)"
 }
 if [[ $parts == *c* ]]; then
   for scheme in ${CSCHEMES:-http https}; do
