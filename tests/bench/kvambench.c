@@ -216,6 +216,10 @@ libsoup_floor (const gchar * url)
   gdouble cpu0 = cpu_seconds ();
   gssize n;
 
+  if (!msg) {
+    g_printerr ("error: not an http(s) URL: %s\n", url);
+    return 2;
+  }
   if (ca && *ca) {
     g_autoptr (GTlsDatabase) db = g_tls_file_database_new (ca, &err);
     if (!db) {
