@@ -92,7 +92,7 @@ run_c() { # chunk-size scheme
   done
   stop_emulators
   kw=$(echo -n "$k" | col 1 | median); kc=$(echo -n "$k" | col 2 | median)
-  kf=$(echo -n "$k" | col 4 | median)
+  kf=$(echo -n "$k" | col 4 | median); kb=$(echo -n "$k" | col 5 | median)
   uw=$(echo -n "$u" | col 1 | median); uc=$(echo -n "$u" | col 2 | median)
   cw=$(echo -n "$c" | col 1 | median); cc=$(echo -n "$c" | col 2 | median)
   lw=$(echo -n "$l" | col 1 | median); lc=$(echo -n "$l" | col 2 | median)
@@ -102,6 +102,9 @@ run_c() { # chunk-size scheme
   printf '  souphttpsrc  wall %6.3f s  cpu %6.3f s\n' "$uw" "$uc"
   printf '  libsoup      wall %6.3f s  cpu %6.3f s  (libsoup alone, 64 KiB reads)\n' "$lw" "$lc"
   awk -v a="$kw" -v b="$cw" -v c="$kc" -v d="$cc" 'BEGIN {printf "  kvamsrc/curl, ratio of medians: wall %.2fx, cpu %.2fx\n", a/b, c/d}'
+  # CPU per GB: kvamsrc counts what it pushed, curl and libsoup the body
+  # (the same media; the merged output is a few bytes shorter)
+  awk -v k="$kc" -v c="$cc" -v l="$lc" -v b="$kb" 'BEGIN {printf "  cpu per GB: kvamsrc %.3f s, curl %.3f s, libsoup alone %.3f s\n", k/b*1e9, c/b*1e9, l/b*1e9}'
   printf '  kvamsrc/curl, median of the %s paired ratios: wall %.2fx (target <= 1.1), cpu %.2fx (target <= 1.3)\n' "$rounds" "$(echo -n "$rw" | median)" "$(echo -n "$rc" | median)"
   printf '  libsoup/curl, median of the %s paired ratios: wall %.2fx (the HTTP stack'"'"'s floor)\n' "$rounds" "$(echo -n "$rl" | median)"
 }
