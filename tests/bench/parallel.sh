@@ -14,7 +14,10 @@
 #      (CSCHEMES; a throwaway certificate made by openssl(1)). Also
 #      libsoup alone reading the same body in 64 KiB reads (kvambench
 #      libsoup): the floor kvamsrc's HTTP stack sets, so that a gap to curl
-#      can be told apart from kvamsrc's own cost.
+#      can be told apart from kvamsrc's own cost. Each with two senders
+#      (CSENDERS): the emulator's libsoup server, which writes a chunk as
+#      three sends (split), and --gather-chunks, one write a chunk
+#      (gather), as servers that gather their writes send it.
 #
 #   ROUNDS=3 FRAGMENTS=36000 bash tests/bench/parallel.sh
 #   PARTS=c ROUNDS=7 bash tests/bench/parallel.sh     # only (c)
@@ -63,14 +66,15 @@ fi
 # printed and varied (CCHUNKS) rather than chosen. Kinesis Video answers
 # only HTTPS, where those small reads come out of the TLS record gnutls
 # already decrypted: both schemes are measured (CSCHEMES).
-run_c() { # chunk-size scheme
-  local small=${CFRAGMENTS:-300} tls=() cacert=() ca=""
+run_c() { # chunk-size scheme sender
+  local small=${CFRAGMENTS:-300} tls=() cacert=() ca="" gather=()
   if [[ $2 == https ]]; then
     tls=(--tls-cert "$tls_dir/cert.pem" --tls-key "$tls_dir/key.pem")
     cacert=(--cacert "$tls_dir/cert.pem")
     ca="ssl-ca-file=$tls_dir/cert.pem"
   fi
-  start_emulator --synthetic cam:$small:2:1920x1080 --no-rate-limit --chunk-size "$1" "${tls[@]}"
+  if [[ $3 == gather ]]; then gather=(--gather-chunks); fi
+  start_emulator --synthetic cam:$small:2:1920x1080 --no-rate-limit --chunk-size "$1" "${tls[@]}" "${gather[@]}"
   local url="$2://127.0.0.1:$port"
   k=""; c=""; u=""; l=""; rw=""; rc=""; rl=""
   for i in $(seq "$rounds"); do
@@ -96,7 +100,7 @@ run_c() { # chunk-size scheme
   uw=$(echo -n "$u" | col 1 | median); uc=$(echo -n "$u" | col 2 | median)
   cw=$(echo -n "$c" | col 1 | median); cc=$(echo -n "$c" | col 2 | median)
   lw=$(echo -n "$l" | col 1 | median); lc=$(echo -n "$l" | col 2 | median)
-  echo "(c) $small 1080p fragments over $2 in HTTP chunks of $1 bytes, no cap, medians of $rounds:"
+  echo "(c) $small 1080p fragments over $2 in HTTP chunks of $1 bytes, $3 writes (${gather[*]:-the libsoup server}), no cap, medians of $rounds:"
   printf '  kvamsrc      wall %6.3f s  cpu %6.3f s  (first buffer %5.3f s)\n' "$kw" "$kc" "$kf"
   printf '  curl         wall %6.3f s  cpu %6.3f s\n' "$cw" "$cc"
   printf '  souphttpsrc  wall %6.3f s  cpu %6.3f s\n' "$uw" "$uc"
@@ -114,7 +118,9 @@ if [[ $parts == *c* ]]; then
       echo "(c) over https skipped: openssl(1) could not make a certificate"
       continue
     fi
-    for chunk in ${CCHUNKS:-65536 262144 1048576}; do run_c "$chunk" "$scheme"; done
+    for chunk in ${CCHUNKS:-65536 262144 1048576}; do
+      for sender in ${CSENDERS:-split gather}; do run_c "$chunk" "$scheme" "$sender"; done
+    done
     if [[ -n $tls_dir ]]; then rm -rf "$tls_dir"; tls_dir=""; fi
   done
 fi

@@ -210,6 +210,12 @@ kvs_emulator_set_chunk_size (KvsEmulator * emu, gsize bytes)
 }
 
 void
+kvs_emulator_set_gather_chunks (KvsEmulator * emu, gboolean gather)
+{
+  LOCKED (emu, emu->gather_chunks = gather);
+}
+
+void
 kvs_emulator_set_latency (KvsEmulator * emu, guint ms)
 {
   LOCKED (emu, emu->latency_ms = ms);

@@ -86,6 +86,7 @@ struct _KvsEmulator
   gboolean rate_limit;
   guint64 bandwidth;
   gsize chunk_size;
+  gboolean gather_chunks;
   guint latency_ms;
   guint throttle_every;
   guint fail_every;

@@ -22,6 +22,7 @@ static gchar *tls_cert = NULL, *tls_key = NULL;
 static gboolean no_rate_limit = FALSE, ordered = FALSE;
 static gchar *bandwidth = NULL;
 static gint chunk_size = 0;
+static gboolean gather_chunks = FALSE;
 static gint latency = 0, throttle_every = 0, fail_every = 0;
 static gint malformed_every = 0;
 static gint clock_offset = 0;
@@ -86,6 +87,10 @@ static GOptionEntry entries[] = {
       "BYTES|aws"},
   {"chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk_size,
       "Send media bodies in HTTP chunks of BYTES (default: 65536)", "BYTES"},
+  {"gather-chunks", 0, 0, G_OPTION_ARG_NONE, &gather_chunks,
+        "Send each chunk of an uncapped, fault-free media body in one write "
+        "and close the connection after it (default: libsoup's three writes "
+        "a chunk, kept alive)", NULL},
   {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
       "Delay every request by MS milliseconds", "MS"},
   {"throttle-every", 0, 0, G_OPTION_ARG_INT, &throttle_every,
@@ -265,6 +270,7 @@ apply_faults (KvsEmulator * emu, GError ** error)
   kvs_emulator_set_stale_endpoints (emu, MAX (stale_endpoints, 0));
   kvs_emulator_set_cut_every (emu, MAX (cut_every, 0));
   kvs_emulator_set_chunk_size (emu, CLAMP (chunk_size, 0, 64 << 20));
+  kvs_emulator_set_gather_chunks (emu, gather_chunks);
   if (bandwidth)
     kvs_emulator_set_bandwidth (emu, g_str_equal (bandwidth, "aws") ?
         25 * 1000 * 1000 : g_ascii_strtoull (bandwidth, NULL, 10));

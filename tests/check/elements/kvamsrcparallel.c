@@ -137,6 +137,30 @@ GST_START_TEST (test_parallel_export_with_cuts)
 
 GST_END_TEST;
 
+/* The emulator's --gather-chunks, which the benchmark's (c) measures
+ * kvamsrc against: one write a chunk, one connection a response. The
+ * export is the same as through libsoup's server. */
+GST_START_TEST (test_gathered_export_is_the_same)
+{
+  g_autoptr (KvamPlayResult) one = export ("1");
+  g_autoptr (KvamPlayResult) gathered = NULL;
+  guint calls = kvs_emulator_get_media_calls (emu);
+  guint connections = kvs_emulator_get_connections (emu);
+
+  kvs_emulator_set_bandwidth (emu, 0);  /* gathered: uncapped ones only */
+  kvs_emulator_set_gather_chunks (emu, TRUE);
+  gathered = export ("4");
+  assert_same_export (one, gathered);
+  calls = kvs_emulator_get_media_calls (emu) - calls;
+  connections = kvs_emulator_get_connections (emu) - connections;
+  /* each gathered response closed its connection */
+  fail_unless (calls >= 10);
+  fail_unless (connections >= calls, "%u connections for %u media calls",
+      connections, calls);
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   KvamPlayResult *r;
@@ -302,6 +326,7 @@ kvamsrcparallel_suite (void)
   tcase_add_test (tc, test_seek_and_stop_with_responses_in_flight);
   tcase_add_test (tc, test_parallel_export_with_cuts);
   tcase_add_test (tc, test_two_exports_share_the_connections);
+  tcase_add_test (tc, test_gathered_export_is_the_same);
   return s;
 }
 

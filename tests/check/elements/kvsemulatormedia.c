@@ -201,9 +201,10 @@ GST_START_TEST (test_bandwidth_cap)
 GST_END_TEST;
 
 /* GET /raw/STREAM over a plain socket; returns the size of each HTTP chunk
- * of the body and sets @body_bytes. */
+ * of the body and sets @body_bytes; appends the body to @body if given,
+ * and tells in @closes whether the headers said Connection: close. */
 static GArray *
-raw_chunk_sizes (guint64 * body_bytes)
+raw_chunks (guint64 * body_bytes, GByteArray * body, gboolean * closes)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GUri) u = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
@@ -215,6 +216,7 @@ raw_chunk_sizes (guint64 * body_bytes)
   gchar *line;
   guint64 size;
   gssize left, skipped;
+  guint8 buf[4096];
 
   conn = g_socket_client_connect_to_host (client, "127.0.0.1",
       g_uri_get_port (u), NULL, NULL);
@@ -225,9 +227,14 @@ raw_chunk_sizes (guint64 * body_bytes)
           (conn)));
   g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
   /* the headers, up to the empty line */
+  if (closes)
+    *closes = FALSE;
   while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL)) &&
-      *line)
+      *line) {
+    if (closes && g_ascii_strcasecmp (line, "Connection: close") == 0)
+      *closes = TRUE;
     g_free (line);
+  }
   g_free (line);
   *body_bytes = 0;
   while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL))) {
@@ -238,8 +245,12 @@ raw_chunk_sizes (guint64 * body_bytes)
     g_array_append_val (sizes, size);
     *body_bytes += size;
     for (left = size + 2; left > 0; left -= skipped) {
-      skipped = g_input_stream_skip (G_INPUT_STREAM (in), left, NULL, NULL);
+      skipped = g_input_stream_read (G_INPUT_STREAM (in), buf,
+          MIN (left, (gssize) sizeof buf), NULL, NULL);
       fail_unless (skipped > 0, "the body ended inside a chunk");
+      if (body)                 /* not the chunk's CRLF */
+        g_byte_array_append (body, buf, MIN (skipped, left - 2 > 0 ?
+                left - 2 : 0));
     }
   }
   return sizes;
@@ -267,14 +278,57 @@ GST_START_TEST (test_chunk_size)
 
   for (i = 0; i < n; i++)
     whole += f[i].size;
-  def = raw_chunk_sizes (&got);
+  def = raw_chunks (&got, NULL, NULL);
   fail_unless_equals_uint64 (got, whole);
   fail_unless (largest (def) <= 65536 && largest (def) > 1000);
   kvs_emulator_set_chunk_size (emu, 1000);
-  small = raw_chunk_sizes (&got);
+  small = raw_chunks (&got, NULL, NULL);
   fail_unless_equals_uint64 (got, whole);
   fail_unless_equals_uint64 (largest (small), 1000);
   fail_unless (small->len > def->len);
+}
+
+GST_END_TEST;
+
+/* --gather-chunks: the same body in the same chunks, only written once a
+ * chunk, on a connection that closes after it */
+GST_START_TEST (test_gather_chunks)
+{
+  g_autoptr (GByteArray) split = g_byte_array_new ();
+  g_autoptr (GByteArray) gathered = g_byte_array_new ();
+  g_autoptr (GArray) a = NULL, b = NULL;
+  guint64 got_a = 0, got_b = 0;
+  GPtrArray *numbers = NULL;
+  gboolean closes = TRUE;
+  guint i;
+
+  kvs_emulator_set_chunk_size (emu, 5000);
+  a = raw_chunks (&got_a, split, &closes);
+  fail_if (closes);
+  kvs_emulator_set_gather_chunks (emu, TRUE);
+  b = raw_chunks (&got_b, gathered, &closes);
+  fail_unless (closes);
+  fail_unless_equals_uint64 (got_b, got_a);
+  fail_unless_equals_uint64 (gathered->len, split->len);
+  fail_unless (memcmp (gathered->data, split->data, split->len) == 0);
+  fail_unless_equals_int (b->len, a->len);
+  for (i = 0; i < a->len; i++)
+    fail_unless_equals_uint64 (g_array_index (b, guint64, i),
+        g_array_index (a, guint64, i));
+  /* each response gives its connection back: six in a row, one more than
+   * the stream's limit of five at once, are all served */
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  for (i = 0; i < 6; i++) {
+    g_autofree gchar *req = fragments_body (i, 2);
+    Raw r = { 0 };
+
+    raw_call ("/getMediaForFragmentList", req, &r);
+    fail_unless_equals_int (r.status, 200);
+    numbers = tag_values (r.body, "AWS_KINESISVIDEO_FRAGMENT_NUMBER");
+    fail_unless_equals_int (numbers->len, 2);
+    g_clear_pointer (&numbers, g_ptr_array_unref);
+    raw_clear (&r);
+  }
 }
 
 GST_END_TEST;
@@ -293,6 +347,7 @@ kvsemulatormedia_suite (void)
   tcase_add_test (tc, test_media_stall_times_out);
   tcase_add_test (tc, test_bandwidth_cap);
   tcase_add_test (tc, test_chunk_size);
+  tcase_add_test (tc, test_gather_chunks);
   return s;
 }
 
