@@ -241,7 +241,7 @@ media_finished (SoupServerMessage * msg, MediaWriter * w)
  * libsoup's server writes each chunk as three sends (size line, data,
  * CRLF). A client that keeps up with the sender (libsoup's, one read a
  * chunk) wakes for the size line and again for the data: on loopback
- * libsoup alone ran 1.15-1.34x curl against this server, and 0.8-0.9x
+ * libsoup alone ran 1.15-1.34x curl against this server, 0.76-0.91x
  * curl against one that sends each chunk with one writev(), as servers
  * that gather their writes do. For benchmarks, uncapped and fault-free
  * responses can be sent that way: once libsoup has written the status
