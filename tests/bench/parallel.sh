@@ -82,10 +82,10 @@ run_c() { # chunk-size scheme sender
     # souphttpsrc takes no ssl-ca-file with libsoup 3 (only a tls-database
     # object): it skips the check of the throwaway certificate instead
     u+="$(KVAMBENCH_PROPS="${ca:+ssl-strict=false}" "$bench" soup "$url/raw/cam")"$'\n'
-    # curl's own transfer time (no process start, as kvambench times only
-    # PLAYING to EOS) and the CPU of the whole curl process
     lr="$(KVAMBENCH_CA="${cacert[1]:-}" "$bench" libsoup "$url/raw/cam")"
     l+="$lr"$'\n'
+    # curl's own transfer time (no process start, as kvambench times only
+    # PLAYING to EOS) and the CPU of the whole curl process
     cr="$( { /usr/bin/time -f '%U %S' curl -s "${cacert[@]}" -o /dev/null -w '%{time_total}\n' "$url/raw/cam"; } 2>&1 | paste -sd' ' | awk '{print $1, $2 + $3}')"
     k+="$kr"$'\n'; c+="$cr"$'\n'
     # the ratio of each alternating pair: drift in the machine's load
