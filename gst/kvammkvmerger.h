@@ -39,6 +39,8 @@ typedef struct
   gchar *server_tag;
   gchar *code;                  /* ERROR */
   gchar *message;               /* ERROR, DAMAGED */
+  gsize output_offset;          /* DAMAGED: bytes the push wrote before the
+                                 * gap (output that follows is after it) */
 } KvamMergerEvent;
 
 void kvam_merger_event_free (KvamMergerEvent * ev);

@@ -137,6 +137,7 @@ void kvam_merger_io_add_input (KvamMkvMerger * self, const guint8 * data,
     gsize size);
 GBytes *kvam_merger_io_take_bytes (KvamMkvMerger * self);
 GstBuffer *kvam_merger_io_take_buffer (KvamMkvMerger * self);
+gsize kvam_merger_io_output_size (KvamMkvMerger * self);
 /* Writes a copy of @data. */
 void kvam_merger_write_bytes (KvamMkvMerger * self, const guint8 * data,
     gsize size);

@@ -219,6 +219,18 @@ kvam_merger_write_input (KvamMkvMerger * self, const guint8 * data,
   self->in_shared = TRUE;
 }
 
+/* How many bytes this push wrote so far. */
+gsize
+kvam_merger_io_output_size (KvamMkvMerger * self)
+{
+  gsize n = self->slice_len + (self->out ? self->out->len : 0);
+  guint i;
+
+  for (i = 0; i < self->out_pieces->len; i++)
+    n += g_bytes_get_size (self->out_pieces->pdata[i]);
+  return n;
+}
+
 /* What the last push wrote, as pieces in order; the array is emptied. */
 static GPtrArray *
 take_pieces (KvamMkvMerger * self)

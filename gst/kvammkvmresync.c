@@ -99,6 +99,7 @@ kvam_merger_damaged (KvamMkvMerger * self, GError ** error, const gchar * why)
     ev = kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_DAMAGED);
     ev->message = g_strdup_printf ("%s at byte %" G_GUINT64_FORMAT " of its "
         "document", why, self->doc.bytes);
+    ev->output_offset = kvam_merger_io_output_size (self);
     self->complete++;
     kvam_merger_document_clear (&self->doc);
   }

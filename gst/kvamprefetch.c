@@ -188,6 +188,31 @@ reader_thread (gpointer data)
   return NULL;
 }
 
+/* Copies out up to @count bytes of the blocks queued, across blocks: one
+ * read of the session's is one merge and one push. */
+static gsize
+take_blocks (KvamPrefetchStream * self, guint8 * out, gsize count)
+{
+  gsize n = 0;
+
+  while (n < count && !g_queue_is_empty (&self->blocks)) {
+    GBytes *head = g_queue_peek_head (&self->blocks);
+    gsize size, part;
+    const guint8 *data = g_bytes_get_data (head, &size);
+
+    part = MIN (size - self->offset, count - n);
+    memcpy (out + n, data + self->offset, part);
+    n += part;
+    self->offset += part;
+    if (self->offset == size) {
+      g_bytes_unref (g_queue_pop_head (&self->blocks));
+      self->offset = 0;
+    }
+  }
+  self->buffered -= n;
+  return n;
+}
+
 /* Takes up to @count bytes of what was read, in order; blocks until some
  * are there or the response ended. */
 static gssize
@@ -204,19 +229,7 @@ kvam_prefetch_stream_read (GInputStream * stream, void *out, gsize count,
       !g_cancellable_is_cancelled (cancellable))
     g_cond_wait (&self->cond, &self->lock);
   if (!g_queue_is_empty (&self->blocks)) {
-    GBytes *head = g_queue_peek_head (&self->blocks);
-    gsize size, avail;
-    const guint8 *data = g_bytes_get_data (head, &size);
-
-    avail = size - self->offset;
-    n = MIN (avail, count);
-    memcpy (out, data + self->offset, n);
-    self->offset += n;
-    self->buffered -= n;
-    if (self->offset == size) {
-      g_bytes_unref (g_queue_pop_head (&self->blocks));
-      self->offset = 0;
-    }
+    n = take_blocks (self, out, count);
   } else if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
     n = -1;
   } else if (self->error) {

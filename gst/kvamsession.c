@@ -1,4 +1,4 @@
-/* kvamsrc: one playback of a range: batches, responses, resume, messages
+/* kvamsrc: one playback of a range: batches, responses, resume, seeking
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -32,6 +32,7 @@ kvam_session_new (const KvamSessionConfig * config)
     GST_DEBUG_CATEGORY_INIT (kvam_session_debug, "kvamsession", 0,
         "kvamsrc playback session");
     kvam_session_batches_init ();
+    kvam_session_events_init ();
     g_once_init_leave (&once, 1);
   }
   self->element = config->element;
@@ -57,6 +58,7 @@ kvam_session_new (const KvamSessionConfig * config)
   self->media_pacer = kvam_client_get_pacer (self->client,
       KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST);
   g_queue_init (&self->prefetches);
+  g_queue_init (&self->held);
   self->pending_messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_message_unref);
   self->current_producer = GST_CLOCK_TIME_NONE;
@@ -76,6 +78,7 @@ kvam_session_free (KvamSession * self)
   g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_clear_pointer (&self->merger, kvam_mkv_merger_free);
   g_ptr_array_unref (self->pending_messages);
+  g_queue_clear_full (&self->held, (GDestroyNotify) gst_buffer_unref);
   g_mutex_clear (&self->stats_lock);
   g_free (self);
 }
@@ -173,165 +176,6 @@ post_aws_error (KvamSession * self, const KvamAwsError * err)
       __FILE__, GST_FUNCTION, __LINE__, details);
 }
 
-/* ---- fragments and messages ---------------------------------------------- */
-
-static const KvamFragment *
-batch_fragment (KvamSession * self, guint i)
-{
-  return i < self->batch->len ? self->batch->pdata[i] : NULL;
-}
-
-/* The message that goes out with the buffer holding a fragment's first
- * frame. The AWS tags it carried are checked against the listing. */
-static void
-queue_fragment_message (KvamSession * self, const KvamMergerEvent * ev)
-{
-  const KvamFragment *f = batch_fragment (self, ev->fragment);
-  GstStructure *s;
-
-  if (!f)
-    return;
-  if (ev->producer_tag) {
-    gdouble tag = g_ascii_strtod (ev->producer_tag, NULL);
-    if (ABS (tag * 1000.0 - (gdouble) (f->producer / GST_MSECOND)) > 1.0)
-      GST_WARNING_OBJECT (self->element, "fragment %s: producer time tag %s differs "
-          "from the listing", f->number, ev->producer_tag);
-  }
-  s = gst_structure_new ("kvam-fragment",
-      "fragment-number", G_TYPE_STRING, f->number,
-      "producer-timestamp", G_TYPE_UINT64, f->producer,
-      "server-timestamp", G_TYPE_UINT64, f->server,
-      "duration", G_TYPE_UINT64, f->duration,
-      "size", G_TYPE_UINT64, f->size,
-      "timestamp", G_TYPE_UINT64, ev->first_frame, NULL);
-  g_ptr_array_add (self->pending_messages,
-      gst_message_new_element (GST_OBJECT (self->element), s));
-  g_mutex_lock (&self->stats_lock);
-  self->current_producer = f->producer;
-  g_mutex_unlock (&self->stats_lock);
-}
-
-static void
-post_pending_messages (KvamSession * self)
-{
-  guint i;
-
-  for (i = 0; i < self->pending_messages->len; i++)
-    gst_element_post_message (self->element,
-        gst_message_ref (self->pending_messages->pdata[i]));
-  g_ptr_array_set_size (self->pending_messages, 0);
-}
-
-/* A fragment counts as delivered once its last frame has gone out: the
- * merger knows a document ended only when the next one begins (or the
- * response ends), by which time its last frame was returned. */
-static void
-count_delivered (KvamSession * self)
-{
-  if (self->pending_delivered == 0)
-    return;
-  g_mutex_lock (&self->stats_lock);
-  self->delivered += self->pending_delivered;
-  g_mutex_unlock (&self->stats_lock);
-  self->pending_delivered = 0;
-}
-
-/* A fragment that keeps failing (in-band errors, or a document that never
- * arrives whole): skip it with a warning, or stop, as the property says. */
-static gboolean
-give_up_on_fragment (KvamSession * self, const KvamFragment * f,
-    const gchar * code, const gchar * message)
-{
-  if (self->fail_on_fragment_error) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, RESOURCE, READ,
-        ("Stream '%s': fragment %s failed: %s (%s)", self->stream,
-            f->number, code, GST_STR_NULL (message)), (NULL),
-        ("stream", G_TYPE_STRING, self->stream,
-            "fragment-number", G_TYPE_STRING, f->number,
-            "aws-error-type", G_TYPE_STRING, code, NULL));
-    return FALSE;
-  }
-  GST_ELEMENT_WARNING_WITH_DETAILS (self->element, RESOURCE, READ,
-      ("Stream '%s': skipping fragment %s after %u attempts: %s (%s)",
-          self->stream, f->number, self->retry_attempts + 1, code,
-          GST_STR_NULL (message)), (NULL),
-      ("stream", G_TYPE_STRING, self->stream,
-          "fragment-number", G_TYPE_STRING, f->number,
-          "aws-error-type", G_TYPE_STRING, code, NULL));
-  g_mutex_lock (&self->stats_lock);
-  self->skipped++;
-  g_mutex_unlock (&self->stats_lock);
-  self->next_fragment++;
-  self->fragment_failures = 0;
-  self->failures = 0;
-  memset (&self->resume, 0, sizeof (self->resume));
-  self->discont = TRUE;
-  return TRUE;
-}
-
-/* A fragment whose document broke off in the middle of a response (stored
- * truncated, say): the merger kept what came before and went on with the
- * next one. Warn and mark the gap, or stop, as on-fragment-error says. */
-static gboolean
-fragment_damaged (KvamSession * self, const KvamFragment * f,
-    const gchar * why)
-{
-  if (self->fail_on_fragment_error) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, STREAM, DEMUX,
-        ("Stream '%s': fragment %s is damaged: %s", self->stream,
-            f->number, why), (NULL),
-        ("stream", G_TYPE_STRING, self->stream,
-            "fragment-number", G_TYPE_STRING, f->number, NULL));
-    return FALSE;
-  }
-  GST_ELEMENT_WARNING_WITH_DETAILS (self->element, STREAM, DEMUX,
-      ("Stream '%s': fragment %s is damaged (%s): the rest of it is skipped",
-          self->stream, f->number, why), (NULL),
-      ("stream", G_TYPE_STRING, self->stream,
-          "fragment-number", G_TYPE_STRING, f->number, NULL));
-  g_mutex_lock (&self->stats_lock);
-  self->skipped++;
-  g_mutex_unlock (&self->stats_lock);
-  self->discont = TRUE;
-  return TRUE;
-}
-
-/* Events of the last push: messages, counts, in-band errors. FALSE to stop
- * (error posted); *@abandon when the response must be dropped. */
-static gboolean
-handle_merger_events (KvamSession * self, gboolean * abandon)
-{
-  g_autoptr (GPtrArray) events = kvam_mkv_merger_take_events (self->merger);
-  guint i;
-
-  for (i = 0; i < events->len; i++) {
-    KvamMergerEvent *ev = events->pdata[i];
-
-    if (ev->type == KVAM_MERGER_FRAGMENT_STARTED) {
-      queue_fragment_message (self, ev);
-    } else if (ev->type == KVAM_MERGER_FRAGMENT_DONE) {
-      self->fragment_failures = 0;
-      self->pending_delivered++;
-    } else if (ev->type == KVAM_MERGER_FRAGMENT_DAMAGED) {
-      self->fragment_failures = 0;
-      if (!fragment_damaged (self, batch_fragment (self, ev->fragment),
-              ev->message))
-        return FALSE;
-    } else {
-      *abandon = TRUE;
-      self->fragment_failures++;
-      GST_INFO_OBJECT (self->element, "fragment %s: %s (attempt %u)",
-          batch_fragment (self, ev->fragment)->number, ev->code,
-          self->fragment_failures);
-      /* positions before it were completed by DONE events */
-      if (self->fragment_failures > self->retry_attempts)
-        return give_up_on_fragment (self, batch_fragment (self, ev->fragment),
-            ev->code, ev->message);
-    }
-  }
-  return TRUE;
-}
-
 /* ---- the streaming loop -------------------------------------------------- */
 
 /* Closes the response and moves past what it completed. */
@@ -348,7 +192,7 @@ finish_response (KvamSession * self)
     if (((KvamMergerEvent *) events->pdata[i])->type ==
         KVAM_MERGER_FRAGMENT_DONE)
       self->pending_delivered++;
-  count_delivered (self);
+  kvam_session_count_delivered (self);
   self->next_fragment += complete;
   kvam_session_clear_response (self);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
@@ -464,7 +308,7 @@ open_response (KvamSession * self)
     self->response_opened = 0;
     body = kvam_session_batch_body (self, self->next_fragment, self->batch->len);
     GST_DEBUG_OBJECT (self->element, "requesting %u fragments from %s",
-        self->batch->len, batch_fragment (self, 0)->number);
+        self->batch->len, kvam_session_batch_fragment (self, 0)->number);
     response = kvam_client_open_text (self->client,
         KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, body, self->cancellable, &err);
     if (response)
@@ -515,8 +359,8 @@ retry_after_short_response (KvamSession * self, const gchar * why,
   }
   stuck = kvam_fragment_index_get (self->index, self->next_fragment);
   if (!transport_error && stuck) {
-    return give_up_on_fragment (self, stuck, "IncompleteFragment", why) ?
-        GST_FLOW_OK : GST_FLOW_ERROR;
+    return kvam_session_give_up_on_fragment (self, stuck,
+        "IncompleteFragment", why) ? GST_FLOW_OK : GST_FLOW_ERROR;
   }
   kvam_aws_error_set (&err, KVAM_AWS_ERROR_NETWORK,
       KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, 0, "IncompleteResponse", why,
@@ -553,25 +397,80 @@ end_of_response (KvamSession * self, GError * read_error, gboolean abandoned)
   return retry_after_short_response (self, why, read_error != NULL);
 }
 
+/* Adds to a read that did not fill its block what the response has at
+ * once: libsoup hands over one HTTP chunk, or one TLS record (16 KiB), a
+ * read, and each read merged and pushed costs its own ~2 us (over HTTPS
+ * four a block). Stops at the first read that would block; an end or an
+ * error met here waits for the next read, after these bytes are merged. */
+static gsize
+read_available (KvamSession * self, guint8 * buf, gsize count)
+{
+  GPollableInputStream *in = G_IS_POLLABLE_INPUT_STREAM (self->response) ?
+      G_POLLABLE_INPUT_STREAM (self->response) : NULL;
+  gsize got = 0;
+
+  if (!in || !g_pollable_input_stream_can_poll (in))
+    return 0;
+  while (got < count && !self->response_ended) {
+    GError *err = NULL;
+    gssize n = g_pollable_input_stream_read_nonblocking (in, buf + got,
+        count - got, self->cancellable, &err);
+
+    if (n > 0) {
+      got += n;
+      continue;
+    }
+    /* a blocking read finds a cancellation again, or reads on after a
+     * reset */
+    if (n < 0 && (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)
+            || g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))) {
+      g_error_free (err);
+      break;
+    }
+    self->response_ended = TRUE;
+    self->response_error = err;
+  }
+  return got;
+}
+
+/* One read of the response into @buf, filled with what is there at once. */
+static gssize
+read_response (KvamSession * self, guint8 * buf, gsize count, GError ** err)
+{
+  gint64 waited = g_get_monotonic_time ();
+  gssize n;
+
+  if (self->response_ended) {
+    self->response_ended = FALSE;
+    if (!self->response_error)
+      return 0;
+    g_propagate_error (err, g_steal_pointer (&self->response_error));
+    return -1;
+  }
+  n = g_input_stream_read (self->response, buf, count, self->cancellable,
+      err);
+  self->read_wait += g_get_monotonic_time () - waited;
+  if (n > 0 && (gsize) n < count)
+    n += read_available (self, buf + n, count - n);
+  return n;
+}
+
 /* Reads one block of the response and merges it; *@out may stay NULL when
  * the block completed no output. */
 static GstFlowReturn
 read_and_merge (KvamSession * self, guint blocksize, GstBuffer ** out)
 {
   g_autoptr (GstBuffer) merged = NULL;
+  g_autoptr (GArray) gaps = g_array_new (FALSE, FALSE, sizeof (gsize));
   GError *err = NULL;
   gboolean abandon = FALSE;
   GstFlowReturn ret;
-  gint64 waited;
   guint8 *buf;
   gssize n;
 
   /* straight into the merger's input: one copy fewer */
   buf = kvam_mkv_merger_take_input_space (self->merger, blocksize);
-  waited = g_get_monotonic_time ();
-  n = g_input_stream_read (self->response, buf, blocksize,
-      self->cancellable, &err);
-  self->read_wait += g_get_monotonic_time () - waited;
+  n = read_response (self, buf, blocksize, &err);
   if (n > 0)
     self->response_bytes += n;
   if (n <= 0)
@@ -594,14 +493,18 @@ read_and_merge (KvamSession * self, guint blocksize, GstBuffer ** out)
     g_error_free (err);
     return GST_FLOW_ERROR;
   }
-  if (!handle_merger_events (self, &abandon))
+  if (!kvam_session_handle_merger_events (self, &abandon, gaps))
     return GST_FLOW_ERROR;
-  if (gst_buffer_get_size (merged) > 0) {
+  if (gaps->len > 0)
+    merged = kvam_session_split_at_gaps (self, g_steal_pointer (&merged),
+        gaps);
+  if (merged && gst_buffer_get_size (merged) > 0) {
     self->failures = 0;         /* data arrived */
     self->last_progress = g_get_monotonic_time ();
     *out = g_steal_pointer (&merged);
   } else {
-    count_delivered (self);     /* their last frames went out already */
+    /* their last frames went out already */
+    kvam_session_count_delivered (self);
     if (!abandon && g_get_monotonic_time () - self->last_progress >
         (gint64) self->request_timeout * 1000) {
       /* bytes that never make a frame (Void elements forever) are a stall
@@ -668,6 +571,8 @@ drop_response (KvamSession * self)
   self->pending_delivered = 0;
   self->failures = self->fragment_failures = 0;
   memset (&self->resume, 0, sizeof (self->resume));
+  g_queue_clear_full (&self->held, (GDestroyNotify) gst_buffer_unref);
+  self->discont_next = FALSE;
 }
 
 gboolean
@@ -726,12 +631,17 @@ kvam_session_read (KvamSession * self, guint blocksize, GstBuffer ** out)
 {
   GstFlowReturn ret = GST_FLOW_OK;
 
-  *out = NULL;
+  *out = g_queue_pop_head (&self->held);
+  if (*out)
+    return GST_FLOW_OK;
   if (self->serve_cues)
     return read_cues (self, out);
   if (self->after_cues)
     return GST_FLOW_EOS;        /* until the seek that follows them */
   while (!*out && ret == GST_FLOW_OK) {
+    /* a gap after the last buffer: the next one follows it */
+    self->discont |= self->discont_next;
+    self->discont_next = FALSE;
     if (!self->response) {
       ret = next_batch (self);
       if (ret == GST_FLOW_OK)
@@ -743,8 +653,8 @@ kvam_session_read (KvamSession * self, guint blocksize, GstBuffer ** out)
   if (*out) {
     if (!self->live)
       kvam_session_adapt_concurrency (self, gst_buffer_get_size (*out));
-    post_pending_messages (self);
-    count_delivered (self);
+    kvam_session_post_pending_messages (self);
+    kvam_session_count_delivered (self);
     /* once per stream header, not per buffer (only this thread writes it) */
     if (self->segment_start == 0) {
       g_mutex_lock (&self->stats_lock);

@@ -66,6 +66,8 @@ kvam_session_clear_response (KvamSession * self)
     g_atomic_int_add (&self->open_connections, -1);
   }
   g_clear_object (&self->response);
+  self->response_ended = FALSE;
+  g_clear_error (&self->response_error);
 }
 
 /* The batch starting at fragment @first: up to MEDIA_BATCH fragments and

@@ -59,6 +59,8 @@ struct _KvamSession
   gboolean after_cues;          /* they went out: nothing follows them */
   GInputStream *response;
   gboolean response_is_own;     /* not a read-ahead one: holds a connection */
+  gboolean response_ended;      /* a read that filled a block met the end */
+  GError *response_error;       /* what ended it (NULL: its end) */
   GPtrArray *batch;             /* const KvamFragment * of the response */
   guint batch_end;              /* the planned batch's end: a resumed
                                  * response stops there, where the next
@@ -76,6 +78,8 @@ struct _KvamSession
   guint failures;               /* consecutive, reset when data arrives */
   guint fragment_failures;      /* in-band errors of next_fragment */
   gboolean discont;
+  gboolean discont_next;        /* a gap after the buffer going out now */
+  GQueue held;                  /* GstBuffer after a gap, merged already */
   GPtrArray *pending_messages;  /* posted with the next buffer */
   guint pending_delivered;      /* fragments whose last frame is out */
   gint64 last_progress;         /* monotonic µs: response opened or frames out */
@@ -104,5 +108,18 @@ void kvam_session_start_prefetches (KvamSession * self);
 GInputStream *kvam_session_take_prefetch (KvamSession * self);
 void kvam_session_adapt_concurrency (KvamSession * self, gsize n);
 void kvam_session_time_response (KvamSession * self);
+
+/* kvamsessionevents.c */
+void kvam_session_events_init (void);
+const KvamFragment *kvam_session_batch_fragment (KvamSession * self,
+    guint i);
+void kvam_session_post_pending_messages (KvamSession * self);
+void kvam_session_count_delivered (KvamSession * self);
+gboolean kvam_session_give_up_on_fragment (KvamSession * self,
+    const KvamFragment * f, const gchar * code, const gchar * message);
+gboolean kvam_session_handle_merger_events (KvamSession * self,
+    gboolean * abandon, GArray * gaps);
+GstBuffer *kvam_session_split_at_gaps (KvamSession * self,
+    GstBuffer * merged, GArray * gaps);
 
 G_END_DECLS

@@ -28,6 +28,7 @@ kvam_play_result_free (KvamPlayResult * r)
 {
   g_ptr_array_unref (r->fragments);
   g_array_unref (r->fragment_times);
+  g_array_unref (r->discont_offsets);
   if (r->raw)
     g_byte_array_unref (r->raw);
   g_ptr_array_unref (r->widths);
@@ -106,8 +107,12 @@ raw_probe (GstPad * pad, GstPadProbeInfo * info, Probe * p)
 
   g_mutex_lock (&p->lock);
   if (p->r->src_buffers++ > 0 &&
-      GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+      GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)) {
+    gsize at = p->r->raw ? p->r->raw->len : 0;
+
     p->r->disconts++;
+    g_array_append_val (p->r->discont_offsets, at);
+  }
   g_mutex_unlock (&p->lock);
   if (p->r->raw && gst_buffer_map (buf, &map, GST_MAP_READ)) {
     g_mutex_lock (&p->lock);
@@ -186,6 +191,7 @@ kvam_test_play_at (const gchar * url, const gchar * tail, gboolean keep_raw,
 
   r->fragments = g_ptr_array_new_with_free_func (g_free);
   r->fragment_times = g_array_new (FALSE, FALSE, sizeof (guint64));
+  r->discont_offsets = g_array_new (FALSE, FALSE, sizeof (gsize));
   r->widths = g_ptr_array_new_with_free_func (g_free);
   r->warnings = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_message_unref);

@@ -19,6 +19,7 @@ typedef struct
   guint audio_frames;           /* the same at "asink", if there is one */
   GstClockTime audio_end;
   guint disconts;               /* DISCONT buffers from kvamsrc, after the first */
+  GArray *discont_offsets;      /* gsize: where in raw each of them began */
   guint src_buffers;
   guint segments;               /* SEGMENT events reaching the sink */
   gboolean monotonic;           /* sink buffer PTS never went back */

@@ -261,10 +261,44 @@ serve_document (SoupServer * s, SoupServerMessage * msg, const char *path,
       (const gchar *) d->doc->data, d->doc->len);
 }
 
+/* The headers, then in one write half the document as a chunk and the
+ * head of a chunk for the rest with 10 bytes of it, then the connection
+ * closes: kvamsrc's read of the first chunk is filled with the rest of what
+ * arrived, and that fill meets the broken end. */
+static void
+cut_in_one_write (SoupServerMessage * msg, Served * d)
+{
+  g_autoptr (GIOStream) io = soup_server_message_steal_connection (msg);
+  gsize half = d->doc->len / 2;
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  g_autofree gchar *first = g_strdup_printf ("%zx\r\n", half);
+  g_autofree gchar *second = g_strdup_printf ("\r\n%zx\r\n",
+      d->doc->len - half);
+
+  g_byte_array_append (wire, (const guint8 *) first, strlen (first));
+  g_byte_array_append (wire, d->doc->data, half);
+  g_byte_array_append (wire, (const guint8 *) second, strlen (second));
+  g_byte_array_append (wire, d->doc->data + half, 10);
+  g_output_stream_write_all (g_io_stream_get_output_stream (io), wire->data,
+      wire->len, NULL, NULL, NULL);
+  g_io_stream_close (io, NULL, NULL);
+}
+
+static void
+serve_cut_document (SoupServer * s, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_message_headers_set_encoding (soup_server_message_get_response_headers
+      (msg), SOUP_ENCODING_CHUNKED);
+  g_signal_connect (msg, "wrote-headers", G_CALLBACK (cut_in_one_write),
+      user_data);
+}
+
 /* One fragment, listed at START + 0.5 s with its real size, whose media is
- * @doc. */
+ * @doc, served by @media. */
 static KvamPlayResult *
-play_document (GByteArray * doc)
+play_document_with (GByteArray * doc, SoupServerCallback media)
 {
   const gchar *props[] = { "stream-name", "cam", "start-time", START,
     "retry-attempts", "1", "request-timeout", "2000",
@@ -281,8 +315,8 @@ play_document (GByteArray * doc)
   kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
       NULL);
   kvam_test_server_add_handler (server, "/listFragments", fixed, d.listing);
-  kvam_test_server_add_handler (server, "/getMediaForFragmentList",
-      serve_document, &d);
+  kvam_test_server_add_handler (server, "/getMediaForFragmentList", media,
+      &d);
   r = kvam_test_play_at (url, "fakesink name=sink", TRUE, 30, props, NULL,
       NULL);
   kvam_test_server_free (server);       /* before @d goes */
@@ -290,6 +324,40 @@ play_document (GByteArray * doc)
   g_free (d.listing);
   return r;
 }
+
+static KvamPlayResult *
+play_document (GByteArray * doc)
+{
+  return play_document_with (doc, serve_document);
+}
+
+/* A response that breaks off right behind data that came with it: the
+ * frames before the break are played once, and the break is reported as a
+ * read error (a filled read that met it keeps it for the next read), not
+ * taken for the end of the response. */
+GST_START_TEST (test_break_met_while_filling_a_read)
+{
+  g_autoptr (GByteArray) doc = kvam_test_doc_begin ();
+  g_autoptr (KvamPlayResult) r = NULL;
+  g_autoptr (GPtrArray) frames = NULL, sent = NULL;
+  g_autofree gchar *diff = NULL;
+
+  kvam_test_doc_add_number (doc, NUMBER);
+  kvam_test_doc_add_cluster (doc, 0, 50);
+  r = play_document_with (doc, serve_cut_document);
+  /* taken for an end, it would be a fragment short of its listed size:
+   * skipped with a warning, and no read error named */
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "ended after 0 of 1 fragments: ");
+  /* what came before the break, once, each frame at its time */
+  frames = kvam_test_frames (r->raw->data, r->raw->len);
+  sent = kvam_test_frames (doc->data, doc->len / 2 + 10);
+  fail_unless (frames->len > 0);
+  diff = kvam_test_frames_diff (frames, sent);
+  fail_unless (diff == NULL, "%s", diff);
+}
+
+GST_END_TEST;
 
 /* Tags > Tag > Tag > ... 200 000 deep: the streaming thread's stack
  * overflowed (SIGSEGV) on 60 000. */
@@ -782,6 +850,7 @@ kvamhostile_suite (void)
   tcase_add_test (tc, test_media_without_frames_times_out);
   tcase_add_test (tc, test_compressed_media_refused);
   tcase_add_test (tc, test_nested_tags_served);
+  tcase_add_test (tc, test_break_met_while_filling_a_read);
   tcase_add_test (tc, test_absurd_cluster_times_served);
   tcase_add_test (tc, test_redirect_not_followed);
   tcase_add_test (tc, test_service_error_text_scrubbed);
