@@ -93,8 +93,10 @@ void kvs_emulator_set_rate_limit (KvsEmulator * emu, gboolean enabled);
 void kvs_emulator_set_bandwidth (KvsEmulator * emu, guint64 bytes_per_second);
 /* Bytes per HTTP chunk of a media body (0: 64 KiB) */
 void kvs_emulator_set_chunk_size (KvsEmulator * emu, gsize bytes);
-/* Uncapped, fault-free media bodies in one write per chunk (benchmarks) */
+/* Uncapped, fault-free media bodies in one write per chunk (benchmarks);
+ * a client that stops reading one for this long loses its connection */
 void kvs_emulator_set_gather_chunks (KvsEmulator * emu, gboolean gather);
+#define KVS_EMULATOR_GATHER_TIMEOUT_S 5
 void kvs_emulator_set_latency (KvsEmulator * emu, guint ms);
 void kvs_emulator_set_throttle_every (KvsEmulator * emu, guint n);
 void kvs_emulator_set_fail_every (KvsEmulator * emu, guint n);

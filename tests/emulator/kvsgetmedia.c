@@ -305,7 +305,14 @@ gather_next (MediaWriter * w)
 static void
 gather_wrote_headers (SoupServerMessage * msg, MediaWriter * w)
 {
+  GSocket *sock = soup_server_message_get_socket (msg);
+
   g_signal_handlers_disconnect_by_data (msg, w);
+  /* the server's teardown and its timeouts no longer reach a connection
+   * taken over: without one of its own, a client that stopped reading
+   * would hold the writer and the socket for good */
+  if (sock)
+    g_socket_set_timeout (sock, KVS_EMULATOR_GATHER_TIMEOUT_S);
   w->stolen = soup_server_message_steal_connection (msg);
   if (!w->stolen) {
     gather_done (w);

@@ -333,6 +333,47 @@ GST_START_TEST (test_gather_chunks)
 
 GST_END_TEST;
 
+/* A client that stops reading a gathered body is let go after the write
+ * timeout: the server's teardown no longer reaches a connection taken
+ * over, and the writer would wait for it for good (and send the rest once
+ * it read again) */
+GST_START_TEST (test_gather_stalled_client_let_go)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  const gchar *req = "GET /raw/big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const KvsFragment *f;
+  GError *err = NULL;
+  guint64 whole = 0, got = 0;
+  guint8 buf[65536];
+  gssize n;
+  guint count, i;
+
+  /* far more than the socket buffers hold */
+  fail_unless (kvs_emulator_add_synthetic (emu, "big", 10, 2, 1920, 1080,
+          &err), "%s", err ? err->message : "");
+  f = kvs_emulator_get_fragments (emu, "big", &count);
+  for (i = 0; i < count; i++)
+    whole += f[i].size;
+  kvs_emulator_set_gather_chunks (emu, TRUE);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1",
+      kvs_emulator_get_port (emu), NULL, NULL);
+  fail_unless (conn != NULL);
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
+          (G_IO_STREAM (conn)), req, strlen (req), NULL, NULL, NULL));
+  g_usleep ((KVS_EMULATOR_GATHER_TIMEOUT_S + 2) * G_USEC_PER_SEC);
+  /* what was buffered, then the end (not a wait for the rest) */
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), 5);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM
+                  (conn)), buf, sizeof buf, NULL, &err)) > 0)
+    got += n;
+  fail_unless (n == 0, "%s", err ? err->message : "");
+  fail_unless (got > 0 && got < whole, "%" G_GUINT64_FORMAT " of %"
+      G_GUINT64_FORMAT " bytes", got, whole);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvsemulatormedia_suite (void)
 {
@@ -348,6 +389,7 @@ kvsemulatormedia_suite (void)
   tcase_add_test (tc, test_bandwidth_cap);
   tcase_add_test (tc, test_chunk_size);
   tcase_add_test (tc, test_gather_chunks);
+  tcase_add_test (tc, test_gather_stalled_client_let_go);
   return s;
 }
 
