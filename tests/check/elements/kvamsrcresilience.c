@@ -5,6 +5,7 @@
  */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kvamebml.h"
@@ -243,6 +244,19 @@ GST_START_TEST (test_cut_at_twenty_offsets)
 
 GST_END_TEST;
 
+/* The time of frame @i of kvam_test_frames(), in the output's ticks. */
+static gint64
+frame_ms (GPtrArray * frames, guint i)
+{
+  guint track;
+  gint64 t;
+
+  fail_unless (i < frames->len);
+  fail_unless (sscanf (frames->pdata[i], "track %u at %" G_GINT64_FORMAT,
+          &track, &t) == 2);
+  return t;
+}
+
 /* A fragment stored truncated inside a frame, with the next fragment in
  * the same response: the frames it has are played, the rest of it is
  * skipped with a warning naming it, the next buffer is DISCONT, and every
@@ -295,6 +309,10 @@ GST_START_TEST (test_damaged_fragment_skipped)
    * frame at k s */
   frames = kvam_test_frames (r->raw->data, r->raw->len);
   fail_unless_equals_int (frames->len, 5 * FPS - 1);
+  /* the gap is between fragment 2's last frame kept and fragment 3's first,
+   * at 3 s (ms ticks) */
+  fail_unless (frame_ms (frames, before->len - 1) < 3000);
+  fail_unless_equals_int64 (frame_ms (frames, before->len), 3000);
   fail_unless_equals_int (r->fragments->len, 5);
   for (i = 0; i < 5; i++)
     fail_unless_equals_uint64 (g_array_index (r->fragment_times, guint64, i),
