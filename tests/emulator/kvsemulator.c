@@ -78,6 +78,11 @@ kvs_emulator_new (void)
   emu->next_start_ms = -1;
   emu->rate_limit = TRUE;
   emu->chunk_size = DEFAULT_CHUNK_SIZE;
+  /* the test suite's default (tests/check/meson.build): pages as short as
+   * the API allows them to be */
+  if (g_getenv ("KVS_EMULATOR_SHORT_PAGES"))
+    emu->short_pages = g_ascii_strtoull (g_getenv
+        ("KVS_EMULATOR_SHORT_PAGES"), NULL, 10);
   emu->cuts = g_array_new (FALSE, FALSE, sizeof (Cut));
   emu->log = g_ptr_array_new_with_free_func ((GDestroyNotify)
       kvs_log_entry_free);
@@ -270,6 +275,12 @@ kvs_emulator_set_ordered (KvsEmulator * emu, gboolean ordered)
   LOCKED (emu, emu->ordered = ordered);
 }
 
+void
+kvs_emulator_set_short_pages (KvsEmulator * emu, guint most)
+{
+  LOCKED (emu, emu->short_pages = most);
+}
+
 static void
 add_cut (KvsEmulator * emu, guint nth, guint64 bytes, gboolean stall)
 {
@@ -307,9 +318,9 @@ kvs_emulator_add_fragment_error (KvsEmulator * emu, const gchar * name,
   g_mutex_unlock (&emu->lock);
 }
 
-void
-kvs_emulator_truncate_fragment (KvsEmulator * emu, const gchar * name,
-    guint index, guint64 keep)
+static void
+truncate_fragment (KvsEmulator * emu, const gchar * name, guint index,
+    guint64 keep, gboolean keep_listed_size)
 {
   Stream *s;
 
@@ -324,12 +335,33 @@ kvs_emulator_truncate_fragment (KvsEmulator * emu, const gchar * name,
     for (i = 0; i < pieces->len; i++)
       g_byte_array_append (doc, g_bytes_get_data (pieces->pdata[i], NULL),
           g_bytes_get_size (pieces->pdata[i]));
-    /* stored (and listed) as far as it got */
+    /* stored as far as it got, listed as that or as it was meant to be */
     g_clear_pointer (&f->document, g_bytes_unref);
     f->document = g_bytes_new (doc->data, MIN (keep, doc->len));
-    f->size = MIN (keep, doc->len);
+    if (!keep_listed_size)
+      f->size = MIN (keep, doc->len);
   }
   g_mutex_unlock (&emu->lock);
+}
+
+void
+kvs_emulator_truncate_fragment (KvsEmulator * emu, const gchar * name,
+    guint index, guint64 keep)
+{
+  truncate_fragment (emu, name, index, keep, FALSE);
+}
+
+void
+kvs_emulator_truncate_fragment_at (KvsEmulator * emu, const gchar * name,
+    guint index, gdouble fraction, gboolean keep_listed_size)
+{
+  const KvsFragment *frags;
+  guint n;
+
+  frags = kvs_emulator_get_fragments (emu, name, &n);
+  if (frags && index < n)
+    truncate_fragment (emu, name, index, (guint64) (frags[index].size *
+            CLAMP (fraction, 0.0, 1.0)), keep_listed_size);
 }
 
 void

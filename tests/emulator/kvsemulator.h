@@ -58,6 +58,9 @@ typedef enum
   /* AAC sound beside the pictures; each fragment's last sound frame starts
    * up to 21 ms after the next fragment's listed start */
   KVS_SYNTHETIC_AUDIO = 1 << 0,
+  /* with AUDIO: each fragment's sound also begins with the previous
+   * fragment's last 64 ms (three frames again, at the same times) */
+  KVS_SYNTHETIC_AUDIO_OVERLAP = 1 << 1,
 } KvsSyntheticFlags;
 gboolean kvs_emulator_add_synthetic_full (KvsEmulator * emu,
     const gchar * name, guint count, guint seconds, guint width, guint height,
@@ -83,6 +86,11 @@ void kvs_emulator_set_late_listing (KvsEmulator * emu, guint every,
  * the ones after it move later. FALSE if there is no such fragment. */
 gboolean kvs_emulator_add_pause (KvsEmulator * emu, const gchar * name,
     guint from, guint seconds);
+/* Fragment @index of @name carries a producer time @ms later (a
+ * producer's clock that jumped), in its listing and its document; its
+ * server time stays. FALSE if there is no such synthetic fragment. */
+gboolean kvs_emulator_jump_producer_clock (KvsEmulator * emu,
+    const gchar * name, guint index, gint64 ms);
 /* When fragment @i of @name is (or was) first listed: epoch ms, -1 if no
  * such fragment. */
 gint64 kvs_emulator_listable_time (KvsEmulator * emu, const gchar * name,
@@ -102,6 +110,11 @@ void kvs_emulator_set_throttle_every (KvsEmulator * emu, guint n);
 void kvs_emulator_set_fail_every (KvsEmulator * emu, guint n);
 void kvs_emulator_set_malformed_json_every (KvsEmulator * emu, guint n);
 void kvs_emulator_set_ordered (KvsEmulator * emu, gboolean ordered);
+/* ListFragments pages hold a random 0 to @most entries whatever MaxResults
+ * asked (at most MaxResults), empty ones with a NextToken too, as the API
+ * allows (0: full pages). Default: $KVS_EMULATOR_SHORT_PAGES, which the
+ * test suite sets. */
+void kvs_emulator_set_short_pages (KvsEmulator * emu, guint most);
 /* The service's clock runs @seconds ahead of this machine's (negative:
  * behind), to test clock-skew errors. */
 void kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds);
@@ -112,6 +125,11 @@ void kvs_emulator_set_stale_endpoints (KvsEmulator * emu, guint n);
  * of its document, as a damaged archive would hold it. */
 void kvs_emulator_truncate_fragment (KvsEmulator * emu, const gchar * name,
     guint index, guint64 keep);
+/* The same after @fraction (0-1) of its document; @keep_listed_size: still
+ * listed with its whole size, as the service can list a fragment it
+ * stored truncated. */
+void kvs_emulator_truncate_fragment_at (KvsEmulator * emu, const gchar * name,
+    guint index, gdouble fraction, gboolean keep_listed_size);
 /* GetDataEndpoint answers @url (NULL: the emulator's own address). */
 void kvs_emulator_set_data_endpoint (KvsEmulator * emu, const gchar * url);
 /* The @nth GetMediaForFragmentList response (1-based, counted from the

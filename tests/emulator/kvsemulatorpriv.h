@@ -59,6 +59,7 @@ typedef struct
   guint recent_pos[N_OPS];
   GHashTable *pending_errors;   /* index -> remaining in-band errors */
   GHashTable *error_codes;      /* index -> code */
+  gboolean unsorted;            /* producer times not in ingestion order */
   guint media_open;             /* GetMediaForFragmentList responses now */
   guint media_peak;
 } Stream;
@@ -99,6 +100,7 @@ struct _KvsEmulator
   gchar *data_endpoint;         /* answered by GetDataEndpoint, or NULL */
   guint cut_every;
   gboolean ordered;
+  guint short_pages;            /* ListFragments pages of 0..this many */
   GArray *cuts;                 /* Cut */
   guint calls;                  /* all calls, for the every-Nth faults */
   guint json_responses;

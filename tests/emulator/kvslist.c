@@ -61,6 +61,7 @@ kvs_handle_get_data_endpoint (Request * r, JsonObject * o)
 typedef struct
 {
   guint32 seed;
+  guint page;                   /* pages of this listing answered before */
   guint offset;
   gboolean server;              /* selector on server timestamps */
   gint64 start_ms, end_ms;
@@ -69,9 +70,9 @@ typedef struct
 static gchar *
 encode_token (const Cursor * c, const gchar * stream)
 {
-  g_autofree gchar *plain = g_strdup_printf ("v1|%u|%u|%d|%" G_GINT64_FORMAT
-      "|%" G_GINT64_FORMAT "|%s", c->seed, c->offset, c->server, c->start_ms,
-      c->end_ms, stream);
+  g_autofree gchar *plain = g_strdup_printf ("v1|%u|%u|%u|%d|%"
+      G_GINT64_FORMAT "|%" G_GINT64_FORMAT "|%s", c->seed, c->page, c->offset,
+      c->server, c->start_ms, c->end_ms, stream);
 
   return g_base64_encode ((const guchar *) plain, strlen (plain));
 }
@@ -82,16 +83,17 @@ decode_token (const gchar * token, const gchar * stream, Cursor * c)
   gsize len;
   g_autofree guchar *plain = g_base64_decode (token, &len);
   g_autofree gchar *text = plain ? g_strndup ((gchar *) plain, len) : NULL;
-  g_auto (GStrv) f = text ? g_strsplit (text, "|", 7) : NULL;
+  g_auto (GStrv) f = text ? g_strsplit (text, "|", 8) : NULL;
 
-  if (!f || g_strv_length (f) != 7 || strcmp (f[0], "v1") ||
-      strcmp (f[6], stream))
+  if (!f || g_strv_length (f) != 8 || strcmp (f[0], "v1") ||
+      strcmp (f[7], stream))
     return FALSE;
   c->seed = strtoul (f[1], NULL, 10);
-  c->offset = strtoul (f[2], NULL, 10);
-  c->server = atoi (f[3]);
-  c->start_ms = g_ascii_strtoll (f[4], NULL, 10);
-  c->end_ms = g_ascii_strtoll (f[5], NULL, 10);
+  c->page = strtoul (f[2], NULL, 10);
+  c->offset = strtoul (f[3], NULL, 10);
+  c->server = atoi (f[4]);
+  c->start_ms = g_ascii_strtoll (f[5], NULL, 10);
+  c->end_ms = g_ascii_strtoll (f[6], NULL, 10);
   return TRUE;
 }
 
@@ -193,6 +195,27 @@ add_fragment_json (JsonBuilder * b, const KvsFragment * f)
   json_builder_end_object (b);
 }
 
+/* How many entries the page at @c holds: MaxResults, or with short pages
+ * a random 0 to short_pages (at most MaxResults), the same for the same
+ * page of a listing; never two empty pages in a row, so a listing ends.
+ * Lock held. */
+static guint
+page_length (KvsEmulator * emu, const Cursor * c, guint max)
+{
+  guint most = MIN (emu->short_pages, max), len;
+  GRand *rand;
+
+  if (most == 0)
+    return max;
+  rand = g_rand_new_with_seed (c->seed ^ (c->page * 2654435761u));
+  len = g_rand_int_range (rand, 0, most + 1);
+  g_rand_free (rand);
+  /* an empty page follows a full one at most */
+  if (len == 0 && c->page % 2 == 1)
+    len = most;
+  return len;
+}
+
 void
 kvs_handle_list_fragments (Request * r, JsonObject * o)
 {
@@ -229,14 +252,24 @@ kvs_handle_list_fragments (Request * r, JsonObject * o)
   if (!kvs_admit_call (r, s))
     return;
 
-  first = lower_bound (s, c.start_ms, c.server);
-  last = c.end_ms == G_MAXINT64 ? s->fragments->len :
-      lower_bound (s, c.end_ms + 1, c.server);
+  if (s->unsorted && !c.server) {
+    /* a producer's clock jumped: look at every fragment */
+    first = 0;
+    last = s->fragments->len;
+  } else {
+    first = lower_bound (s, c.start_ms, c.server);
+    last = c.end_ms == G_MAXINT64 ? s->fragments->len :
+        lower_bound (s, c.end_ms + 1, c.server);
+  }
   /* the same shuffle on every page of one listing: no order at all */
   order = g_new (guint, MAX (last > first ? last - first : 0, 1));
-  for (i = first, n = 0; i < last; i++)
-    if (kvs_stream_listable (r->emu, s, i))
+  for (i = first, n = 0; i < last; i++) {
+    gint64 t = fragment_time (&g_array_index (s->fragments, KvsFragment, i),
+        c.server);
+    if (t >= c.start_ms && t <= c.end_ms &&
+        kvs_stream_listable (r->emu, s, i))
       order[n++] = i;
+  }
   if (!r->emu->ordered) {
     rand = g_rand_new_with_seed (c.seed);
     for (i = n; i > 1; i--) {
@@ -247,7 +280,7 @@ kvs_handle_list_fragments (Request * r, JsonObject * o)
     g_rand_free (rand);
   }
 
-  page_end = MIN (n, c.offset + (guint) max);
+  page_end = MIN (n, c.offset + page_length (r->emu, &c, (guint) max));
   returned = page_end > c.offset ? page_end - c.offset : 0;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "Fragments");
@@ -258,6 +291,7 @@ kvs_handle_list_fragments (Request * r, JsonObject * o)
   json_builder_end_array (b);
   if (page_end < n) {
     c.offset = page_end;
+    c.page++;
     next = encode_token (&c, s->name);
     json_builder_set_member_name (b, "NextToken");
     json_builder_add_string_value (b, next);

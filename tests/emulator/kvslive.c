@@ -99,3 +99,27 @@ kvs_emulator_add_pause (KvsEmulator * emu, const gchar * name, guint from,
   g_mutex_unlock (&emu->lock);
   return TRUE;
 }
+
+gboolean
+kvs_emulator_jump_producer_clock (KvsEmulator * emu, const gchar * name,
+    guint index, gint64 ms)
+{
+  Stream *s;
+  KvsFragment *f;
+  gchar number[48];
+
+  g_mutex_lock (&emu->lock);
+  s = g_hash_table_lookup (emu->streams, name);
+  if (!s || index >= s->fragments->len ||
+      !(f = &g_array_index (s->fragments, KvsFragment, index))->gop) {
+    g_mutex_unlock (&emu->lock);
+    return FALSE;
+  }
+  g_strlcpy (number, f->number, sizeof (number));
+  kvs_fragment_init_from_gop (f, f->gop, number, f->producer_ms + ms,
+      f->server_ms, emu->tag_style);
+  /* producer times no longer grow with ingestion */
+  s->unsorted = TRUE;
+  g_mutex_unlock (&emu->lock);
+  return TRUE;
+}

@@ -41,9 +41,11 @@ GPtrArray *kvs_media_synthesize (guint gops, guint seconds, guint width,
  * frame after the group's end, as producers write them: the groups tile
  * the sound exactly when replayed in a cycle of *@gops groups (set to the
  * shortest cycle that holds whole sound frames). Sound frames are
- * BlockGroups. */
+ * BlockGroups. With @overlap each group also begins with the last 64 ms
+ * of sound of the group before, at the same times: the sound overlaps
+ * itself from fragment to fragment. */
 GPtrArray *kvs_media_synthesize_av (guint * gops, guint seconds, guint width,
-    guint height, GError ** error);
+    guint height, gboolean overlap, GError ** error);
 
 /* EBML header, unknown-size Segment, Info without Duration and Tracks of a
  * Matroska file with a 1 ms TimecodeScale; *@first_cluster: where the

@@ -145,7 +145,8 @@ kvs_emulator_add_synthetic_full (KvsEmulator * emu, const gchar * name,
     return FALSE;
   }
   if (flags & KVS_SYNTHETIC_AUDIO)
-    gops = kvs_media_synthesize_av (&distinct, seconds, width, height, error);
+    gops = kvs_media_synthesize_av (&distinct, seconds, width, height,
+        (flags & KVS_SYNTHETIC_AUDIO_OVERLAP) != 0, error);
   else
     gops = kvs_media_synthesize (distinct, seconds, width, height, error);
   if (!gops)

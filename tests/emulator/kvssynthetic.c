@@ -22,6 +22,10 @@
  * way goes with the fragment it started in */
 #define AUDIO_OVERRUN_MS 21
 #define AUDIO_FRAME_MS 21       /* BlockDuration written for sound frames */
+/* with KVS_SYNTHETIC_AUDIO_OVERLAP, each group also starts with the sound
+ * frames of the last this many ms of the group before (a producer that
+ * writes the sound under way into both fragments): three frames again */
+#define AUDIO_OVERLAP_MS 64
 
 /* Runs "@sources matroskamux ! filesink" and returns the file's bytes. */
 static gchar *
@@ -269,9 +273,32 @@ build_gop (GBytes * header, GArray * placed, guint seconds)
 /* Sound frame i starts at i x 1024 / 48000 s; group g takes those starting
  * in [g x period + overrun, (g + 1) x period + overrun), so consecutive
  * groups, and the last and the first of a cycle, tile the sound. */
+/* Where sound frame @t (ms in the encoded file) goes in group @g of
+ * @ngops: its time from the group's start, or FALSE. The frames of the
+ * @overlap ms before a group's own begin it too (group 0's from the end
+ * of the cycle, which comes before it when the cycle is replayed). */
+static gboolean
+place_sound (gdouble t, guint g, guint ngops, gint64 period, gint64 overlap,
+    gint64 * rel)
+{
+  gint64 ms = (gint64) (t + 0.5);
+
+  if (t >= g * period + AUDIO_OVERRUN_MS - (g > 0 ? overlap : 0) &&
+      t < (g + 1) * period + AUDIO_OVERRUN_MS) {
+    *rel = ms - g * period;
+    return TRUE;
+  }
+  if (g == 0 && overlap > 0 && t >= ngops * period + AUDIO_OVERRUN_MS -
+      overlap && t < ngops * period + AUDIO_OVERRUN_MS) {
+    *rel = ms - ngops * period;
+    return TRUE;
+  }
+  return FALSE;
+}
+
 static GPtrArray *
 place_frames (GBytes * header, GArray * frames, guint video, guint audio,
-    guint ngops, guint seconds, GError ** error)
+    guint ngops, guint seconds, gint64 overlap, GError ** error)
 {
   g_autoptr (GPtrArray) gops = g_ptr_array_new_with_free_func
       ((GDestroyNotify) kvs_gop_free);
@@ -290,10 +317,8 @@ place_frames (GBytes * header, GArray * frames, guint video, guint audio,
         key |= p.rel == 0 && f->key;
       } else if (f->track == audio) {
         gdouble t = sound++ * (gdouble) AAC_FRAME * 1000.0 / AUDIO_RATE;
-        if (t < g * period + AUDIO_OVERRUN_MS ||
-            t >= (g + 1) * period + AUDIO_OVERRUN_MS)
+        if (!place_sound (t, g, ngops, period, overlap, &p.rel))
           continue;
-        p.rel = (gint64) (t + 0.5) - g * period;
       } else {
         continue;
       }
@@ -312,7 +337,7 @@ place_frames (GBytes * header, GArray * frames, guint video, guint audio,
 
 GPtrArray *
 kvs_media_synthesize_av (guint * ngops, guint seconds, guint width,
-    guint height, GError ** error)
+    guint height, gboolean overlap, GError ** error)
 {
   g_autofree gchar *sources = NULL, *vsrc = NULL;
   g_autofree gchar *contents = NULL;
@@ -347,5 +372,6 @@ kvs_media_synthesize_av (guint * ngops, guint seconds, guint width,
     return NULL;
   }
   frames = read_frames ((const guint8 *) contents, size, first_cluster);
-  return place_frames (header, frames, video, audio, n, seconds, error);
+  return place_frames (header, frames, video, audio, n, seconds,
+      overlap ? AUDIO_OVERLAP_MS : 0, error);
 }

@@ -32,6 +32,8 @@ static gchar **cuts = NULL, **stalls = NULL, **fragment_errors = NULL;
 static gchar *request_log = NULL;
 static gboolean live = FALSE;
 static gchar *late_list = NULL;
+static gint short_pages = -1;
+static gchar **truncations = NULL;
 static gchar **pauses = NULL;
 static gint sts_duration = 0;
 static gchar **sso_tokens = NULL;
@@ -55,9 +57,11 @@ static GOptionEntry entries[] = {
         KVS_EMULATOR_DEFAULT_REGION ")", "REGION"},
   {"synthetic", 0, 0, G_OPTION_ARG_STRING_ARRAY, &synthetic,
         "Stream of COUNT generated fragments of SECONDS (default 2) at WxH "
-        "(default 320x240), with AAC sound when ':av' ends it; repeat a NAME "
+        "(default 320x240), with AAC sound when ':av' ends it (':av-overlap': "
+        "each fragment's sound begins with the last 64 ms of the one before); "
+        "repeat a NAME "
         "to append (a resolution change)",
-      "NAME:COUNT[:SECONDS[:WxH]][:av]"},
+      "NAME:COUNT[:SECONDS[:WxH]][:av|:av-overlap]"},
   {"capture", 0, 0, G_OPTION_ARG_STRING_ARRAY, &captures,
       "Stream from a GetMedia capture file, split into its fragments",
       "NAME:FILE"},
@@ -136,6 +140,16 @@ static GOptionEntry entries[] = {
         "List every Nth fragment MS milliseconds after its server time, "
         "after the ones that follow it (the service's eventual consistency)",
       "N:MS"},
+  {"short-pages", 0, 0, G_OPTION_ARG_INT, &short_pages,
+        "Answer ListFragments pages of a random 0 to N entries (at most "
+        "MaxResults; empty ones with a NextToken too), as the API allows; 0: "
+        "full pages (default: $KVS_EMULATOR_SHORT_PAGES, else 0)",
+      "N"},
+  {"truncate", 0, 0, G_OPTION_ARG_STRING_ARRAY, &truncations,
+        "Store fragment INDEX (0-based) of NAME cut after FRACTION (0-1) of "
+        "its document, listed with the size it kept, or with its whole size "
+        "when ':listed-whole' ends it (the next document follows at once)",
+      "NAME:INDEX:FRACTION[:listed-whole]"},
   {"ordered", 0, 0, G_OPTION_ARG_NONE, &ordered,
       "List fragments in order (debugging; the service does not)", NULL},
   {"sts-duration", 0, 0, G_OPTION_ARG_INT, &sts_duration,
@@ -160,13 +174,16 @@ add_streams (KvsEmulator * emu, GError ** error)
     g_auto (GStrv) f = g_strsplit (synthetic[i], ":", 5);
     guint w = 320, h = 240, n = g_strv_length (f);
     KvsSyntheticFlags flags = 0;
-    if (n > 2 && g_str_equal (f[n - 1], "av")) {
+    if (n > 2 && (g_str_equal (f[n - 1], "av") ||
+            g_str_equal (f[n - 1], "av-overlap"))) {
       flags |= KVS_SYNTHETIC_AUDIO;
+      if (g_str_equal (f[n - 1], "av-overlap"))
+        flags |= KVS_SYNTHETIC_AUDIO_OVERLAP;
       g_clear_pointer (&f[--n], g_free);
     }
     if (n < 2 || n > 4) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "--synthetic %s: expected NAME:COUNT[:SECONDS[:WxH]][:av]",
+          "--synthetic %s: expected NAME:COUNT[:SECONDS[:WxH]][:av|:av-overlap]",
           synthetic[i]);
       return FALSE;
     }
@@ -277,6 +294,20 @@ apply_faults (KvsEmulator * emu, GError ** error)
   if (!add_cuts (emu, cuts, "--cut", kvs_emulator_add_cut, error) ||
       !add_cuts (emu, stalls, "--stall", kvs_emulator_add_stall, error))
     return FALSE;
+  if (short_pages >= 0)
+    kvs_emulator_set_short_pages (emu, short_pages);
+  for (i = 0; truncations && truncations[i]; i++) {
+    g_auto (GStrv) f = g_strsplit (truncations[i], ":", 4);
+    guint n = g_strv_length (f);
+    if (n < 3 || (n == 4 && !g_str_equal (f[3], "listed-whole"))) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "--truncate %s: expected NAME:INDEX:FRACTION[:listed-whole]",
+          truncations[i]);
+      return FALSE;
+    }
+    kvs_emulator_truncate_fragment_at (emu, f[0], atoi (f[1]),
+        g_ascii_strtod (f[2], NULL), n == 4);
+  }
   for (i = 0; fragment_errors && fragment_errors[i]; i++) {
     g_auto (GStrv) f = g_strsplit (fragment_errors[i], ":", 4);
     if (g_strv_length (f) < 3) {
