@@ -293,9 +293,35 @@ lister_thread (gpointer data)
   if (self->follow)
     kvam_follow_run (self->follow);
   else
-    kvam_fragment_index_list (self->index, self->client, LIST_PAGE_SIZE,
+    kvam_fragment_index_list (self->index, self->client, KVAM_LIST_PAGE_SIZE,
         self->lister_cancellable);
   return NULL;
+}
+
+/* A fragment the index skipped: unusable listing entries and stragglers
+ * are warnings; a fragment listed after its turn is also a
+ * kvam-fragment-late message, which applications can count. From the
+ * lister's thread. */
+static void
+index_notice (gpointer data, KvamIndexNotice notice, const KvamFragment * f,
+    const gchar * why)
+{
+  GstKvamSrc *self = data;
+  const gchar *stream = stream_label (self);
+
+  if (notice == KVAM_INDEX_LATE) {
+    GstStructure *s = gst_structure_new ("kvam-fragment-late",
+        "fragment-number", G_TYPE_STRING, f->number,
+        "producer-timestamp", G_TYPE_UINT64, f->producer,
+        "server-timestamp", G_TYPE_UINT64, f->server,
+        "duration", G_TYPE_UINT64, f->duration, NULL);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), s));
+  }
+  GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
+      ("Stream '%s': skipping fragment %s: %s", stream, f->number, why),
+      (NULL), ("stream", G_TYPE_STRING, stream,
+          "fragment-number", G_TYPE_STRING, f->number, NULL));
 }
 
 /* Called with the object lock held. */
@@ -308,7 +334,7 @@ create_follow (GstKvamSrc * self)
   config.stream = stream_label (self);
   config.index = self->index;
   config.client = self->client;
-  config.max_results = LIST_PAGE_SIZE;
+  config.max_results = KVAM_LIST_PAGE_SIZE;
   config.from_newest = self->mode == GST_KVAM_SRC_LIVE;
   config.end = self->range_end;
   config.cancellable = self->lister_cancellable;
@@ -363,6 +389,7 @@ start_listing (GstKvamSrc * self)
   self->index = kvam_fragment_index_new (self->selector, self->range_start,
       GST_CLOCK_TIME_IS_VALID (self->range_end) ? self->range_end :
       KVAM_TIME_MAX_SECONDS * GST_SECOND);
+  kvam_fragment_index_set_notify (self->index, index_notice, self);
   if (self->mode != GST_KVAM_SRC_ON_DEMAND)
     self->follow = create_follow (self);
   self->session = create_session (self);

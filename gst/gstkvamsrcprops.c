@@ -259,6 +259,11 @@ create_stats (GstKvamSrc * self)
       self->index ? kvam_fragment_index_get_listed (self->index) : 0,
       "fragments-delivered", G_TYPE_UINT, ss.delivered,
       "fragments-skipped", G_TYPE_UINT, ss.skipped,
+      "frames-dropped", G_TYPE_UINT64, ss.frames_dropped,
+      "fragments-late", G_TYPE_UINT,
+      self->index ? kvam_fragment_index_get_late (self->index) : 0,
+      "entries-skipped", G_TYPE_UINT,
+      self->index ? kvam_fragment_index_get_skipped (self->index) : 0,
       "bytes", G_TYPE_UINT64, self->bytes_out,
       "responses-in-flight", G_TYPE_UINT, ss.in_flight,
       "bytes-ahead", G_TYPE_UINT64, ss.bytes_ahead,
@@ -417,7 +422,11 @@ install_playback_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Fragments listed, delivered (each as its last frame goes out) "
-          "and skipped, bytes written, media responses in flight, bytes "
+          "and skipped, fragments listed too late to play (live), listing "
+          "entries skipped (unusable times, or far ahead of the clock), "
+          "frames dropped (not after their track's last frame: "
+          "sound that overlaps the next fragment), bytes written, media "
+          "responses in flight, bytes "
           "read ahead, concurrent requests aimed for, requests per API, "
           "retries, throttles, endpoint and credential refreshes, and the "
           "producer time of the current fragment (current-producer-time, ns "

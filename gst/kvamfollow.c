@@ -30,6 +30,11 @@ GST_DEBUG_CATEGORY_STATIC (kvam_follow_debug);
 /* how far ahead of this machine's clock a poll asks: the service's clock
  * and producers' clocks may run ahead */
 #define POLL_AHEAD (3600 * GST_SECOND)
+/* each poll lists again this far back from the newest fragment played
+ * (at least TRAILING_FRAGMENTS of them): a fragment listed late is found,
+ * played if its turn has not gone, else reported */
+#define TRAILING_WINDOW (15 * GST_SECOND)
+#define TRAILING_FRAGMENTS 3
 /* a stream is quiet after this many fragment lengths without a new one
  * (at least QUIET_MIN) */
 #define QUIET_FRAGMENTS 3
@@ -182,6 +187,8 @@ find_newest (KvamFollow * self, KvamAwsError * err)
 {
   GstClockTime now = now_epoch ();
 
+  /* the range starts now: fragments of the look-back must be kept */
+  kvam_fragment_index_set_start (self->config.index, now - LIVE_LOOKBACK);
   if (!kvam_fragment_index_list_pages (self->config.index,
           self->config.client, self->config.max_results, now - LIVE_LOOKBACK,
           now + POLL_AHEAD, self->config.cancellable, err))
@@ -217,11 +224,17 @@ poll_once (KvamFollow * self, KvamAwsError * err)
 {
   KvamFragmentIndex *index = self->config.index;
   const KvamFragment *last = kvam_fragment_index_get_last (index);
-  GstClockTime from = last ? kvam_fragment_index_time (index, last) :
-      kvam_fragment_index_get_start (index);
+  GstClockTime start = kvam_fragment_index_get_start (index);
+  GstClockTime from = last ? kvam_fragment_index_time (index, last) : start;
+  GstClockTime trailing;
   GstClockTime to = GST_CLOCK_TIME_IS_VALID (self->config.end) ?
       self->config.end : now_epoch () + POLL_AHEAD;
 
+  g_mutex_lock (&self->lock);
+  trailing = MAX (TRAILING_WINDOW, TRAILING_FRAGMENTS * self->longest);
+  g_mutex_unlock (&self->lock);
+  /* the ones already known are dropped as duplicates */
+  from = from > start + trailing ? from - trailing : start;
   return kvam_fragment_index_list_pages (index, self->config.client,
       self->config.max_results, from, MAX (from, to),
       self->config.cancellable, err);

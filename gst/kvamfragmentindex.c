@@ -41,6 +41,9 @@ GST_DEBUG_CATEGORY_STATIC (kvam_index_debug);
  * circles */
 #define MAX_PAGES_PER_WINDOW 10000
 #define NUMBERS_CHUNK_SIZE (64 * 1024)
+/* the last fragment of a long range is looked for in the range's last
+ * minute first, then in windows 16 times wider */
+#define LAST_PROBE_WINDOW (60 * GST_SECOND)
 
 struct _KvamFragmentIndex
 {
@@ -54,6 +57,10 @@ struct _KvamFragmentIndex
   GPtrArray *pending;           /* KvamFragment, listed, not yet published */
   GHashTable *pending_since;    /* following: KvamFragment -> monotonic µs */
   guint late;                   /* following: listed after their turn */
+  guint skipped;                /* entries whose times cannot be used */
+  GHashTable *skipped_numbers;  /* their numbers, warned about once */
+  KvamIndexNotify notify;
+  gpointer notify_data;
   GHashTable *numbers;          /* every number seen, for duplicates */
   GPtrArray *blocks;            /* KvamFragment[FRAGMENTS_PER_BLOCK] */
   guint last_block_used;
@@ -101,6 +108,8 @@ kvam_fragment_index_new (KvamSelector selector, GstClockTime start,
   self->pending = g_ptr_array_new ();
   self->pending_since = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->numbers = g_hash_table_new (g_str_hash, g_str_equal);
+  self->skipped_numbers = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
   self->blocks = g_ptr_array_new_with_free_func (g_free);
   self->number_strings = g_string_chunk_new (NUMBERS_CHUNK_SIZE);
   return self;
@@ -112,6 +121,7 @@ kvam_fragment_index_free (KvamFragmentIndex * self)
   if (!self)
     return;
   g_hash_table_unref (self->numbers);
+  g_hash_table_unref (self->skipped_numbers);
   g_ptr_array_unref (self->published);
   g_ptr_array_unref (self->pending);
   g_hash_table_unref (self->pending_since);
@@ -131,19 +141,27 @@ kvam_fragment_index_time (KvamFragmentIndex * self, const KvamFragment * f)
 
 /* ---- listing side -------------------------------------------------------- */
 
+typedef enum
+{
+  ENTRY_OK,
+  ENTRY_UNUSABLE,               /* a fragment, but its times cannot be played */
+  ENTRY_MALFORMED,
+} EntryResult;
+
 /* Epoch seconds as JSON numbers, e.g. 1.764000002123E9, to ns (rounded to
- * the millisecond the service works in). */
-static gboolean
+ * the millisecond the service works in). A number before 1970 or after
+ * 2262 is unusable, anything else malformed. */
+static EntryResult
 read_time (JsonObject * o, const gchar * name, GstClockTime * out)
 {
   gdouble secs;
 
   if (!kvam_json_get_number (o, name, &secs))
-    return FALSE;
+    return ENTRY_MALFORMED;
   if (!(secs >= 0 && secs < (gdouble) KVAM_TIME_MAX_SECONDS))
-    return FALSE;
+    return ENTRY_UNUSABLE;
   *out = (GstClockTime) llround (secs * 1000.0) * GST_MSECOND;
-  return TRUE;
+  return ENTRY_OK;
 }
 
 /* A non-negative JSON number clamped to @max (1e308 was a signed
@@ -160,12 +178,15 @@ read_count (JsonObject * o, const gchar * name, guint64 max)
   return v >= (gdouble) max ? max : (guint64) v;
 }
 
-/* Fills @f from one ListFragments entry; f->number points into @node. */
-static gboolean
+/* Fills @f from one ListFragments entry; f->number points into @node. An
+ * entry with a fragment number but a time before 1970 or after 2262 is
+ * unusable: one bad entry does not make the listing malformed. */
+static EntryResult
 parse_entry (JsonNode * node, KvamFragment * f, GError ** error)
 {
   JsonObject *o;
   const gchar *number, *p;
+  EntryResult producer, server;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     goto bad;
@@ -179,19 +200,49 @@ parse_entry (JsonNode * node, KvamFragment * f, GError ** error)
   /* "000123" is fragment 123: one number, one fragment, however written */
   while (number[0] == '0' && number[1])
     number++;
-  if (!read_time (o, "ProducerTimestamp", &f->producer) ||
-      !read_time (o, "ServerTimestamp", &f->server))
+  f->number = (gchar *) number;
+  producer = read_time (o, "ProducerTimestamp", &f->producer);
+  server = read_time (o, "ServerTimestamp", &f->server);
+  if (producer == ENTRY_MALFORMED || server == ENTRY_MALFORMED)
     goto bad;
+  if (producer == ENTRY_UNUSABLE || server == ENTRY_UNUSABLE)
+    return ENTRY_UNUSABLE;
   f->duration = read_count (o, "FragmentLengthInMilliseconds",
       MAX_FRAGMENT_MS) * GST_MSECOND;
   f->size = read_count (o, "FragmentSizeInBytes", MAX_FRAGMENT_BYTES);
-  f->number = (gchar *) number;
-  return TRUE;
+  return ENTRY_OK;
 
 bad:
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
       "ListFragments returned a malformed fragment entry");
-  return FALSE;
+  return ENTRY_MALFORMED;
+}
+
+void
+kvam_fragment_index_set_notify (KvamFragmentIndex * self,
+    KvamIndexNotify notify, gpointer data)
+{
+  self->notify = notify;
+  self->notify_data = data;
+}
+
+static void
+notify (KvamFragmentIndex * self, KvamIndexNotice notice,
+    const KvamFragment * f, const gchar * why)
+{
+  if (self->notify)
+    self->notify (self->notify_data, notice, f, why);
+}
+
+/* An unusable entry, reported the first time it is listed. Lock held. */
+static gboolean
+note_unusable (KvamFragmentIndex * self, const KvamFragment * f)
+{
+  if (g_hash_table_contains (self->skipped_numbers, f->number))
+    return FALSE;
+  g_hash_table_add (self->skipped_numbers, g_strdup (f->number));
+  self->skipped++;
+  return TRUE;
 }
 
 /* A copy of @f in the index's own storage. Lock held. */
@@ -217,18 +268,26 @@ kvam_fragment_index_add_page (KvamFragmentIndex * self, JsonArray * fragments,
 {
   guint i, n = json_array_get_length (fragments);
   g_autofree KvamFragment *parsed = g_new0 (KvamFragment, MAX (n, 1));
+  g_autofree EntryResult *results = g_new0 (EntryResult, MAX (n, 1));
+  g_autoptr (GPtrArray) unusable = g_ptr_array_new ();
 
   /* the whole page is checked before any of it is taken */
   for (i = 0; i < n; i++)
-    if (!parse_entry (json_array_get_element (fragments, i), &parsed[i],
-            error))
+    if ((results[i] = parse_entry (json_array_get_element (fragments, i),
+                &parsed[i], error)) == ENTRY_MALFORMED)
       return FALSE;
 
   g_mutex_lock (&self->lock);
   for (i = 0; i < n; i++) {
     KvamFragment *f;
-    GstClockTime t = kvam_fragment_index_time (self, &parsed[i]);
+    GstClockTime t;
 
+    if (results[i] == ENTRY_UNUSABLE) {
+      if (note_unusable (self, &parsed[i]))
+        g_ptr_array_add (unusable, &parsed[i]);
+      continue;
+    }
+    t = kvam_fragment_index_time (self, &parsed[i]);
     /* outside the range (a window may be asked for wider) or seen before */
     if (t < self->start || t > self->end ||
         g_hash_table_contains (self->numbers, parsed[i].number))
@@ -239,6 +298,9 @@ kvam_fragment_index_add_page (KvamFragmentIndex * self, JsonArray * fragments,
     g_ptr_array_add (self->pending, f);
   }
   g_mutex_unlock (&self->lock);
+  for (i = 0; i < unusable->len; i++)
+    notify (self, KVAM_INDEX_UNUSABLE, unusable->pdata[i], "its timestamps "
+        "are not times between 1970 and 2262");
   return TRUE;
 }
 
@@ -498,6 +560,40 @@ kvam_fragment_index_list_pages (KvamFragmentIndex * self, KvamClient * client,
       cancellable, err);
 }
 
+gboolean
+kvam_fragment_index_find_last (KvamFragmentIndex * self, KvamClient * client,
+    guint max_results, gint64 deadline, GCancellable * cancellable,
+    GstClockTime * end)
+{
+  GstClockTime window = LAST_PROBE_WINDOW;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstClockTime from = self->end - self->start > window ?
+        self->end - window : self->start;
+    g_autoptr (KvamFragmentIndex) tail = kvam_fragment_index_new
+        (self->selector, from, self->end);
+    KvamAwsError err = { 0 };
+    const KvamFragment *last;
+    gboolean ok = list_window (tail, client, max_results, from, self->end,
+        cancellable, &err);
+
+    kvam_aws_error_clear (&err);
+    if (!ok)
+      return FALSE;
+    kvam_fragment_index_publish (tail, self->end);
+    if ((last = kvam_fragment_index_get_last (tail))) {
+      *end = last->producer + last->duration;
+      GST_DEBUG ("the range's last fragment %s ends at %" GST_TIME_FORMAT,
+          last->number, GST_TIME_ARGS (*end));
+      return TRUE;
+    }
+    if (from == self->start)
+      return FALSE;             /* nothing in the whole range */
+    window = window > G_MAXUINT64 / 16 ? G_MAXUINT64 : window * 16;
+  }
+  return FALSE;
+}
+
 /* ---- following a growing stream ------------------------------------------ */
 
 /* Whether @f starts where @last ends: within half a fragment, or a second
@@ -512,11 +608,28 @@ follows_on (KvamFragmentIndex * self, const KvamFragment * last,
   return kvam_fragment_index_time (self, f) <= end + slack;
 }
 
+/* Whether @f lies so far ahead of this machine's clock, or its producer
+ * time so far ahead of its server time, that it cannot be part of the
+ * stream's timeline (a producer's clock that jumped): listed by producer
+ * time it would hold every later fragment back until the clock got there;
+ * played, its frames would come so late that the next fragments' would
+ * all be dropped to keep the tracks monotonic. */
+static gboolean
+is_astray (KvamFragmentIndex * self, const KvamFragment * f)
+{
+  GstClockTime now = g_get_real_time () * GST_USECOND;
+
+  return kvam_fragment_index_time (self, f) > now + KVAM_INDEX_MAX_AHEAD ||
+      f->producer > f->server + KVAM_INDEX_MAX_AHEAD;
+}
+
 guint
 kvam_fragment_index_publish_following (KvamFragmentIndex * self,
     gint64 now, gint64 straggler_wait)
 {
   g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  g_autoptr (GPtrArray) late = g_ptr_array_new ();
+  g_autoptr (GPtrArray) astray = g_ptr_array_new ();
   const KvamFragment *last;
   guint i, n = 0;
 
@@ -533,12 +646,15 @@ kvam_fragment_index_publish_following (KvamFragmentIndex * self,
       *since = now;
       g_hash_table_insert (self->pending_since, f, since);
     }
-    if (kept->len > 0) {
+    if (is_astray (self, f)) {
+      g_ptr_array_add (astray, f);
+      self->skipped++;
+      g_hash_table_remove (self->pending_since, f);
+    } else if (kept->len > 0) {
       g_ptr_array_add (kept, f);        /* behind one still waiting */
     } else if (last && compare_fragments (self, f, last) < 0) {
       /* its turn has gone: playing it now would go back in time */
-      GST_WARNING ("fragment %s listed after the ones that follow it had "
-          "been played: dropped", f->number);
+      g_ptr_array_add (late, f);
       self->late++;
       g_hash_table_remove (self->pending_since, f);
     } else if (!last || follows_on (self, last, f) ||
@@ -560,6 +676,13 @@ kvam_fragment_index_publish_following (KvamFragmentIndex * self,
     g_cond_broadcast (&self->cond);
   }
   g_mutex_unlock (&self->lock);
+  for (i = 0; i < late->len; i++)
+    notify (self, KVAM_INDEX_LATE, late->pdata[i], "listed after the "
+        "fragments that follow it were played");
+  for (i = 0; i < astray->len; i++)
+    notify (self, KVAM_INDEX_ASTRAY, astray->pdata[i], "its producer "
+        "timestamp lies more than 10 minutes ahead of this machine's clock or "
+        "of its server timestamp (a producer's clock that jumped)");
   return n;
 }
 
@@ -604,6 +727,25 @@ kvam_fragment_index_get_late (KvamFragmentIndex * self)
   n = self->late;
   g_mutex_unlock (&self->lock);
   return n;
+}
+
+guint
+kvam_fragment_index_get_skipped (KvamFragmentIndex * self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->skipped;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+void
+kvam_fragment_index_set_start (KvamFragmentIndex * self, GstClockTime start)
+{
+  g_mutex_lock (&self->lock);
+  self->start = start;
+  g_mutex_unlock (&self->lock);
 }
 
 GstClockTime

@@ -25,6 +25,9 @@ typedef struct
   guint64 size;
 } KvamFragment;
 
+/* MaxResults of every ListFragments call: the API's maximum */
+#define KVAM_LIST_PAGE_SIZE 1000
+
 /* Fragment numbers are wider than 128 bits: by length, then digits. */
 gint kvam_fragment_number_compare (const gchar * a, const gchar * b);
 
@@ -42,8 +45,28 @@ GstClockTime kvam_fragment_index_time (KvamFragmentIndex * index,
 
 /* ---- the listing side ---- */
 
+typedef enum
+{
+  KVAM_INDEX_UNUSABLE,          /* an entry whose times cannot be played:
+                                 * skipped */
+  KVAM_INDEX_LATE,              /* following: listed after the fragments
+                                 * that follow it were played: skipped */
+  KVAM_INDEX_ASTRAY,            /* following: far from the stream's
+                                 * timeline (a producer's clock jump):
+                                 * skipped */
+} KvamIndexNotice;
+
+/* Called once per fragment the index skips, from the lister's thread,
+ * without the index's lock (@fragment lives as long as the call). */
+typedef void (*KvamIndexNotify) (gpointer data, KvamIndexNotice notice,
+    const KvamFragment * fragment, const gchar * why);
+/* Before listing starts. */
+void kvam_fragment_index_set_notify (KvamFragmentIndex * index,
+    KvamIndexNotify notify, gpointer data);
+
 /* Adds the entries of one ListFragments page (any order, duplicates
- * dropped); FALSE with @error on malformed entries. */
+ * dropped, entries with unusable times skipped and notified); FALSE with
+ * @error on malformed entries. */
 gboolean kvam_fragment_index_add_page (KvamFragmentIndex * index,
     JsonArray * fragments, GError ** error);
 /* Every fragment starting at or before @t is now known: sort and publish. */
@@ -74,13 +97,26 @@ gboolean kvam_fragment_index_list_pages (KvamFragmentIndex * index,
     KvamClient * client, guint max_results, GstClockTime from,
     GstClockTime to, GCancellable * cancellable, KvamAwsError * err);
 
+/* Where the range's last fragment ends (producer time), found by listing
+ * the range's last minute, then windows 16 times wider, apart from the
+ * index (a long range is still being listed from its start), until
+ * @deadline (monotonic µs). FALSE if not found by then. Blocking. */
+gboolean kvam_fragment_index_find_last (KvamFragmentIndex * index,
+    KvamClient * client, guint max_results, gint64 deadline,
+    GCancellable * cancellable, GstClockTime * end);
+
 /* ---- following a growing stream (kvamfollow.c) ---- */
+
+/* A fragment further ahead of this machine's clock than this is astray:
+ * producers' and the service's clocks run a little ahead, not this much */
+#define KVAM_INDEX_MAX_AHEAD (600 * GST_SECOND)
 
 /* Publishes the pending fragments that continue the published ones, in
  * order. A fragment after a hole waits, up to @straggler_wait µs after it
  * was first seen (@now: monotonic µs), for a fragment listed late to fill
- * it; one listed after its successors were published is dropped (counted
- * in _get_late). Returns how many were published. */
+ * it; one listed after its successors were published is skipped (counted
+ * in _get_late, notified), and so is one astray (KVAM_INDEX_MAX_AHEAD;
+ * counted in _get_skipped). Returns how many were published. */
 guint kvam_fragment_index_publish_following (KvamFragmentIndex * index,
     gint64 now, gint64 straggler_wait);
 /* Keeps only the newest pending fragment, which becomes the start: live
@@ -89,6 +125,12 @@ gboolean kvam_fragment_index_start_at_newest (KvamFragmentIndex * index);
 /* The last published fragment, or NULL. */
 const KvamFragment *kvam_fragment_index_get_last (KvamFragmentIndex * index);
 guint kvam_fragment_index_get_late (KvamFragmentIndex * index);
+/* Entries skipped: unusable times, or astray while following. */
+guint kvam_fragment_index_get_skipped (KvamFragmentIndex * index);
+/* Lowers or raises where the range starts (live: the look-back, before
+ * the newest fragment is chosen). */
+void kvam_fragment_index_set_start (KvamFragmentIndex * index,
+    GstClockTime start);
 GstClockTime kvam_fragment_index_get_start (KvamFragmentIndex * index);
 
 /* ---- the reading side ---- */

@@ -102,6 +102,7 @@ kvam_mkv_merger_begin_response (KvamMkvMerger * self,
   self->level = LEVEL_DOCUMENT;
   self->halted = FALSE;
   self->resyncing = FALSE;
+  self->resynced = FALSE;
   kvam_merger_document_clear (&self->doc);
 }
 
@@ -155,7 +156,6 @@ begin_document (KvamMkvMerger * self, GError ** error)
   self->doc.active = TRUE;
   if (self->current == 0) {
     self->doc.skip = self->resume.blocks_written;
-    self->doc.skip_tags = self->resume.tags_written;
     /* a resumed fragment was announced by the response that began it */
     self->doc.started = self->resume.blocks_written > 0;
     self->doc.has_base = self->resume.has_base;
@@ -370,6 +370,28 @@ read_tags_child (const Element * c, gpointer user)
     for_each_child (PAYLOAD (c), PAYLOAD_SIZE (c), read_tag_child, user);
 }
 
+/* After a damaged document, the document found next is the one after the
+ * fragment expected: that fragment's document broke off before anything
+ * of it could be read (inside its EBML header). It is damaged, with
+ * nothing of it written; the document read goes on as the next. */
+static void
+skip_lost_document (KvamMkvMerger * self)
+{
+  const KvamFragment *next = self->current + 1 < self->n_expected ?
+      self->expected[self->current + 1] : NULL;
+  KvamMergerEvent *ev;
+
+  if (!next || kvam_fragment_number_compare (self->doc.number,
+          next->number) != 0)
+    return;
+  ev = kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_DAMAGED);
+  ev->message = g_strdup ("its document broke off before its header ended");
+  ev->output_offset = kvam_merger_io_output_size (self);
+  GST_INFO ("fragment %u damaged: %s", self->current, ev->message);
+  self->complete++;
+  self->current++;
+}
+
 static gboolean
 handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
 {
@@ -378,6 +400,12 @@ handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
   TagReader r = { self, NULL, NULL };
 
   for_each_child (PAYLOAD (e), PAYLOAD_SIZE (e), read_tags_child, &r);
+  if (d->number && !d->identified && want && self->resynced &&
+      kvam_fragment_number_compare (d->number, want->number) != 0)
+    skip_lost_document (self);
+  want = kvam_merger_expected_fragment (self);
+  if (d->number)
+    self->resynced = FALSE;
   if (d->number && !d->identified) {
     if (want && kvam_fragment_number_compare (d->number, want->number) != 0) {
       /* the tag is the peer's text: a 50 MB one is not an error message */
@@ -399,10 +427,10 @@ handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
     kvam_merger_document_clear (d);
     return TRUE;
   }
-  if (self->header_written && !d->skip_tags) {
-    kvam_merger_write_bytes (self, e->data, e->size);
-    d->tags_written = TRUE;
-  }
+  /* Tags stay out of the output: matroskademux merges every Tags element
+   * into its global tag list and posts the whole list again each time, a
+   * cost that grows with the range (quadratic over hours). What they say
+   * goes out in the kvam-fragment message instead. */
   return TRUE;
 }
 
@@ -433,6 +461,7 @@ kvam_merger_consume (KvamMkvMerger * self, gsize n)
 {
   self->in_pos += n;
   self->response_pos += n;
+  self->checked = 0;
   if (self->doc.active)
     self->doc.bytes += n;
   if (self->level == LEVEL_CLUSTER && self->cluster_left != UNKNOWN)
@@ -450,6 +479,54 @@ kvam_merger_malformed (KvamMkvMerger * self, GError ** error, const gchar * what
   return FALSE;
 }
 
+/* Whether the next @size bytes of input (an element, or a master's
+ * header; as many of them as are in) hold the start of the next document:
+ * the one being read was stored truncated there. FALSE to end the step
+ * with *@ret: damaged (the document ends where the next begins) or more
+ * input needed. @begin: the element is a document's EBML header, which
+ * begins its document first. Bytes searched are not searched again. */
+static gboolean
+check_truncation (KvamMkvMerger * self, gsize size, gboolean begin,
+    gboolean * ret, GError ** error)
+{
+  gsize from = MAX (self->checked, 4) - 3, at = 0;
+
+  switch (kvam_merger_next_document_inside (self, from, size, &at,
+          &self->checked)) {
+    case KVAM_DOCUMENT_NONE:
+      return TRUE;
+    case KVAM_DOCUMENT_MAYBE:
+      *ret = FALSE;
+      return FALSE;
+    default:
+      if (begin && !begin_document (self, error)) {
+        *ret = FALSE;
+        return FALSE;
+      }
+      kvam_merger_consume (self, at);
+      *ret = kvam_merger_damaged (self, error, "truncated: it breaks off "
+          "where the next document begins");
+      return FALSE;
+  }
+}
+
+/* Whether the document being read had more to come: its cluster or
+ * Segment said so, or its listing did. */
+static gboolean
+document_cut_short (KvamMkvMerger * self)
+{
+  const KvamFragment *f = kvam_merger_expected_fragment (self);
+
+  if (!self->doc.active)
+    return FALSE;
+  if (self->level == LEVEL_CLUSTER && self->cluster_left != UNKNOWN &&
+      self->cluster_left > 0)
+    return TRUE;
+  if (self->segment_left != UNKNOWN && self->segment_left > 0)
+    return TRUE;
+  return f && f->size > 0 && self->doc.bytes < f->size;
+}
+
 /* One step; FALSE when more input is needed (*@error unset) or on error. */
 static gboolean
 step (KvamMkvMerger * self, GError ** error)
@@ -457,7 +534,7 @@ step (KvamMkvMerger * self, GError ** error)
   const guint8 *p = self->in_data + self->in_pos;
   gsize avail = self->in_len - self->in_pos;
   Element e;
-  gssize inside;
+  gboolean stop;
 
   if (self->resyncing)
     return kvam_merger_resync (self);
@@ -478,6 +555,11 @@ step (KvamMkvMerger * self, GError ** error)
       break;
   }
 
+  /* the next document, where this one still had bytes to come */
+  if (e.h.id == KVAM_EBML_ID_HEADER && self->level > LEVEL_DOCUMENT &&
+      document_cut_short (self))
+    return kvam_merger_damaged (self, error, "truncated: the next document "
+        "begins before its end");
   /* an ID of an outer level ends an unknown-size element */
   if (self->level == LEVEL_CLUSTER && kvam_ebml_is_top_level_id (e.h.id)) {
     self->level = LEVEL_SEGMENT;
@@ -489,7 +571,12 @@ step (KvamMkvMerger * self, GError ** error)
     return TRUE;
   }
 
-  /* masters we descend into */
+  /* masters we descend into: their header may be where a document was
+   * cut (its size read from the next document's bytes) */
+  if ((e.h.id == KVAM_EBML_ID_SEGMENT || (self->level == LEVEL_SEGMENT &&
+              e.h.id == KVAM_EBML_ID_CLUSTER)) &&
+      !check_truncation (self, e.h.header_len, FALSE, &stop, error))
+    return stop;
   if (self->level == LEVEL_DOCUMENT && e.h.id == KVAM_EBML_ID_SEGMENT) {
     if (!self->doc.active)
       return kvam_merger_malformed (self, error, "Segment without an EBML header");
@@ -520,16 +607,14 @@ step (KvamMkvMerger * self, GError ** error)
   /* everything else is taken whole */
   if (e.h.size == KVAM_EBML_SIZE_UNKNOWN || e.h.size > MAX_ELEMENT_SIZE)
     return kvam_merger_damaged (self, error, "element of unknown or absurd size");
-  if (avail < e.h.header_len + e.h.size)
-    return FALSE;
   e.data = p;
   e.size = e.h.header_len + e.h.size;
-  if (self->level >= LEVEL_SEGMENT &&
-      (inside = kvam_merger_next_document_inside (self, &e)) >= 0) {
-    kvam_merger_consume (self, e.h.header_len + inside);
-    return kvam_merger_damaged (self, error, "truncated: an element runs into the next "
-        "document");
-  }
+  /* also while it is still coming: the next document may be all there is */
+  if (!check_truncation (self, e.size, self->level == LEVEL_DOCUMENT, &stop,
+          error))
+    return stop;
+  if (avail < e.size)
+    return FALSE;
 
   if (self->level == LEVEL_DOCUMENT) {
     if (!begin_document (self, error))
@@ -633,7 +718,6 @@ kvam_mkv_merger_end_response (KvamMkvMerger * self, KvamMergerResume * resume)
     /* a resumed fragment cut again before it got past what was written
      * before: that still counts (the blocks skipped, the bytes seen) */
     resume->blocks_written = MAX (d->blocks, d->skip);
-    resume->tags_written = d->tags_written || d->skip_tags;
     resume->bytes_seen = MAX (d->bytes, self->current == 0 ?
         self->resume.bytes_seen : 0);
     resume->has_base = d->has_base;
@@ -672,6 +756,12 @@ guint64
 kvam_mkv_merger_get_scale (KvamMkvMerger * self)
 {
   return self->scale;
+}
+
+guint64
+kvam_mkv_merger_get_dropped (KvamMkvMerger * self)
+{
+  return self->dropped;
 }
 
 void

@@ -11,8 +11,9 @@ G_BEGIN_DECLS
 
 /* An incremental EBML scanner over GetMediaForFragmentList responses. Out
  * comes one Matroska stream: the EBML header, an unknown-size Segment, Info
- * and Tracks once; then each fragment's Tags and Clusters, with cluster
- * timecodes rebased on the fragment's listed time. Repeated headers are
+ * and Tracks once; then each fragment's Clusters, with cluster timecodes
+ * rebased on the fragment's listed time (its Tags are read, checked and
+ * reported in events, not written). Repeated headers are
  * dropped, a changed Tracks is passed on. Elements inside a cluster are
  * written only when complete and clusters have unknown size, so a response
  * cut anywhere leaves the output valid; a resumed fragment skips the blocks
@@ -54,7 +55,6 @@ void kvam_mkv_merger_free (KvamMkvMerger * merger);
 typedef struct
 {
   guint blocks_written;         /* frames already written */
-  gboolean tags_written;
   guint64 bytes_seen;           /* of its document */
   /* the output time its frames were placed at, so the rest of it lands
    * exactly where an uncut response would have put it */
@@ -105,6 +105,9 @@ guint64 kvam_mkv_merger_get_segment_start (KvamMkvMerger * merger);
 guint64 kvam_mkv_merger_get_first_track (KvamMkvMerger * merger);
 /* ns per timecode tick of the output */
 guint64 kvam_mkv_merger_get_scale (KvamMkvMerger * merger);
+/* Frames dropped so far because they would not come after their track's
+ * last (tracks that overlap themselves from fragment to fragment). */
+guint64 kvam_mkv_merger_get_dropped (KvamMkvMerger * merger);
 /* Output starts again at another fragment (a seek): a track's frames need
  * not come after the ones written before. */
 void kvam_mkv_merger_seek (KvamMkvMerger * merger);

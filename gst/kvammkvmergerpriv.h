@@ -39,14 +39,12 @@ typedef struct
 {
   gboolean active;              /* an EBML header began it */
   gboolean identified;          /* its AWS tags matched the request */
-  gboolean tags_written;
   gboolean started;             /* a frame was written */
   GBytes *ebml;                 /* its EBML header, until the stream has one */
   GBytes *info;                 /* its Info without Duration */
   guint64 scale;                /* ns per timecode tick */
   guint blocks;                 /* seen, written or skipped */
   guint skip;                   /* blocks to skip (a resumed fragment) */
-  gboolean skip_tags;
   guint64 bytes;
   gint64 first_cluster_tc;      /* input ticks; -1 before its first cluster */
   gboolean has_base;
@@ -56,6 +54,7 @@ typedef struct
   gint64 last_frame_out;        /* output ticks of its latest frame; -1 */
   gboolean ebml_seen_segment;   /* its Segment began */
   guint64 tracks_seen;          /* bit n: a frame of track n was placed */
+  guint dropped;                /* frames of it not written (overlap) */
   gchar *number, *producer, *server, *error_code, *error_message;
 } Document;
 
@@ -86,6 +85,7 @@ struct _KvamMkvMerger
   gboolean header_written;
   GBytes *tracks;
   GArray *track_times;          /* TrackTime: latest frame of each track */
+  guint64 dropped;              /* frames dropped to keep tracks monotonic */
   guint64 scale;
 
   /* the response */
@@ -97,6 +97,10 @@ struct _KvamMkvMerger
 
   gboolean halted;              /* an in-band error: stop until the next response */
   gboolean resyncing;           /* a damaged document: skip to an EBML header */
+  gboolean resynced;            /* the document read was found so, and is
+                                 * not yet identified by its tags */
+  gsize checked;                /* input after in_pos searched for the next
+                                 * document's start, none found */
   Level level;
   guint64 segment_left;
   guint64 cluster_left;
@@ -110,6 +114,8 @@ typedef struct
 {
   guint64 track;
   gint64 last;                  /* output ticks of its latest frame */
+  gint64 floor;                 /* last before the current document began:
+                                 * its frames must come after it */
 } TrackTime;
 
 typedef struct
@@ -157,7 +163,17 @@ void kvam_merger_handle_cluster_child (KvamMkvMerger * self,
 gboolean kvam_merger_resync (KvamMkvMerger * self);
 gboolean kvam_merger_damaged (KvamMkvMerger * self, GError ** error,
     const gchar * why);
-gssize kvam_merger_next_document_inside (KvamMkvMerger * self,
-    const Element * e);
+typedef enum
+{
+  KVAM_DOCUMENT_NONE,
+  KVAM_DOCUMENT_FOUND,
+  KVAM_DOCUMENT_MAYBE,          /* the bytes that would tell are not in */
+} KvamDocumentSearch;
+/* Whether a document starts at an offset in [@from, @to) of the input
+ * not yet consumed (*@at): the element there was stored truncated and
+ * runs into the next document. *@searched: where a search that found
+ * nothing stopped (the bytes that have arrived). */
+KvamDocumentSearch kvam_merger_next_document_inside (KvamMkvMerger * self,
+    gsize from, gsize to, gsize * at, gsize * searched);
 
 G_END_DECLS

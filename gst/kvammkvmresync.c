@@ -1,6 +1,14 @@
 /* kvamsrc: finding the next document after a damaged one
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A fragment stored truncated is followed at once by the next fragment's
+ * document, while its listed size may still be the full one: whatever
+ * element the break fell in (a frame, a BlockGroup, a cluster's header,
+ * the Tags) claims bytes that belong to the next document. So every
+ * element taken whole is looked through for the start of a document, and
+ * only a real one counts: an EBML header of the Matroska or WebM DocType,
+ * followed by a Segment.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -13,61 +21,115 @@
 #define GST_CAT_DEFAULT kvam_merger_debug_category ()
 
 static const guint8 ebml_magic[4] = { 0x1A, 0x45, 0xDF, 0xA3 };
-static const guint8 doctype_id[2] = { 0x42, 0x82 };
+static const guint8 segment_magic[4] = { 0x18, 0x53, 0x80, 0x67 };
 
-/* memmem() is a GNU extension */
-static const guint8 *
-find_bytes (const guint8 * hay, gsize n, const guint8 * needle, gsize m)
+/* an EBML header is a few dozen bytes */
+#define MAX_EBML_HEADER 256
+#define ID_DOCTYPE 0x4282
+
+typedef enum
 {
-  const guint8 *end = hay + n, *at = hay;
+  START_NO,
+  START_YES,
+  START_NEED_MORE,
+} DocumentStart;
 
-  while (m <= (gsize) (end - at) && (at = memchr (at, needle[0],
-              end - at - m + 1))) {
-    if (memcmp (at, needle, m) == 0)
-      return at;
-    at++;
+/* Whether the EBML header's children name a Matroska or WebM DocType. */
+static gboolean
+names_matroska (const guint8 * p, gsize n)
+{
+  gsize pos = 0;
+
+  while (pos < n) {
+    KvamEbmlHeader h;
+    if (kvam_ebml_read_header (p + pos, n - pos, &h) != KVAM_EBML_OK ||
+        h.size > n - pos - h.header_len)
+      return FALSE;
+    if (h.id == ID_DOCTYPE) {
+      const gchar *v = (const gchar *) p + pos + h.header_len;
+      gsize len = h.size;
+      /* GStreamer's matroskamux writes the string's NUL too */
+      while (len > 0 && v[len - 1] == '\0')
+        len--;
+      return (len == 8 && memcmp (v, "matroska", 8) == 0) ||
+          (len == 4 && memcmp (v, "webm", 4) == 0);
+    }
+    pos += h.header_len + h.size;
   }
-  return NULL;
+  return FALSE;
 }
 
-/* Offset of the first EBML header in @p that looks like one (a small
- * element holding a DocType), -1 if none; *@need_more when one may start
- * at the end, too short to judge. */
-static gssize
-find_ebml_header (const guint8 * p, gsize n, gboolean * need_more)
+/* Whether a document starts at @p (which holds the EBML magic or the
+ * start of it), judged on the @n bytes there are. */
+static DocumentStart
+document_starts (const guint8 * p, gsize n)
 {
-  const guint8 *at = p;
+  KvamEbmlHeader h;
+  gsize end;
+
+  if (n < sizeof (ebml_magic))
+    return memcmp (p, ebml_magic, n) == 0 ? START_NEED_MORE : START_NO;
+  switch (kvam_ebml_read_header (p, n, &h)) {
+    case KVAM_EBML_NEED_MORE:
+      return START_NEED_MORE;
+    case KVAM_EBML_INVALID:
+      return START_NO;
+    default:
+      break;
+  }
+  if (h.id != KVAM_EBML_ID_HEADER || h.size > MAX_EBML_HEADER)
+    return START_NO;
+  end = h.header_len + h.size;
+  if (n < end + sizeof (segment_magic))
+    return n >= end && !names_matroska (p + h.header_len, h.size) ?
+        START_NO : START_NEED_MORE;
+  if (!names_matroska (p + h.header_len, h.size) ||
+      memcmp (p + end, segment_magic, sizeof (segment_magic)) != 0)
+    return START_NO;
+  return START_YES;
+}
+
+/* Offset of the first document start in [@from, @to) of the @n bytes at
+ * @p, or -1; *@need_more when one may start there but the bytes that
+ * would tell have not arrived. */
+static gssize
+find_document (const guint8 * p, gsize n, gsize from, gsize to,
+    gboolean * need_more)
+{
+  gsize pos = from;
 
   *need_more = FALSE;
-  while ((at = find_bytes (at, n - (at - p), ebml_magic, 4))) {
-    KvamEbmlHeader h;
-    gsize left = n - (at - p);
-    KvamEbmlResult r = kvam_ebml_read_header (at, left, &h);
-    if (r == KVAM_EBML_NEED_MORE || (r == KVAM_EBML_OK && h.size <= 256 &&
-            left < h.header_len + h.size)) {
-      *need_more = TRUE;
-      return at - p;
+  to = MIN (to, n);
+  while (pos < to) {
+    const guint8 *at = memchr (p + pos, ebml_magic[0], to - pos);
+    if (!at)
+      break;
+    pos = at - p;
+    switch (document_starts (at, n - pos)) {
+      case START_YES:
+        return pos;
+      case START_NEED_MORE:
+        *need_more = TRUE;
+        return pos;
+      case START_NO:
+        break;
     }
-    if (r == KVAM_EBML_OK && h.size <= 256 &&
-        find_bytes (at + h.header_len, h.size, doctype_id, 2))
-      return at - p;
-    at++;
+    pos++;
   }
-  /* a header may begin in the last 3 bytes */
-  *need_more = n > 0;
   return -1;
 }
 
-/* Skips to the next EBML header after a damaged document. */
+/* Skips to the next document after a damaged one. */
 gboolean
 kvam_merger_resync (KvamMkvMerger * self)
 {
   const guint8 *p = self->in_data + self->in_pos;
   gsize avail = self->in_len - self->in_pos;
   gboolean need_more;
-  gssize at = find_ebml_header (p, avail, &need_more);
+  gssize at = find_document (p, avail, 0, avail, &need_more);
 
   if (at < 0) {
+    /* a document may begin in the last bytes */
     kvam_merger_consume (self, avail > 3 ? avail - 3 : 0);
     return FALSE;
   }
@@ -77,12 +139,13 @@ kvam_merger_resync (KvamMkvMerger * self)
   GST_INFO ("found the next document at byte %" G_GUINT64_FORMAT " of the "
       "response", self->response_pos);
   self->resyncing = FALSE;
+  self->resynced = TRUE;
   return TRUE;
 }
 
 /* The document being read broke off (@why): it is announced and counted
  * as done, what of it was written stays, and reading goes on at the next
- * EBML header. Damage before any document is an error. */
+ * document. Damage before any document is an error. */
 gboolean
 kvam_merger_damaged (KvamMkvMerger * self, GError ** error, const gchar * why)
 {
@@ -92,7 +155,7 @@ kvam_merger_damaged (KvamMkvMerger * self, GError ** error, const gchar * why)
     return kvam_merger_malformed (self, error, why);
   GST_INFO ("fragment %u damaged at byte %" G_GUINT64_FORMAT " of its "
       "document: %s", self->current, self->doc.bytes, why);
-  if (self->level == LEVEL_DOCUMENT) {
+  if (self->level == LEVEL_DOCUMENT && self->doc.ebml_seen_segment) {
     /* its Segment had ended: the document is whole, junk follows */
     kvam_merger_end_document (self);
   } else {
@@ -108,17 +171,24 @@ kvam_merger_damaged (KvamMkvMerger * self, GError ** error, const gchar * why)
   return TRUE;
 }
 
-/* An element that runs past its document's listed size and holds what
- * looks like the next document's EBML header: the document was stored
- * truncated inside it (a frame claiming more bytes than it has). */
-gssize
-kvam_merger_next_document_inside (KvamMkvMerger * self, const Element * e)
+KvamDocumentSearch
+kvam_merger_next_document_inside (KvamMkvMerger * self, gsize from,
+    gsize to, gsize * at, gsize * searched)
 {
-  const KvamFragment *f = kvam_merger_expected_fragment (self);
+  const guint8 *p = self->in_data + self->in_pos;
+  gsize avail = self->in_len - self->in_pos;
   gboolean need_more;
+  gssize found;
 
-  if (!f || f->size == 0 || self->doc.bytes + e->size <= f->size)
-    return -1;
-  return find_ebml_header (PAYLOAD (e), PAYLOAD_SIZE (e), &need_more);
+  /* only where the whole magic has arrived: waiting on a frame's last
+   * byte that happens to be 0x1A would hold the end of every response
+   * that ends with it (a magic cut by a read is missed instead) */
+  to = MIN (to, avail >= sizeof (ebml_magic) ? avail - 3 : 0);
+  found = find_document (p, avail, from, to, &need_more);
+  if (found < 0) {
+    *searched = MAX (*searched, to);
+    return KVAM_DOCUMENT_NONE;
+  }
+  *at = found;
+  return need_more ? KVAM_DOCUMENT_MAYBE : KVAM_DOCUMENT_FOUND;
 }
-

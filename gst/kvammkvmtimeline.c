@@ -3,8 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Each fragment's first cluster at its listed time minus the range's
- * first, exactly; per track, a fragment never starts before what was
- * written; a resumed fragment lands where an uncut one did.
+ * first, exactly; per track, a frame that does not come after what
+ * earlier fragments wrote is dropped; a resumed fragment lands where an
+ * uncut one did.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -99,7 +100,7 @@ kvam_merger_begin_cluster_time (KvamMkvMerger * self, guint64 tc)
 static TrackTime *
 track_time (KvamMkvMerger * self, guint64 track)
 {
-  TrackTime add = { track, -1 };
+  TrackTime add = { track, -1, -1 };
   guint i;
 
   for (i = 0; i < self->track_times->len; i++)
@@ -111,34 +112,37 @@ track_time (KvamMkvMerger * self, guint64 track)
   return &g_array_index (self->track_times, TrackTime, i);
 }
 
-/* The first frame of a track in a document must come after that track's
- * last frame (fragments listed with overlapping or repeated times): if it
- * would not, the rest of the document moves later, in a new cluster. Each
- * track on its own: overlap between tracks is normal Matroska. Returns the
- * frame's output time. */
-static gint64
-place_frame (KvamMkvMerger * self, guint64 track, gint64 t)
+/* Whether a frame of @track at @t goes out. Each track stays monotonic
+ * across fragments: a frame that would not come after what earlier
+ * fragments wrote of its track (a producer's sound that overlaps the next
+ * fragment, fragments listed with overlapping times) is dropped, and
+ * nothing moves, so another track never shifts and nothing accumulates.
+ * Within a fragment frames are left as they are (B-frames go back), and
+ * nothing goes before the range's start. */
+static gboolean
+keep_frame (KvamMkvMerger * self, guint64 track, gint64 t)
 {
   Document *d = &self->doc;
+  guint64 bit = track < 64 ? G_GUINT64_CONSTANT (1) << track : 0;
   TrackTime *tt;
-  gint64 shift;
 
-  if (!GST_CLOCK_TIME_IS_VALID (self->base) || track >= 64 ||
-      (d->tracks_seen & (G_GUINT64_CONSTANT (1) << track)))
-    return t;
-  d->tracks_seen |= G_GUINT64_CONSTANT (1) << track;
+  if (!GST_CLOCK_TIME_IS_VALID (self->base))
+    return TRUE;
   tt = track_time (self, track);
-  if (!tt || tt->last < 0 || t > tt->last)
-    return t;
-  shift = tt->last + 1 - t;
-  GST_INFO ("fragment %u: track %" G_GUINT64_FORMAT " overlaps the previous "
-      "fragment, moved %" G_GINT64_FORMAT " ticks later", self->current, track,
-      shift);
-  d->base += shift;
-  self->cluster_out += shift;
-  d->last_cluster_out = self->cluster_out;
-  self->cluster_written = FALSE;
-  return t + shift;
+  if (tt && bit && !(d->tracks_seen & bit)) {
+    /* the track's first frame in this document: earlier ones end here */
+    d->tracks_seen |= bit;
+    tt->floor = tt->last;
+  }
+  if (t >= 0 && (!tt || tt->floor < 0 || t > tt->floor))
+    return TRUE;
+  self->dropped++;
+  if (!d->dropped++)
+    GST_INFO ("fragment %u: a frame of track %" G_GUINT64_FORMAT " at %"
+        G_GINT64_FORMAT " ticks does not come after the track's last (%"
+        G_GINT64_FORMAT "): dropped, as are any more of this fragment's",
+        self->current, track, t, tt ? tt->floor : -1);
+  return FALSE;
 }
 
 static void
@@ -176,8 +180,10 @@ handle_block (KvamMkvMerger * self, const Element * e)
   }
   if (!self->header_written)
     return;
-  t = place_frame (self, track, self->cluster_out + rel);
+  t = self->cluster_out + rel;
   d->last_frame_out = MAX (d->last_frame_out, t);
+  if (!keep_frame (self, track, t))
+    return;
   if (!self->first_track)
     self->first_track = track;
   if (!self->cluster_written)

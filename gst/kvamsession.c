@@ -20,6 +20,9 @@ GST_DEBUG_CATEGORY_STATIC (kvam_session_debug);
  * that Info can say its Duration: a range of up to 1000 fragments is
  * listed in one call */
 #define DURATION_WAIT_US (G_USEC_PER_SEC / 2)
+/* how long the stream header of a range of many pages waits for its last
+ * fragment to be found */
+#define LAST_WAIT_US (2 * G_USEC_PER_SEC)
 /* how long a seek waits for the listing before its Cues are served */
 #define CUES_WAIT_US (600 * G_USEC_PER_SEC)
 KvamSession *
@@ -89,6 +92,7 @@ kvam_session_get_stats (KvamSession * self, KvamSessionStats * stats)
   g_mutex_lock (&self->stats_lock);
   stats->delivered = self->delivered;
   stats->skipped = self->skipped;
+  stats->frames_dropped = self->dropped;
   stats->current_producer = self->current_producer;
   stats->concurrency = self->concurrency;
   g_mutex_unlock (&self->stats_lock);
@@ -220,13 +224,20 @@ create_merger (KvamSession * self, const KvamFragment * first)
 {
   self->base = self->keep_timecodes ? GST_CLOCK_TIME_NONE : first->producer;
   self->merger = kvam_mkv_merger_new (self->base);
+  self->merger_dropped = 0;
   if (self->live)
     return;                     /* no end, no Duration */
-  /* a range of more than a page is listed window by window: waiting for
-   * its end would only delay the first byte */
+  /* a range of more than a page is listed window by window: its end is
+   * looked for apart, in its last minute first */
   if (kvam_fragment_index_is_paged (self->index)) {
-    GST_INFO_OBJECT (self->element, "a long range, still being listed: no "
-        "Duration in the stream header");
+    GstClockTime end;
+    if (kvam_fragment_index_find_last (self->index, self->client,
+            KVAM_LIST_PAGE_SIZE, g_get_monotonic_time () + LAST_WAIT_US,
+            self->cancellable, &end) && end > first->producer)
+      kvam_mkv_merger_set_duration (self->merger, end - first->producer);
+    else
+      GST_INFO_OBJECT (self->element, "a long range whose end was not found "
+          "in time: no Duration in the stream header");
     return;
   }
   if (kvam_fragment_index_wait_finished (self->index, self->cancellable,
@@ -597,8 +608,6 @@ kvam_session_seek (KvamSession * self, guint64 offset)
         target);
     kvam_mkv_merger_seek (self->merger);
     self->next_fragment = target;
-    /* the position is the fragment's first cluster: its Tags stay out */
-    self->resume.tags_written = TRUE;
     self->discont = TRUE;
   }
   return TRUE;
@@ -624,6 +633,20 @@ read_cues (KvamSession * self, GstBuffer ** out)
   self->serve_cues = FALSE;
   self->after_cues = TRUE;
   return GST_FLOW_OK;
+}
+
+/* The merger's dropped frames into the stats, when there are new ones. */
+static void
+count_dropped (KvamSession * self)
+{
+  guint64 dropped = kvam_mkv_merger_get_dropped (self->merger);
+
+  if (dropped == self->merger_dropped)
+    return;
+  g_mutex_lock (&self->stats_lock);
+  self->dropped += dropped - self->merger_dropped;
+  g_mutex_unlock (&self->stats_lock);
+  self->merger_dropped = dropped;
 }
 
 GstFlowReturn
@@ -655,6 +678,7 @@ kvam_session_read (KvamSession * self, guint blocksize, GstBuffer ** out)
       kvam_session_adapt_concurrency (self, gst_buffer_get_size (*out));
     kvam_session_post_pending_messages (self);
     kvam_session_count_delivered (self);
+    count_dropped (self);
     /* once per stream header, not per buffer (only this thread writes it) */
     if (self->segment_start == 0) {
       g_mutex_lock (&self->stats_lock);

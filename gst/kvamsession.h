@@ -62,6 +62,7 @@ typedef struct
 {
   guint delivered;              /* fragments whose last frame went out */
   guint skipped;
+  guint64 frames_dropped;       /* not after their track's last frame */
   GstClockTime current_producer;        /* NONE before the first fragment */
   guint in_flight;              /* media responses open */
   guint64 bytes_ahead;          /* read ahead, not yet merged */

@@ -54,6 +54,7 @@ struct _KvamSession
   guint64 response_bytes;
 
   KvamMkvMerger *merger;
+  guint64 merger_dropped;       /* its dropped frames counted in dropped */
   GstClockTime base;            /* epoch time of output time 0; NONE: kept */
   gboolean serve_cues;          /* a BYTES seek asked for the Cues */
   gboolean after_cues;          /* they went out: nothing follows them */
@@ -88,6 +89,7 @@ struct _KvamSession
   guint64 segment_start;        /* from the merger once its header is out */
   guint delivered;
   guint skipped;
+  guint64 dropped;              /* frames, to keep tracks monotonic */
   GstClockTime current_producer;
 };
 

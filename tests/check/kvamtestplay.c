@@ -3,10 +3,88 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "kvamtestplay.h"
+#include "kvamtestutil.h"
+#include "kvsmedia.h"
 
 #include <gst/check/gstcheck.h>
 
+#include <stdio.h>
 #include <string.h>
+
+/* Keeps the frames of one fragment that come after what the fragments
+ * before it had of their track (@last: track -> latest time + 1). */
+static void
+keep_moving_frames (GPtrArray * out, GPtrArray * frames, GHashTable * last)
+{
+  g_autoptr (GHashTable) floor = g_hash_table_new (NULL, NULL);
+  guint i;
+
+  for (i = 0; i < frames->len; i++) {
+    guint track;
+    gint64 t;
+    gpointer key, seen;
+
+    fail_unless (sscanf (frames->pdata[i], "track %u at %" G_GINT64_FORMAT,
+            &track, &t) == 2);
+    key = GUINT_TO_POINTER (track);
+    if (!g_hash_table_lookup_extended (floor, key, NULL, &seen)) {
+      seen = g_hash_table_lookup (last, key);
+      g_hash_table_insert (floor, key, seen);
+    }
+    if (t < 0 || (seen && (gsize) t < GPOINTER_TO_SIZE (seen)))
+      continue;
+    if ((gsize) t + 1 > GPOINTER_TO_SIZE (g_hash_table_lookup (last, key)))
+      g_hash_table_insert (last, key, GSIZE_TO_POINTER ((gsize) t + 1));
+    g_ptr_array_add (out, g_strdup (frames->pdata[i]));
+  }
+}
+
+GPtrArray *
+kvam_test_expected_frames (KvsEmulator * emu, const gchar * stream,
+    guint from, guint n)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) last = g_hash_table_new (NULL, NULL);
+  const KvsFragment *f;
+  guint count, i, j;
+
+  f = kvs_emulator_get_fragments (emu, stream, &count);
+  fail_unless (f != NULL && from + n <= count);
+  for (i = from; i < from + n; i++) {
+    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[i],
+        KVS_TAGS_REAL);
+    g_autoptr (GByteArray) doc = g_byte_array_new ();
+    g_autoptr (GPtrArray) frames = NULL;
+
+    for (j = 0; j < pieces->len; j++)
+      g_byte_array_append (doc, g_bytes_get_data (pieces->pdata[j], NULL),
+          g_bytes_get_size (pieces->pdata[j]));
+    frames = kvam_test_frames_rebased (doc->data, doc->len,
+        f[i].producer_ms - f[from].producer_ms);
+    keep_moving_frames (out, frames, last);
+  }
+  return out;
+}
+
+void
+kvam_test_assert_timeline (KvamPlayResult * r, KvsEmulator * emu,
+    const gchar * stream, guint from, guint n)
+{
+  g_autoptr (GPtrArray) want = kvam_test_expected_frames (emu, stream, from,
+      n);
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GPtrArray) tags = NULL;
+  g_autofree gchar *diff = NULL;
+
+  fail_unless (r->raw != NULL, "the run kept no output");
+  got = kvam_test_frames (r->raw->data, r->raw->len);
+  diff = kvam_test_frames_diff (got, want);
+  fail_unless (diff == NULL, "fragments %u-%u: %s", from, from + n - 1,
+      diff);
+  tags = kvam_test_tag_values (r->raw->data, r->raw->len,
+      "AWS_KINESISVIDEO_FRAGMENT_NUMBER");
+  fail_unless_equals_int (tags->len, 0);
+}
 
 void
 kvam_test_assert_error (KvamPlayResult * r, GQuark domain, gint code,

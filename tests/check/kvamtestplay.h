@@ -59,6 +59,18 @@ KvamPlayResult *kvam_test_play_at (const gchar * url, const gchar * tail,
 void kvam_test_assert_error (KvamPlayResult * r, GQuark domain, gint code,
     const gchar * needle);
 
+/* Every frame kvamsrc should write for fragments @first..@first+@n-1 of
+ * @stream played as one range (kvam_test_frames' form, in ms): each
+ * fragment's frames as the emulator stores them, its first cluster at its
+ * producer time minus the first's, and a frame that would not come after
+ * what earlier fragments had of its track dropped. */
+GPtrArray *kvam_test_expected_frames (KvsEmulator * emu, const gchar * stream,
+    guint first, guint n);
+/* Fails unless kvamsrc's output (@r->raw) holds exactly those frames, and
+ * no Tags element (they would pile up in matroskademux). */
+void kvam_test_assert_timeline (KvamPlayResult * r, KvsEmulator * emu,
+    const gchar * stream, guint first, guint n);
+
 /* Values of an AWS tag in Matroska bytes, in order. */
 GPtrArray *kvam_test_tag_values (const guint8 * data, gsize size,
     const gchar * name);

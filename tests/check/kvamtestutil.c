@@ -228,10 +228,16 @@ describe_frame (const guint8 * p, gsize n, gint64 cluster_tc)
 GPtrArray *
 kvam_test_frames (const guint8 * data, gsize size)
 {
+  return kvam_test_frames_rebased (data, size, G_MININT64);
+}
+
+GPtrArray *
+kvam_test_frames_rebased (const guint8 * data, gsize size, gint64 first_at)
+{
   GPtrArray *frames = g_ptr_array_new_with_free_func (g_free);
   gsize pos = 0;
-  gint64 cluster_tc = 0;
-  gboolean in_cluster = FALSE;
+  gint64 cluster_tc = 0, shift = 0;
+  gboolean in_cluster = FALSE, first = TRUE;
 
   while (pos < size) {
     KvamEbmlHeader h;
@@ -239,6 +245,10 @@ kvam_test_frames (const guint8 * data, gsize size)
       break;
     if (kvam_ebml_is_top_level_id (h.id))
       in_cluster = FALSE;
+    /* a BlockGroup cut short holds no frame the merger would write */
+    if (in_cluster && h.id == KVAM_EBML_ID_BLOCKGROUP &&
+        h.size > size - pos - h.header_len)
+      break;
     if (h.id == KVAM_EBML_ID_SEGMENT || h.id == KVAM_EBML_ID_CLUSTER ||
         (in_cluster && h.id == KVAM_EBML_ID_BLOCKGROUP)) {
       in_cluster |= h.id == KVAM_EBML_ID_CLUSTER;
@@ -247,12 +257,16 @@ kvam_test_frames (const guint8 * data, gsize size)
     }
     if (h.size == KVAM_EBML_SIZE_UNKNOWN || h.size > size - pos - h.header_len)
       break;                    /* truncated at the end */
-    if (in_cluster && h.id == KVAM_EBML_ID_TIMECODE)
+    if (in_cluster && h.id == KVAM_EBML_ID_TIMECODE) {
       cluster_tc = kvam_ebml_read_uint (data + pos + h.header_len, h.size);
+      if (first && first_at != G_MININT64)
+        shift = first_at - cluster_tc;
+      first = FALSE;
+    }
     if (in_cluster && (h.id == KVAM_EBML_ID_SIMPLEBLOCK ||
             h.id == KVAM_EBML_ID_BLOCK))
       g_ptr_array_add (frames, describe_frame (data + pos + h.header_len,
-              h.size, cluster_tc));
+              h.size, cluster_tc + shift));
     pos += h.header_len + h.size;
   }
   return frames;

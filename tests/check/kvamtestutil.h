@@ -51,6 +51,9 @@ gchar *kvam_test_log_capture_stop (void);
  * checksum of the block's flags and data. Cluster and BlockGroup framing
  * do not show: only where each frame lands and what it holds. */
 GPtrArray *kvam_test_frames (const guint8 * data, gsize size);
+/* The same with times moved so that the first cluster is at @first_at. */
+GPtrArray *kvam_test_frames_rebased (const guint8 * data, gsize size,
+    gint64 first_at);
 /* Offsets in @doc of the first and last element with @id (looking into
  * Segment and Cluster); fails the test when there is none. */
 void kvam_test_find_element (GBytes * doc, guint32 id, gsize * first,

@@ -156,7 +156,8 @@ GST_START_TEST (test_absurd_listing_values)
 
   fail_unless (kvam_fragment_index_add_page (idx,
           json_node_get_array (absurd), NULL));
-  fail_if (kvam_fragment_index_add_page (idx, json_node_get_array (late),
+  /* after 2262: skipped (test_unusable_entries_skipped), not taken */
+  fail_unless (kvam_fragment_index_add_page (idx, json_node_get_array (late),
           NULL));
   kvam_fragment_index_publish (idx, G_MAXUINT64);
   kvam_fragment_index_finish (idx, NULL);
@@ -183,7 +184,6 @@ GST_START_TEST (test_malformed_entries)
     "[{\"ProducerTimestamp\":1,\"ServerTimestamp\":1}]",
     "[{\"FragmentNumber\":\"12a\",\"ProducerTimestamp\":1,\"ServerTimestamp\":1}]",
     "[{\"FragmentNumber\":\"12\",\"ProducerTimestamp\":\"1\",\"ServerTimestamp\":1}]",
-    "[{\"FragmentNumber\":\"12\",\"ProducerTimestamp\":-5,\"ServerTimestamp\":1}]",
     "[{\"FragmentNumber\":12,\"ProducerTimestamp\":1,\"ServerTimestamp\":1}]",
     /* json-glib's getters warn (a critical) on these: read without one */
     "[{\"FragmentNumber\":{\"a\":1},\"ProducerTimestamp\":1,\"ServerTimestamp\":1}]",
@@ -204,6 +204,53 @@ GST_START_TEST (test_malformed_entries)
     g_error_free (err);
     json_node_unref (n);
   }
+}
+
+GST_END_TEST;
+
+static void
+record_notice (gpointer data, KvamIndexNotice notice, const KvamFragment * f,
+    const gchar * why)
+{
+  g_ptr_array_add (data, g_strdup_printf ("%d %s: %s", notice, f->number,
+          why));
+}
+
+/* One entry whose times cannot be played (negative, after 2262, not a
+ * number) does not make its page malformed: it is skipped with one notice
+ * naming it, however often it is listed, and the rest is taken. */
+GST_START_TEST (test_unusable_entries_skipped)
+{
+  g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+      (KVAM_SELECTOR_PRODUCER, 0, G_MAXUINT64);
+  g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonNode) page = json_from_string ("["
+      "{\"FragmentNumber\":\"11\",\"ProducerTimestamp\":1764000000,"
+      "\"ServerTimestamp\":1764000001},"
+      "{\"FragmentNumber\":\"12\",\"ProducerTimestamp\":-5,"
+      "\"ServerTimestamp\":1764000003},"
+      "{\"FragmentNumber\":\"13\",\"ProducerTimestamp\":1764000004,"
+      "\"ServerTimestamp\":9.3e9},"
+      "{\"FragmentNumber\":\"14\",\"ProducerTimestamp\":1764000006,"
+      "\"ServerTimestamp\":1764000007}]", NULL);
+  guint n, i;
+  gboolean complete;
+
+  kvam_fragment_index_set_notify (idx, record_notice, notices);
+  for (i = 0; i < 2; i++)       /* the same page listed twice */
+    fail_unless (kvam_fragment_index_add_page (idx,
+            json_node_get_array (page), NULL));
+  kvam_fragment_index_publish (idx, G_MAXUINT64);
+  kvam_fragment_index_finish (idx, NULL);
+  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &n, &complete));
+  fail_unless_equals_int (n, 2);
+  fail_unless_equals_string (kvam_fragment_index_get (idx, 0)->number, "11");
+  fail_unless_equals_string (kvam_fragment_index_get (idx, 1)->number, "14");
+  fail_unless_equals_int (notices->len, 2);
+  fail_unless (g_str_has_prefix (notices->pdata[0], "0 12: "), "%s",
+      (gchar *) notices->pdata[0]);
+  fail_unless (g_str_has_prefix (notices->pdata[1], "0 13: "));
+  fail_unless_equals_int (kvam_fragment_index_get_skipped (idx), 2);
 }
 
 GST_END_TEST;
@@ -330,7 +377,9 @@ GST_START_TEST (test_publish_following)
   g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
       (KVAM_SELECTOR_SERVER, T0 * GST_SECOND, G_MAXINT64);
   const gint64 wait = 1500000;
+  g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
 
+  kvam_fragment_index_set_notify (idx, record_notice, notices);
   add_followed (idx, 0);
   add_followed (idx, 1);
   add_followed (idx, 3);        /* 2 is listed late */
@@ -358,6 +407,10 @@ GST_START_TEST (test_publish_following)
   fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
           12 * wait, wait), 0);
   fail_unless_equals_int (kvam_fragment_index_get_late (idx), 1);
+  /* never silent: the element makes this a kvam-fragment-late message */
+  fail_unless_equals_int (notices->len, 1);
+  fail_unless (g_str_has_prefix (notices->pdata[0], "1 1004: "), "%s",
+      (gchar *) notices->pdata[0]);
   fail_unless_equals_int (kvam_fragment_index_get_published (idx), 5);
   /* a duplicate listing of a published one changes nothing */
   add_followed (idx, 5);
@@ -365,6 +418,43 @@ GST_START_TEST (test_publish_following)
   fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
           12 * wait, wait), 1);
   fail_unless_equals_int (kvam_fragment_index_get_published (idx), 6);
+}
+
+GST_END_TEST;
+
+/* A fragment far ahead of the clock (a producer's clock jump) is skipped
+ * and notified: published, it would hold back every later fragment, which
+ * would then come "late". */
+GST_START_TEST (test_astray_fragment_skipped)
+{
+  GstClockTime now = g_get_real_time () / G_USEC_PER_SEC * GST_SECOND;
+  g_autoptr (KvamFragmentIndex) idx = kvam_fragment_index_new
+      (KVAM_SELECTOR_PRODUCER, now - 60 * GST_SECOND, G_MAXINT64);
+  g_autoptr (GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  guint64 secs = now / GST_SECOND;
+  gchar t[4][32];
+  guint i;
+
+  kvam_fragment_index_set_notify (idx, record_notice, notices);
+  g_snprintf (t[0], 32, "%" G_GUINT64_FORMAT, secs - 4);
+  g_snprintf (t[1], 32, "%" G_GUINT64_FORMAT, secs + 1800);
+  g_snprintf (t[2], 32, "%" G_GUINT64_FORMAT, secs - 2);
+  g_snprintf (t[3], 32, "%" G_GUINT64_FORMAT, secs);
+  for (i = 0; i < 4; i++) {
+    g_autofree gchar *number = g_strdup_printf ("%u", 2000 + i);
+    JsonNode *e = entry (number, t[i], t[i]);
+    g_autoptr (JsonArray) page = page_of (&e, 1);
+    fail_unless (kvam_fragment_index_add_page (idx, page, NULL));
+    json_node_unref (e);
+    kvam_fragment_index_publish_following (idx, i * 100, 1500000);
+  }
+  fail_unless_equals_int (kvam_fragment_index_get_published (idx), 3);
+  fail_unless_equals_string (last_number (idx), "2003");
+  fail_unless_equals_int (kvam_fragment_index_get_late (idx), 0);
+  fail_unless_equals_int (kvam_fragment_index_get_skipped (idx), 1);
+  fail_unless_equals_int (notices->len, 1);
+  fail_unless (g_str_has_prefix (notices->pdata[0], "2 2001: "), "%s",
+      (gchar *) notices->pdata[0]);
 }
 
 GST_END_TEST;
@@ -404,6 +494,8 @@ kvamfragmentindex_suite (void)
   tcase_add_test (tc, test_unordered_pages_sorted);
   tcase_add_test (tc, test_java_doubles_and_range);
   tcase_add_test (tc, test_malformed_entries);
+  tcase_add_test (tc, test_unusable_entries_skipped);
+  tcase_add_test (tc, test_astray_fragment_skipped);
   tcase_add_test (tc, test_absurd_listing_values);
   tcase_add_test (tc, test_wait_blocks_until_known_or_cancelled);
   tcase_add_test (tc, test_list_against_emulator);

@@ -37,6 +37,7 @@ typedef struct
   GstClockTime quiet_for;       /* from the resumed message */
   GstMessage *error;
   GPtrArray *warnings;
+  GPtrArray *late;              /* fragment-number of kvam-fragment-late */
   gboolean eos;
 } Live;
 
@@ -72,6 +73,10 @@ on_message (GstBus * bus, GstMessage * msg, Live * l)
     if (!l->resumed_ms)
       l->resumed_ms = now;
     gst_structure_get_uint64 (s, "quiet-for", &l->quiet_for);
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_has_name (s, "kvam-fragment-late")) {
+    g_ptr_array_add (l->late, g_strdup (gst_structure_get_string (s,
+                "fragment-number")));
   } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_QOS) {
     l->qos++;
   } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && !l->error) {
@@ -113,6 +118,7 @@ live_new (const gchar * tail, const gchar * const *props)
   l->pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   l->warnings = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_message_unref);
+  l->late = g_ptr_array_new_with_free_func (g_free);
   l->pipeline = gst_parse_launch (launch, NULL);
   fail_unless (l->pipeline != NULL);
   l->src = gst_bin_get_by_name (GST_BIN (l->pipeline), "src");
@@ -134,13 +140,11 @@ live_new (const gchar * tail, const gchar * const *props)
   return l;
 }
 
-/* Plays for @seconds (or to an error or EOS); returns how long NULL took,
- * in ms. */
-static gint64
-live_run (Live * l, gdouble seconds)
+/* Plays for @seconds (or to an error or EOS), leaving it playing. */
+static void
+live_run_until (Live * l, gdouble seconds)
 {
   gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-  gint64 t;
   gboolean done = FALSE;
 
   gst_element_set_state (l->pipeline, GST_STATE_PLAYING);
@@ -150,9 +154,25 @@ live_run (Live * l, gdouble seconds)
     done = l->error != NULL || l->eos;
     g_mutex_unlock (&l->lock);
   }
-  t = g_get_monotonic_time ();
+}
+
+/* Goes to NULL; returns how long that took, in ms. */
+static gint64
+live_stop (Live * l)
+{
+  gint64 t = g_get_monotonic_time ();
+
   gst_element_set_state (l->pipeline, GST_STATE_NULL);
   return (g_get_monotonic_time () - t) / 1000;
+}
+
+/* Plays for @seconds (or to an error or EOS); returns how long NULL took,
+ * in ms. */
+static gint64
+live_run (Live * l, gdouble seconds)
+{
+  live_run_until (l, seconds);
+  return live_stop (l);
 }
 
 static void
@@ -167,6 +187,7 @@ live_free (Live * l)
   g_array_unref (l->delivered);
   g_array_unref (l->pts);
   g_ptr_array_unref (l->warnings);
+  g_ptr_array_unref (l->late);
   g_clear_pointer (&l->error, gst_message_unref);
   g_mutex_clear (&l->lock);
   g_free (l);
@@ -385,6 +406,149 @@ GST_START_TEST (test_live_starts_at_newest)
 
 GST_END_TEST;
 
+/* live with a stream being ingested: the newest fragment plays at once,
+ * with 20 ms added to every request, and no quiet message while
+ * fragments exist (the look-back's were dropped as before the start, and
+ * the first fragment waited for was one fragment length away). */
+GST_START_TEST (test_live_plays_newest_at_once)
+{
+  const gchar *props[] = { "playback-mode", "live", NULL };
+  gint64 playing;
+  gint first;
+  Live *l;
+  const Delivered *d;
+
+  kvs_emulator_set_latency (emu, 20);
+  start_emulator (now_ms () / 1000 * 1000 - 59000, 60);
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  playing = now_ms ();
+  live_run (l, 2.5);
+  assert_no_error (l);
+  fail_unless (l->delivered->len >= 1, "nothing in 2.5 s");
+  d = &g_array_index (l->delivered, Delivered, 0);
+  first = fragment_index (d->number);
+  g_print ("live: first fragment %d (newest listable at PLAYING %u) after %"
+      G_GINT64_FORMAT " ms\n", first, listable_at (playing) - 1,
+      d->wall_ms - playing);
+  /* the newest complete one when it was listed */
+  fail_unless (first >= (gint) listable_at (playing) - 1 &&
+      first <= (gint) listable_at (d->wall_ms) - 1, "played %d", first);
+  fail_unless (d->wall_ms - playing < 1000, "first buffer after %"
+      G_GINT64_FORMAT " ms", d->wall_ms - playing);
+  fail_unless_equals_int (l->quiet_ms, 0);
+  live_free (l);
+}
+
+GST_END_TEST;
+
+/* Fragments listed 4 s late (every 4th), past the straggler wait: each is
+ * found by the trailing re-list and reported (kvam-fragment-late, stats),
+ * never silently lost; every other fragment plays once, in order. */
+GST_START_TEST (test_live_late_fragments_reported)
+{
+  gint64 start_ms = now_ms () / 1000 * 1000 - 6000, ended;
+  g_autofree gchar *start = g_strdup_printf ("%" G_GINT64_FORMAT,
+      start_ms / 1000);
+  const gchar *props[] = { "playback-mode", "live-replay", "start-time",
+    start, NULL
+  };
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GstStructure *stats = NULL;
+  guint i, late_stat = 0, n, accounted = 0;
+  const KvsFragment *f;
+  Live *l;
+
+  kvs_emulator_set_late_listing (emu, 4, 4000);
+  start_emulator (start_ms, 40);
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  live_run_until (l, 24);
+  ended = now_ms ();
+  g_object_get (l->src, "stats", &stats, NULL);
+  fail_unless (stats != NULL);
+  gst_structure_get_uint (stats, "fragments-late", &late_stat);
+  gst_structure_free (stats);
+  live_stop (l);
+  assert_no_error (l);
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  for (i = 0; i < l->delivered->len; i++)
+    fail_unless (g_hash_table_add (seen, g_array_index (l->delivered,
+                Delivered, i).number), "delivered twice");
+  for (i = 0; i < l->late->len; i++) {
+    gint idx = fragment_index (l->late->pdata[i]);
+    fail_unless (idx >= 0 && idx % 4 == 3, "%s (%d) reported late",
+        (gchar *) l->late->pdata[i], idx);
+    fail_unless (g_hash_table_add (seen, l->late->pdata[i]),
+        "late and delivered");
+  }
+  /* everything that was listable well before the end: played or reported */
+  for (i = 0; i < n; i++)
+    if (kvs_emulator_listable_time (emu, "cam", i) < ended - 3000) {
+      fail_unless (g_hash_table_contains (seen, f[i].number),
+          "fragment %u lost silently", i);
+      accounted++;
+    }
+  g_print ("live-replay, every 4th fragment listed 4 s late: %u delivered, "
+      "%u reported late (stats %u) of %u listable\n", l->delivered->len,
+      l->late->len, late_stat, accounted);
+  fail_unless (l->late->len >= 3, "%u late", l->late->len);
+  fail_unless_equals_int (late_stat, l->late->len);
+  fail_unless (l->warnings->len >= l->late->len);
+  live_free (l);
+}
+
+GST_END_TEST;
+
+/* One fragment whose producer time lies 30 minutes ahead (a producer's
+ * clock jump), followed by producer time: it is reported and skipped, and
+ * following goes on with the fragments after it, at their times. */
+GST_START_TEST (test_live_producer_clock_jump)
+{
+  gint64 start_ms = now_ms () / 1000 * 1000 - 6000;
+  g_autofree gchar *start = g_strdup_printf ("%" G_GINT64_FORMAT,
+      start_ms / 1000);
+  const gchar *props[] = { "playback-mode", "live-replay", "start-time",
+    start, "fragment-selector-type", "producer", NULL
+  };
+  GstStructure *stats = NULL;
+  guint i, skipped = 0;
+  gboolean warned = FALSE;
+  const KvsFragment *f;
+  Live *l;
+
+  start_emulator (start_ms, 30);
+  fail_unless (kvs_emulator_jump_producer_clock (emu, "cam", 6,
+          30 * 60 * 1000));
+  f = kvs_emulator_get_fragments (emu, "cam", &i);
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  /* fragment 9 is listable 18 s after the start: well past 6 */
+  live_run_until (l, (kvs_emulator_listable_time (emu, "cam", 10) -
+          now_ms ()) / 1000.0 + 3.0, NULL);
+  g_object_get (l->src, "stats", &stats, NULL);
+  gst_structure_get_uint (stats, "entries-skipped", &skipped);
+  gst_structure_free (stats);
+  live_stop (l);
+  assert_no_error (l);
+  fail_unless (l->delivered->len >= 9, "%u delivered", l->delivered->len);
+  for (i = 0; i < l->delivered->len; i++) {
+    const Delivered *d = &g_array_index (l->delivered, Delivered, i);
+    guint want = i < 6 ? i : i + 1;
+    fail_unless_equals_string (d->number, f[want].number);
+    fail_unless_equals_uint64 (d->timestamp, (guint64) (f[want].producer_ms
+            - f[0].producer_ms) * GST_MSECOND);
+  }
+  for (i = 0; i < l->warnings->len; i++) {
+    GError *err = NULL;
+    gst_message_parse_warning (l->warnings->pdata[i], &err, NULL);
+    warned |= strstr (err->message, f[6].number) != NULL;
+    g_error_free (err);
+  }
+  fail_unless (warned, "no warning names fragment 6");
+  fail_unless_equals_int (skipped, 1);
+  live_free (l);
+}
+
+GST_END_TEST;
+
 /* Ingestion pauses for 10 s: playback survives, says the stream went quiet
  * and came back, and keeps the gap in its output times. */
 GST_START_TEST (test_live_pause_keeps_gap)
@@ -531,6 +695,9 @@ kvamsrclive_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_live_replay_follows);
   tcase_add_test (tc, test_live_starts_at_newest);
+  tcase_add_test (tc, test_live_plays_newest_at_once);
+  tcase_add_test (tc, test_live_late_fragments_reported);
+  tcase_add_test (tc, test_live_producer_clock_jump);
   tcase_add_test (tc, test_live_pause_keeps_gap);
   tcase_add_test (tc, test_live_sync_playback);
   tcase_add_test (tc, test_live_replay_end_time);

@@ -58,17 +58,14 @@ assert_all_fragments_once (KvamPlayResult * r, guint n)
 {
   guint count, i;
   const KvsFragment *f = kvs_emulator_get_fragments (emu, "cam", &count);
-  g_autoptr (GPtrArray) tags = kvam_test_tag_values (r->raw->data,
-      r->raw->len, "AWS_KINESISVIDEO_FRAGMENT_NUMBER");
 
   fail_unless (r->eos, "no EOS: %s", r->error ?
       gst_structure_to_string (gst_message_get_structure (r->error)) : "");
-  fail_unless_equals_int (tags->len, n);
+  /* every frame at its time, in the stream; each fragment in messages */
+  kvam_test_assert_timeline (r, emu, "cam", 0, n);
   fail_unless_equals_int (r->fragments->len, n);
-  for (i = 0; i < n; i++) {
-    fail_unless_equals_string (tags->pdata[i], f[i].number);
+  for (i = 0; i < n; i++)
     fail_unless_equals_string (r->fragments->pdata[i], f[i].number);
-  }
   fail_unless_equals_int (r->frames, n * FPS);
   fail_unless_equals_int (r->segments, 1);
 }
@@ -293,14 +290,14 @@ GST_START_TEST (test_damaged_fragment_skipped)
   fail_unless (strstr (warning, f[2].number) && strstr (warning, "damaged"),
       "%s", warning);
   /* DISCONT on the buffer that starts right after the gap, even when one
-   * read held both sides of it: fragment 3's Tags, after all the frames
-   * before the cut */
+   * read held both sides of it: fragment 3's first Cluster, after all the
+   * frames before the cut */
   fail_unless_equals_int (r->disconts, 1);
   gap = g_array_index (r->discont_offsets, gsize, 0);
   fail_unless (gap + 4 <= r->raw->len);
   fail_unless_equals_int ((guint32) r->raw->data[gap] << 24 |
       r->raw->data[gap + 1] << 16 | r->raw->data[gap + 2] << 8 |
-      r->raw->data[gap + 3], KVAM_EBML_ID_TAGS);
+      r->raw->data[gap + 3], KVAM_EBML_ID_CLUSTER);
   before = kvam_test_frames (r->raw->data, gap);
   fail_unless_equals_int (before->len, 3 * FPS - 1);
   fail_unless_equals_int (stat_uint (r, "fragments-skipped"), 1);

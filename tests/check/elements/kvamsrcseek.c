@@ -297,9 +297,14 @@ GST_END_TEST;
 GST_START_TEST (test_rapid_seeks_end_at_the_last)
 {
   g_autoptr (Player) p = player_new (FALSE);
-  guint i;
+  guint i, listed, before = G_MAXUINT;
 
   set_state (p, GST_STATE_PAUSED);
+  /* the listing is done once the calls stop (short pages: several) */
+  while ((listed = kvs_emulator_count (emu, "ListFragments", "*")) != before) {
+    before = listed;
+    g_usleep (500 * 1000);
+  }
   for (i = 0; i < 10; i++) {
     fail_unless (gst_element_seek_simple (p->pipeline, GST_FORMAT_TIME,
             GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT,
@@ -314,7 +319,8 @@ GST_START_TEST (test_rapid_seeks_end_at_the_last)
   fail_unless_equals_int (kvs_emulator_count (emu, NULL,
           "ClientLimitExceededException"), 0);
   /* listed once, however often it was sought */
-  fail_unless_equals_int (kvs_emulator_count (emu, "ListFragments", "*"), 1);
+  fail_unless_equals_int (kvs_emulator_count (emu, "ListFragments", "*"),
+      listed);
 }
 
 GST_END_TEST;

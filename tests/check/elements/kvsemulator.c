@@ -77,6 +77,47 @@ number_cmp (gconstpointer a, gconstpointer b)
   return lx != ly ? (lx < ly ? -1 : 1) : strcmp (x, y);
 }
 
+/* Pages as short as the API allows: each holds 0 to 5 entries whatever
+ * MaxResults says, an empty one still carries a NextToken, and all of them
+ * together list every fragment once, in no order. */
+GST_START_TEST (test_list_short_pages)
+{
+  g_autoptr (KvamClient) client = new_client (STREAM, 0);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  guint round, empty = 0, shorter = 0, total_pages = 0, i;
+
+  kvs_emulator_set_short_pages (emu, 5);
+  for (round = 0; round < 4; round++) {
+    g_autoptr (GPtrArray) numbers = NULL;
+    guint pages;
+
+    kvs_emulator_clear_log (emu);
+    numbers = list_all (client, "PRODUCER_TIMESTAMP", START_MS,
+        START_MS + 3600 * 1000, 1000, &pages);
+    fail_unless_equals_int (numbers->len, N_FRAGMENTS);
+    g_hash_table_remove_all (seen);
+    for (i = 0; i < numbers->len; i++)
+      fail_unless (g_hash_table_add (seen, numbers->pdata[i]), "duplicate");
+    /* at most 5 a page, so at least 8 pages */
+    fail_unless (pages >= N_FRAGMENTS / 5, "%u pages", pages);
+    total_pages += pages;
+    {
+      g_autoptr (GPtrArray) log = kvs_emulator_get_log (emu);
+      for (i = 0; i < log->len; i++) {
+        KvsLogEntry *e = log->pdata[i];
+        fail_unless (e->fragments <= 5, "a page of %u", e->fragments);
+        empty += e->fragments == 0;
+        shorter += e->fragments < 5;
+      }
+    }
+  }
+  /* 0 to 5 at random over 4 listings of 8+ pages: some empty, some short */
+  fail_unless (empty > 0 && shorter > empty, "%u empty, %u short of %u",
+      empty, shorter, total_pages);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_list_pages_cover_all_unordered)
 {
   g_autoptr (KvamClient) client = new_client (STREAM, 0);
@@ -85,6 +126,8 @@ GST_START_TEST (test_list_pages_cover_all_unordered)
   g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
   guint pages, i, in_order = 0;
 
+  /* full pages here; short ones: test_list_short_pages */
+  kvs_emulator_set_short_pages (emu, 0);
   numbers = list_all (client, "PRODUCER_TIMESTAMP", START_MS,
       START_MS + 3600 * 1000, 7, &pages);
   fail_unless_equals_int (numbers->len, N_FRAGMENTS);
@@ -575,6 +618,7 @@ kvsemulator_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, kvs_test_setup, kvs_test_teardown);
   tcase_add_test (tc, test_list_pages_cover_all_unordered);
+  tcase_add_test (tc, test_list_short_pages);
   tcase_add_test (tc, test_list_range_inclusive);
   tcase_add_test (tc, test_list_bad_input);
   tcase_add_test (tc, test_data_endpoint_and_arn);
