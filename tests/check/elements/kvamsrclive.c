@@ -435,7 +435,7 @@ GST_START_TEST (test_live_plays_newest_at_once)
       first <= (gint) listable_at (d->wall_ms) - 1, "played %d", first);
   fail_unless (d->wall_ms - playing < 1000, "first buffer after %"
       G_GINT64_FORMAT " ms", d->wall_ms - playing);
-  fail_unless_equals_int (l->quiet_ms, 0);
+  fail_unless (l->quiet_ms == 0, "kvam-stream-quiet with fragments there");
   live_free (l);
 }
 
@@ -490,7 +490,7 @@ GST_START_TEST (test_live_late_fragments_reported)
   g_print ("live-replay, every 4th fragment listed 4 s late: %u delivered, "
       "%u reported late (stats %u) of %u listable\n", l->delivered->len,
       l->late->len, late_stat, accounted);
-  fail_unless (l->late->len >= 3, "%u late", l->late->len);
+  fail_unless (l->late->len >= 2, "%u late", l->late->len);
   fail_unless_equals_int (late_stat, l->late->len);
   fail_unless (l->warnings->len >= l->late->len);
   live_free (l);
@@ -522,7 +522,7 @@ GST_START_TEST (test_live_producer_clock_jump)
   l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
   /* fragment 9 is listable 18 s after the start: well past 6 */
   live_run_until (l, (kvs_emulator_listable_time (emu, "cam", 10) -
-          now_ms ()) / 1000.0 + 3.0, NULL);
+          now_ms ()) / 1000.0 + 3.0);
   g_object_get (l->src, "stats", &stats, NULL);
   gst_structure_get_uint (stats, "entries-skipped", &skipped);
   gst_structure_free (stats);
