@@ -594,7 +594,7 @@ GST_START_TEST (test_live_pause_keeps_gap)
 
 GST_END_TEST;
 
-/* Decoded and shown by a clock-synced sink: no frame late (no QoS), and
+/* Decoded and shown by a clock-synced sink: hardly a frame late (QoS), and
  * the position moves with the clock. */
 GST_START_TEST (test_live_sync_playback)
 {
@@ -626,7 +626,10 @@ GST_START_TEST (test_live_sync_playback)
       "s in %.3f s\n", l->pts->len, l->qos, (pos2 - pos1) / 1e9,
       (t2 - t1) / 1e6);
   fail_unless (l->pts->len > 0);
-  fail_unless_equals_int (l->qos, 0);
+  /* frames late by their timestamps would all be late; a machine busy with
+   * other work (or AddressSanitizer) may make a few late by itself */
+  fail_unless (l->qos * 20 <= l->pts->len, "%u QoS messages for %u frames",
+      l->qos, l->pts->len);
   fail_unless (pos1 >= 0 && pos2 > pos1);
   fail_unless (ABS ((pos2 - pos1) / 1000 - (t2 - t1)) < 300 * 1000,
       "position moved %" G_GINT64_FORMAT " µs in %" G_GINT64_FORMAT " µs",
