@@ -511,20 +511,20 @@ check_truncation (KvamMkvMerger * self, gsize size, gboolean begin,
 }
 
 /* Whether the document being read had more to come: its cluster or
- * Segment said so, or its listing did. */
+ * Segment said so. (Not its listed size: whether the service lists
+ * exactly the bytes it serves is not known, and a false "damaged" on every
+ * fragment would be worse than no warning for a document cut exactly
+ * between two elements of an unknown-size cluster, whose frames come out
+ * right either way.) */
 static gboolean
 document_cut_short (KvamMkvMerger * self)
 {
-  const KvamFragment *f = kvam_merger_expected_fragment (self);
-
   if (!self->doc.active)
     return FALSE;
   if (self->level == LEVEL_CLUSTER && self->cluster_left != UNKNOWN &&
       self->cluster_left > 0)
     return TRUE;
-  if (self->segment_left != UNKNOWN && self->segment_left > 0)
-    return TRUE;
-  return f && f->size > 0 && self->doc.bytes < f->size;
+  return self->segment_left != UNKNOWN && self->segment_left > 0;
 }
 
 /* One step; FALSE when more input is needed (*@error unset) or on error. */
