@@ -91,6 +91,10 @@ gboolean kvs_emulator_add_pause (KvsEmulator * emu, const gchar * name,
  * server time stays. FALSE if there is no such synthetic fragment. */
 gboolean kvs_emulator_jump_producer_clock (KvsEmulator * emu,
     const gchar * name, guint index, gint64 ms);
+/* ListFragments lists fragment @index of @name with a ProducerTimestamp
+ * of -1 (a broken entry); FALSE if there is no such fragment. */
+gboolean kvs_emulator_list_unusable_time (KvsEmulator * emu,
+    const gchar * name, guint index);
 /* When fragment @i of @name is (or was) first listed: epoch ms, -1 if no
  * such fragment. */
 gint64 kvs_emulator_listable_time (KvsEmulator * emu, const gchar * name,

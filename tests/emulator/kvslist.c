@@ -185,7 +185,7 @@ add_fragment_json (JsonBuilder * b, const KvsFragment * f)
   json_builder_add_int_value (b, f->size);
   /* raw numbers in the service's Java notation, e.g. 1.764000002123E9 */
   json_builder_set_member_name (b, "ProducerTimestamp");
-  n = json_from_string (producer, NULL);
+  n = json_from_string (f->listed_unusable ? "-1" : producer, NULL);
   json_builder_add_value (b, n);
   json_builder_set_member_name (b, "ServerTimestamp");
   n = json_from_string (server, NULL);

@@ -123,3 +123,19 @@ kvs_emulator_jump_producer_clock (KvsEmulator * emu, const gchar * name,
   g_mutex_unlock (&emu->lock);
   return TRUE;
 }
+
+gboolean
+kvs_emulator_list_unusable_time (KvsEmulator * emu, const gchar * name,
+    guint index)
+{
+  Stream *s;
+  gboolean ok;
+
+  g_mutex_lock (&emu->lock);
+  s = g_hash_table_lookup (emu->streams, name);
+  ok = s && index < s->fragments->len;
+  if (ok)
+    g_array_index (s->fragments, KvsFragment, index).listed_unusable = TRUE;
+  g_mutex_unlock (&emu->lock);
+  return ok;
+}

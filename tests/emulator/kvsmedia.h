@@ -20,6 +20,7 @@ typedef struct
   gint64 server_ms;
   guint duration_ms;
   guint64 size;                 /* bytes of its document */
+  gboolean listed_unusable;     /* listed with a producer time of -1 */
   KvsGop *gop;                  /* replayed with new tags and timecodes, or */
   GBytes *document;             /* a capture's document, sent as it is */
 } KvsFragment;

@@ -178,6 +178,46 @@ GST_START_TEST (test_truncated_fragment_listed_whole)
 
 GST_END_TEST;
 
+/* One listing entry with a producer time of -1: skipped with one warning
+ * naming it (and counted), and the rest of the range plays to EOS, each
+ * fragment at its time. */
+GST_START_TEST (test_unusable_entry_skipped)
+{
+  const gchar *props[] = { "stream-name", "cam", "start-time", START,
+    "end-time", "1764000040", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  const KvsFragment *f;
+  guint n, i, k, skipped = 0;
+
+  add_stream (20, 0);
+  fail_unless (kvs_emulator_list_unusable_time (emu, "cam", 5));
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  start_emulator ();
+  r = kvam_test_play (emu, "matroskademux ! fakesink name=sink", FALSE, 120,
+      props);
+  fail_unless (r->eos, "no EOS: %s", r->error ?
+      gst_structure_to_string (gst_message_get_structure (r->error)) : "");
+  fail_unless_equals_int (r->warnings->len, 1);
+  fail_unless_equals_int (warnings_naming (r, f[5].number), 1);
+  fail_unless (gst_structure_get_uint (r->stats, "entries-skipped",
+          &skipped));
+  fail_unless_equals_int (skipped, 1);
+  fail_unless_equals_int (r->fragments->len, n - 1);
+  for (i = 0, k = 0; i < n; i++) {
+    if (i == 5)
+      continue;
+    fail_unless_equals_string (r->fragments->pdata[k], f[i].number);
+    /* the default selector is server time; output time is producer time
+     * from the first */
+    fail_unless_equals_uint64 (g_array_index (r->fragment_times, guint64, k),
+        (guint64) (f[i].producer_ms - f[0].producer_ms) * GST_MSECOND);
+    k++;
+  }
+}
+
+GST_END_TEST;
+
 /* What one seed makes of the service: short pages (the suite's default),
  * cuts, a stall, throttling, a truncated fragment listed whole, sound that
  * overlaps itself. */
@@ -257,6 +297,7 @@ kvamsrcusers_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 900);
   tcase_add_test (tc, test_truncated_fragment_listed_whole);
+  tcase_add_test (tc, test_unusable_entry_skipped);
   tcase_add_loop_test (tc, test_randomized_service, 0, 3);
   tcase_add_test (tc, test_overlapping_sound_over_a_long_range);
   return s;
