@@ -129,12 +129,12 @@ list_page (KvamFragmentIndex * self, KvamClient * client, guint max_results,
   return root ? reader.token : NULL;
 }
 
-/* All pages of [from, to]; FALSE with @err set on failure. A NextToken
- * that comes back again would list the same pages forever (boto3's
- * paginator refuses it too). */
+/* All pages of [from, to], until @deadline (monotonic µs); FALSE with
+ * @err set on failure. A NextToken that comes back again would list the
+ * same pages forever (boto3's paginator refuses it too). */
 static gboolean
-list_window (KvamFragmentIndex * self, KvamClient * client,
-    guint max_results, GstClockTime from, GstClockTime to,
+list_window_until (KvamFragmentIndex * self, KvamClient * client,
+    guint max_results, GstClockTime from, GstClockTime to, gint64 deadline,
     GCancellable * cancellable, KvamAwsError * err)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
@@ -143,7 +143,15 @@ list_window (KvamFragmentIndex * self, KvamClient * client,
   guint pages = 0;
 
   do {
-    gchar *next = list_page (self, client, max_results, from, to, token,
+    gchar *next;
+
+    if (g_get_monotonic_time () >= deadline) {
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_NETWORK,
+          KVAM_API_LIST_FRAGMENTS, 0, "Timeout", "the listing took too long",
+          NULL);
+      return FALSE;
+    }
+    next = list_page (self, client, max_results, from, to, token,
         cancellable, err);
     if (!next)
       return FALSE;
@@ -160,6 +168,15 @@ list_window (KvamFragmentIndex * self, KvamClient * client,
     }
   } while (*token);
   return TRUE;
+}
+
+static gboolean
+list_window (KvamFragmentIndex * self, KvamClient * client,
+    guint max_results, GstClockTime from, GstClockTime to,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  return list_window_until (self, client, max_results, from, to, G_MAXINT64,
+      cancellable, err);
 }
 
 /* The next window: twice the last, or wide enough for about one page of
@@ -252,8 +269,9 @@ kvam_fragment_index_find_last (KvamFragmentIndex * self, KvamClient * client,
         (self->selector, from, self->end);
     KvamAwsError err = { 0 };
     const KvamFragment *last;
-    gboolean ok = list_window (tail, client, max_results, from, self->end,
-        cancellable, &err);
+    /* the deadline holds inside a window too: the streaming thread waits */
+    gboolean ok = list_window_until (tail, client, max_results, from,
+        self->end, deadline, cancellable, &err);
 
     kvam_aws_error_clear (&err);
     if (!ok)

@@ -351,6 +351,70 @@ GST_START_TEST (test_list_against_emulator)
 
 GST_END_TEST;
 
+/* The range's last fragment: found in the range's last minute, or in a
+ * wider window; and a search that would take long stops at its deadline,
+ * inside a window too (the streaming thread waits on it). */
+GST_START_TEST (test_find_last)
+{
+  g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
+  KvamCredentialsConfig cc = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
+    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000, NULL, NULL
+  };
+  g_autoptr (KvamCredentialsProvider) creds = NULL;
+  g_autoptr (KvamClient) client = NULL;
+  g_autoptr (KvamClient) far_client = NULL;
+  g_autoptr (KvamFragmentIndex) near = NULL;
+  g_autoptr (KvamFragmentIndex) sparse = NULL;
+  KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
+    15000, 3, NULL, NULL, NULL
+  };
+  g_autofree gchar *url = NULL;
+  GError *err = NULL;
+  GstClockTime end = 0;
+  gint64 t0, took;
+
+  kvs_emulator_set_stream_start (emu, T0 * 1000);
+  /* 100 fragments of 1 s, listed 5 a page at most; the same again in a
+   * stream of its own (the client's pacing is per stream) */
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", 100, 1, 32, 32,
+          &err));
+  fail_unless (kvs_emulator_add_synthetic (emu, "far", 100, 1, 32, 32,
+          &err));
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  kvs_emulator_set_short_pages (emu, 5);
+  fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
+  url = kvs_emulator_get_url (emu);
+  creds = kvam_credentials_provider_new (&cc);
+  conf.endpoint_uri = url;
+  conf.credentials = creds;
+  client = kvam_client_new (&conf);
+  conf.stream_name = "far";
+  far_client = kvam_client_new (&conf);
+
+  /* a range ending 10 minutes after the stream: found in the second try */
+  near = kvam_fragment_index_new (KVAM_SELECTOR_PRODUCER, T0 * GST_SECOND,
+      (T0 + 900) * GST_SECOND);
+  fail_unless (kvam_fragment_index_find_last (near, client, 1000,
+          g_get_monotonic_time () + 30 * G_USEC_PER_SEC, NULL, &end));
+  fail_unless_equals_uint64 (end, (T0 + 100) * GST_SECOND);
+
+  /* two days: three empty windows (50 ms each), then the one that holds
+   * the stream takes 20+ pages, paced at 5 a second; the search gives up
+   * at its deadline (0.5 s), not after them (4 s) */
+  kvs_emulator_set_latency (emu, 50);
+  sparse = kvam_fragment_index_new (KVAM_SELECTOR_PRODUCER, T0 * GST_SECOND,
+      (T0 + 2 * 86400) * GST_SECOND);
+  t0 = g_get_monotonic_time ();
+  fail_if (kvam_fragment_index_find_last (sparse, far_client, 1000,
+          t0 + 500000, NULL, &end));
+  took = g_get_monotonic_time () - t0;
+  /* the deadline, plus the page under way (under load: a few more) */
+  fail_unless (took < 2 * G_USEC_PER_SEC, "took %" G_GINT64_FORMAT " us",
+      took);
+}
+
+GST_END_TEST;
+
 /* One fragment k of a followed stream, 2 s long, at T0 + 2k. */
 static void
 add_followed (KvamFragmentIndex * idx, guint k)
@@ -496,6 +560,7 @@ kvamfragmentindex_suite (void)
   tcase_add_test (tc, test_malformed_entries);
   tcase_add_test (tc, test_unusable_entries_skipped);
   tcase_add_test (tc, test_astray_fragment_skipped);
+  tcase_add_test (tc, test_find_last);
   tcase_add_test (tc, test_absurd_listing_values);
   tcase_add_test (tc, test_wait_blocks_until_known_or_cancelled);
   tcase_add_test (tc, test_list_against_emulator);
