@@ -284,24 +284,44 @@ GST_START_TEST (test_wait_blocks_until_known_or_cancelled)
 
 GST_END_TEST;
 
+/* A client of @stream on the running @emu, signing with @creds (which
+ * must outlive it). */
+static KvamClient *
+emulator_client (KvsEmulator * emu, KvamCredentialsProvider * creds,
+    const gchar * stream)
+{
+  g_autofree gchar *url = kvs_emulator_get_url (emu);
+  /* the element's default timeout: a page of 1000 under ASan on a busy
+   * machine has been seen to take over 2 s */
+  KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, NULL, NULL,
+    15000, 3, NULL, NULL, NULL
+  };
+
+  conf.stream_name = stream;
+  conf.endpoint_uri = url;
+  conf.credentials = creds;
+  return kvam_client_new (&conf);
+}
+
+static KvamCredentialsProvider *
+emulator_keys (void)
+{
+  KvamCredentialsConfig cc = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
+    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000, NULL, NULL
+  };
+
+  return kvam_credentials_provider_new (&cc);
+}
+
 /* The whole paginator against the emulator's shuffled pages. */
 static void
 list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
 {
   g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
-  KvamCredentialsConfig cc = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
-    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000, NULL, NULL
-  };
-  g_autoptr (KvamCredentialsProvider) creds = NULL;
+  g_autoptr (KvamCredentialsProvider) creds = emulator_keys ();
   g_autoptr (KvamClient) client = NULL;
   g_autoptr (KvamFragmentIndex) idx = NULL;
-  g_autofree gchar *url = NULL;
   const KvsFragment *f;
-  /* the element's default timeout: a page of 1000 under ASan on a busy
-   * machine has been seen to take over 2 s */
-  KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
-    15000, 3, NULL, NULL, NULL
-  };
   GError *err = NULL;
   guint n, published, i;
   gboolean complete;
@@ -311,11 +331,7 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
           &err));
   kvs_emulator_set_rate_limit (emu, FALSE);
   fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
-  url = kvs_emulator_get_url (emu);
-  creds = kvam_credentials_provider_new (&cc);
-  conf.endpoint_uri = url;
-  conf.credentials = creds;
-  client = kvam_client_new (&conf);
+  client = emulator_client (emu, creds, "cam");
   idx = kvam_fragment_index_new (KVAM_SELECTOR_PRODUCER, T0 * GST_SECOND,
       (T0 * 1000 + end_offset_ms) * GST_MSECOND);
 
@@ -357,18 +373,11 @@ GST_END_TEST;
 GST_START_TEST (test_find_last)
 {
   g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
-  KvamCredentialsConfig cc = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
-    KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 2000, NULL, NULL
-  };
-  g_autoptr (KvamCredentialsProvider) creds = NULL;
+  g_autoptr (KvamCredentialsProvider) creds = emulator_keys ();
   g_autoptr (KvamClient) client = NULL;
   g_autoptr (KvamClient) far_client = NULL;
   g_autoptr (KvamFragmentIndex) near = NULL;
   g_autoptr (KvamFragmentIndex) sparse = NULL;
-  KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
-    15000, 3, NULL, NULL, NULL
-  };
-  g_autofree gchar *url = NULL;
   GError *err = NULL;
   GstClockTime end = 0;
   gint64 t0, took;
@@ -383,13 +392,8 @@ GST_START_TEST (test_find_last)
   kvs_emulator_set_rate_limit (emu, FALSE);
   kvs_emulator_set_short_pages (emu, 5);
   fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
-  url = kvs_emulator_get_url (emu);
-  creds = kvam_credentials_provider_new (&cc);
-  conf.endpoint_uri = url;
-  conf.credentials = creds;
-  client = kvam_client_new (&conf);
-  conf.stream_name = "far";
-  far_client = kvam_client_new (&conf);
+  client = emulator_client (emu, creds, "cam");
+  far_client = emulator_client (emu, creds, "far");
 
   /* a range ending 10 minutes after the stream: found in the second try */
   near = kvam_fragment_index_new (KVAM_SELECTOR_PRODUCER, T0 * GST_SECOND,
