@@ -417,7 +417,7 @@ install_playback_properties (GObjectClass * gobject_class)
       g_param_spec_uint64 ("max-bytes-ahead", "Max bytes ahead",
           "Most bytes of read-ahead responses held in memory; at the cap "
           "they stop reading and TCP slows the sender. A batch is at most a "
-          "quarter of it (and 32 MiB)", 256 * 1024, G_GUINT64_CONSTANT (1) <<
+          "quarter of it (the first at most 32 MiB)", 256 * 1024, G_GUINT64_CONSTANT (1) <<
           34, DEFAULT_MAX_BYTES_AHEAD, RW_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",

@@ -23,11 +23,16 @@ GST_DEBUG_CATEGORY_STATIC (kvam_prefetch_debug);
 
 #define BLOCK_SIZE (64 * 1024)
 
+/* The last quarter of the budget is the head response's alone: the other
+ * read-ahead responses stop at cap - reserve, so the one the session reads
+ * always has room for a block once it handed over what it held, however
+ * the others filled theirs (else they wait on the session, which waits on
+ * the head: a deadlock). */
 struct _KvamBudget
 {
   GMutex lock;
   GCond cond;
-  guint64 cap, used;
+  guint64 cap, reserve, used;
 };
 
 KvamBudget *
@@ -37,7 +42,8 @@ kvam_budget_new (guint64 cap)
 
   g_mutex_init (&b->lock);
   g_cond_init (&b->cond);
-  b->cap = MAX (cap, BLOCK_SIZE);
+  b->cap = MAX (cap, 4 * BLOCK_SIZE);
+  b->reserve = MAX (b->cap / 4, BLOCK_SIZE);
   return b;
 }
 
@@ -77,16 +83,20 @@ budget_give_back (KvamBudget * b, guint64 n)
   g_mutex_unlock (&b->lock);
 }
 
-/* Waits for room for a block; FALSE when cancelled. */
+/* Waits for room for a block, up to the whole cap for the head response
+ * (*@head, read under the lock: it may change while waiting); FALSE when
+ * cancelled. */
 static gboolean
-budget_take (KvamBudget * b, guint64 n, GCancellable * cancellable)
+budget_take (KvamBudget * b, guint64 n, const gboolean * head,
+    GCancellable * cancellable)
 {
   KvamCancelWake wake;
   gboolean ok;
 
   kvam_cancel_wake_connect (&wake, cancellable, &b->lock, &b->cond);
   g_mutex_lock (&b->lock);
-  while (b->used + n > b->cap && !g_cancellable_is_cancelled (cancellable))
+  while (b->used + n > b->cap - (*head ? 0 : b->reserve) &&
+      !g_cancellable_is_cancelled (cancellable))
     g_cond_wait (&b->cond, &b->lock);
   ok = !g_cancellable_is_cancelled (cancellable);
   if (ok)
@@ -109,6 +119,8 @@ struct _KvamPrefetchStream
   gpointer user_data;
   GCancellable *cancellable;    /* the reader thread's */
   GThread *thread;
+  gboolean head;                /* the session reads it: protected by the
+                                 * budget's lock */
 
   GMutex lock;
   GCond cond;
@@ -163,7 +175,8 @@ reader_thread (gpointer data)
     guint8 *buf;
     gssize n;
 
-    if (!budget_take (self->budget, BLOCK_SIZE, self->cancellable)) {
+    if (!budget_take (self->budget, BLOCK_SIZE, &self->head,
+            self->cancellable)) {
       error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
           "cancelled");
       break;
@@ -274,6 +287,17 @@ kvam_prefetch_stream_init (KvamPrefetchStream * self)
   g_cond_init (&self->cond);
   g_queue_init (&self->blocks);
   self->cancellable = g_cancellable_new ();
+}
+
+void
+kvam_prefetch_stream_make_head (KvamPrefetchStream * self)
+{
+  KvamBudget *b = self->budget;
+
+  g_mutex_lock (&b->lock);
+  self->head = TRUE;
+  g_cond_broadcast (&b->cond);
+  g_mutex_unlock (&b->lock);
 }
 
 KvamPrefetchStream *

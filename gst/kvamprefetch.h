@@ -33,5 +33,8 @@ G_DECLARE_FINAL_TYPE (KvamPrefetchStream, kvam_prefetch_stream, KVAM,
 KvamPrefetchStream *kvam_prefetch_stream_new (KvamClient * client,
     gchar * body, KvamBudget * budget, GDestroyNotify on_done,
     gpointer user_data);
+/* The session reads it now: it may use the budget's last quarter, which
+ * the others leave to it. */
+void kvam_prefetch_stream_make_head (KvamPrefetchStream * self);
 
 G_END_DECLS

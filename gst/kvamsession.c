@@ -56,6 +56,7 @@ kvam_session_new (const KvamSessionConfig * config)
   self->budget = kvam_budget_new (config->max_bytes_ahead);
   self->min_batch_bytes = MIN (config->max_bytes_ahead / BATCH_SHARE,
       MAX_FIRST_BATCH_BYTES);
+  self->max_batch_bytes = MAX (config->max_bytes_ahead / BATCH_SHARE, 1);
   self->batch_bytes = self->min_batch_bytes;
   self->concurrency = 1;
   self->media_pacer = kvam_client_get_pacer (self->client,
@@ -394,6 +395,8 @@ end_of_response (KvamSession * self, GError * read_error, gboolean abandoned)
         back_off (self, self->fragment_failures - 1) ? GST_FLOW_OK :
         GST_FLOW_FLUSHING;
   if (self->next_fragment - first == asked && !read_error) {
+    self->seen_bytes += self->response_bytes;
+    self->seen_fragments += asked;
     kvam_session_time_response (self);
     return GST_FLOW_OK;
   }

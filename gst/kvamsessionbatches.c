@@ -71,18 +71,21 @@ kvam_session_clear_response (KvamSession * self)
 }
 
 /* The batch starting at fragment @first: up to MEDIA_BATCH fragments and
- * batch_bytes of listed sizes, within the @published ones. TRUE if it is
- * final: a limit ended it, or the listing is complete. */
+ * batch_bytes of sizes (listed, or the mean seen when larger), within the
+ * @published ones. TRUE if it is final: a limit ended it, or the listing
+ * is complete. */
 gboolean
 kvam_session_plan_batch (KvamSession * self, guint first, guint published,
     gboolean complete, guint * count)
 {
+  guint64 mean = self->seen_fragments ?
+      self->seen_bytes / self->seen_fragments : 0;
   guint64 bytes = 0;
   guint i;
 
   for (i = first; i < published && i - first < MEDIA_BATCH &&
       bytes < self->batch_bytes; i++)
-    bytes += kvam_fragment_index_get (self->index, i)->size;
+    bytes += MAX (kvam_fragment_index_get (self->index, i)->size, mean);
   *count = i - first;
   return *count > 0 && (i - first == MEDIA_BATCH ||
       bytes >= self->batch_bytes || (complete && i == published));
@@ -161,6 +164,7 @@ kvam_session_take_prefetch (KvamSession * self)
   if (!p || p->first != self->next_fragment ||
       p->first + p->count != self->batch_end)
     return NULL;
+  kvam_prefetch_stream_make_head (p->stream);
   response = G_INPUT_STREAM (g_steal_pointer (&p->stream));
   prefetch_free (g_queue_pop_head (&self->prefetches));
   return response;
@@ -208,7 +212,7 @@ kvam_session_adapt_concurrency (KvamSession * self, gsize n)
 }
 
 /* An own response that ended whole: batches of about a second of what it
- * delivered (never under the budget's share). */
+ * delivered, never over the budget's share. */
 void
 kvam_session_time_response (KvamSession * self)
 {
@@ -219,7 +223,8 @@ kvam_session_time_response (KvamSession * self)
       || took <= 0)
     return;
   rate = self->response_bytes * G_USEC_PER_SEC / took;
-  self->batch_bytes = MAX (rate, self->min_batch_bytes);
+  self->batch_bytes = MIN (MAX (rate, self->min_batch_bytes),
+      self->max_batch_bytes);
   GST_DEBUG_OBJECT (self->element, "a response delivered %" G_GUINT64_FORMAT
       " bytes/s: batches of %" G_GUINT64_FORMAT " bytes", rate,
       self->batch_bytes);

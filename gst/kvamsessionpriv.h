@@ -20,8 +20,9 @@ G_BEGIN_DECLS
  * batch is as small as the first listing window, for a quick first byte. */
 #define MEDIA_BATCH 1000
 /* A batch also ends after about a second of what one response delivers
- * (listed sizes), and at least this share of max-bytes-ahead, at most
- * MAX_FIRST_BATCH_BYTES before a response was timed: read-ahead batches
+ * (by listed sizes, or the mean size seen if larger: a listing may lie),
+ * and at most this share of max-bytes-ahead (at least that share, up to
+ * MAX_FIRST_BATCH_BYTES, before a response was timed): read-ahead batches
  * fit in the budget, at AWS's 25 MB/s a response lasts about a second
  * (3 calls/s at 100 MB/s), and a fast network is not held to 5 small
  * calls a second. */
@@ -50,6 +51,11 @@ struct _KvamSession
   guint max_concurrent;
   guint64 batch_bytes;           /* adapted to the responses' speed */
   guint64 min_batch_bytes;
+  guint64 max_batch_bytes;       /* a share of max-bytes-ahead */
+  /* what whole responses delivered, for batches by real sizes: listed
+   * sizes may lie */
+  guint64 seen_bytes;
+  guint64 seen_fragments;
   gint64 response_opened;       /* monotonic µs, own responses */
   guint64 response_bytes;
 

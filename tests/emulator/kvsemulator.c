@@ -281,6 +281,18 @@ kvs_emulator_set_short_pages (KvsEmulator * emu, guint most)
   LOCKED (emu, emu->short_pages = most);
 }
 
+void
+kvs_emulator_set_long_pages (KvsEmulator * emu, guint count)
+{
+  LOCKED (emu, emu->long_pages = count);
+}
+
+void
+kvs_emulator_set_listed_size (KvsEmulator * emu, guint64 bytes)
+{
+  LOCKED (emu, emu->listed_size = bytes);
+}
+
 static void
 add_cut (KvsEmulator * emu, guint nth, guint64 bytes, gboolean stall)
 {

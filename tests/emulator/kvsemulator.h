@@ -119,6 +119,12 @@ void kvs_emulator_set_ordered (KvsEmulator * emu, gboolean ordered);
  * allows (0: full pages). Default: $KVS_EMULATOR_SHORT_PAGES, which the
  * test suite sets. */
 void kvs_emulator_set_short_pages (KvsEmulator * emu, guint most);
+/* ListFragments pages hold @count entries whatever MaxResults asked, as a
+ * broken or hostile service could (0: as asked). */
+void kvs_emulator_set_long_pages (KvsEmulator * emu, guint count);
+/* ListFragments lists every fragment with a FragmentSizeInBytes of
+ * @bytes, whatever its size (0: its size), as a listing that lies. */
+void kvs_emulator_set_listed_size (KvsEmulator * emu, guint64 bytes);
 /* The service's clock runs @seconds ahead of this machine's (negative:
  * behind), to test clock-skew errors. */
 void kvs_emulator_set_clock_offset (KvsEmulator * emu, gint seconds);

@@ -101,6 +101,8 @@ struct _KvsEmulator
   guint cut_every;
   gboolean ordered;
   guint short_pages;            /* ListFragments pages of 0..this many */
+  guint long_pages;             /* ...or of this many, over MaxResults */
+  guint64 listed_size;          /* FragmentSizeInBytes of all; 0: true */
   GArray *cuts;                 /* Cut */
   guint calls;                  /* all calls, for the every-Nth faults */
   guint json_responses;

@@ -172,7 +172,7 @@ parse_selector (Request * r, JsonObject * o, Cursor * c)
 }
 
 static void
-add_fragment_json (JsonBuilder * b, const KvsFragment * f)
+add_fragment_json (JsonBuilder * b, const KvsFragment * f, guint64 listed_size)
 {
   g_autofree gchar *producer = kvs_format_java_double_seconds (f->producer_ms);
   g_autofree gchar *server = kvs_format_java_double_seconds (f->server_ms);
@@ -182,7 +182,7 @@ add_fragment_json (JsonBuilder * b, const KvsFragment * f)
   json_builder_set_member_name (b, "FragmentNumber");
   json_builder_add_string_value (b, f->number);
   json_builder_set_member_name (b, "FragmentSizeInBytes");
-  json_builder_add_int_value (b, f->size);
+  json_builder_add_int_value (b, listed_size ? listed_size : f->size);
   /* raw numbers in the service's Java notation, e.g. 1.764000002123E9 */
   json_builder_set_member_name (b, "ProducerTimestamp");
   n = json_from_string (f->listed_unusable ? "-1" : producer, NULL);
@@ -195,7 +195,8 @@ add_fragment_json (JsonBuilder * b, const KvsFragment * f)
   json_builder_end_object (b);
 }
 
-/* How many entries the page at @c holds: MaxResults, or with short pages
+/* How many entries the page at @c holds: MaxResults, long_pages if set,
+ * or with short pages
  * a random 0 to short_pages (at most MaxResults), the same for the same
  * page of a listing; never two empty pages in a row, so a listing ends.
  * Lock held. */
@@ -205,6 +206,8 @@ page_length (KvsEmulator * emu, const Cursor * c, guint max)
   guint most = MIN (emu->short_pages, max), len;
   GRand *rand;
 
+  if (emu->long_pages)
+    return emu->long_pages;
   if (most == 0)
     return max;
   rand = g_rand_new_with_seed (c->seed ^ (c->page * 2654435761u));
@@ -287,7 +290,7 @@ kvs_handle_list_fragments (Request * r, JsonObject * o)
   json_builder_begin_array (b);
   for (i = c.offset; i < page_end; i++)
     add_fragment_json (b, &g_array_index (s->fragments, KvsFragment,
-            order[i]));
+            order[i]), r->emu->listed_size);
   json_builder_end_array (b);
   if (page_end < n) {
     c.offset = page_end;

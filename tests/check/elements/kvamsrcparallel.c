@@ -315,6 +315,84 @@ GST_START_TEST (test_seek_and_stop_with_responses_in_flight)
 
 GST_END_TEST;
 
+/* ---- the byte budget ------------------------------------------------------ */
+
+/* 3000 fragments of 2 s, ~30 KB each: more than one batch of 1000 */
+#define MANY 3000
+
+/* Exports the MANY fragments of @emu's "many" through @budget bytes ahead
+ * and 4 responses at once: every fragment, then EOS, however the budget is
+ * shared (the head response must always be able to read). */
+static void
+export_through_budget (KvsEmulator * e, const gchar * budget, guint count)
+{
+  g_autofree gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
+      START_MS / 1000 + 2 * count - 1);
+  const gchar *props[] = { "stream-name", "many", "start-time", START,
+    "end-time", end, "fragment-selector-type", "producer",
+    "max-bytes-ahead", budget, "max-concurrent-requests", "4", NULL
+  };
+  g_autoptr (KvamPlayResult) r = kvam_test_play (e,
+      "matroskademux ! fakesink name=sink sync=false", FALSE, 120, props);
+  guint64 ahead = 0;
+
+  gst_structure_get_uint64 (r->stats, "bytes-ahead", &ahead);
+  g_print ("max-bytes-ahead=%s: %u of %u fragments in %.2f s, %u media calls,"
+      " peak %u at once, %" G_GUINT64_FORMAT " bytes ahead at the end\n",
+      budget, r->fragments->len, count, r->seconds,
+      kvs_emulator_get_media_calls (e),
+      kvs_emulator_get_peak_media_connections (e, "many"), ahead);
+  fail_unless (r->error == NULL);
+  fail_unless (r->eos, "stalled after %u of %u fragments", r->fragments->len,
+      count);
+  fail_unless_equals_int (r->fragments->len, count);
+}
+
+static KvsEmulator *
+budget_emulator (void)
+{
+  KvsEmulator *e = kvs_emulator_new ();
+  GError *err = NULL;
+
+  kvs_emulator_set_stream_start (e, START_MS);
+  fail_unless (kvs_emulator_add_synthetic (e, "many", MANY, 2, 320, 240,
+          &err));
+  /* the listing is not what this is about: whole pages, listed at once */
+  kvs_emulator_set_short_pages (e, 0);
+  fail_unless (kvs_emulator_start (e, "127.0.0.1", 0, NULL, NULL, &err));
+  return e;
+}
+
+/* Responses faster than the budget: read-ahead ones fill it while the
+ * session reads the head one, which must still find room. */
+GST_START_TEST (test_small_budget_completes)
+{
+  g_autoptr (KvsEmulator) e = budget_emulator ();
+
+  /* AWS's 25 MB/s a response: batches timed at a second of it are larger
+   * than the budget. The smallest budget takes many small batches at 5
+   * calls/s: a shorter range */
+  kvs_emulator_set_bandwidth (e, 25000000);
+  export_through_budget (e, "16777216", MANY);
+  export_through_budget (e, "262144", 150);
+}
+
+GST_END_TEST;
+
+/* A listing that gives every fragment a FragmentSizeInBytes of 1: batches
+ * planned by it take 1000 fragments, far over the budget. */
+GST_START_TEST (test_lying_sizes_complete)
+{
+  g_autoptr (KvsEmulator) e = budget_emulator ();
+
+  kvs_emulator_set_bandwidth (e, 4000000);
+  kvs_emulator_set_listed_size (e, 1);
+  export_through_budget (e, "100663296", MANY);
+  export_through_budget (e, "1048576", 600);
+}
+
+GST_END_TEST;
+
 static Suite *
 kvamsrcparallel_suite (void)
 {
@@ -325,6 +403,8 @@ kvamsrcparallel_suite (void)
   tcase_set_timeout (tc, 300);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_parallel_export_is_the_same);
+  tcase_add_test (tc, test_small_budget_completes);
+  tcase_add_test (tc, test_lying_sizes_complete);
   tcase_add_test (tc, test_seek_and_stop_with_responses_in_flight);
   tcase_add_test (tc, test_parallel_export_with_cuts);
   tcase_add_test (tc, test_two_exports_share_the_connections);
