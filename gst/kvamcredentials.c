@@ -7,7 +7,12 @@
  * (assume role, web identity, SSO, credential_process or keys), container
  * credentials, EC2 instance metadata (IMDSv2). Each source lives in a file
  * of its own (kvamcredentialspriv.h lists them). Temporary keys are cached
- * until the refresh window before their expiry.
+ * until the refresh window before their expiry; from then on they are
+ * refreshed on a thread of the provider's while callers keep using them,
+ * at most once per MIN_REFRESH_INTERVAL_S, a failure retried with backoff.
+ * Only keys that expired make a caller wait for a fetch. Keys from the
+ * shared files are read again when a file changes; a read that fails
+ * keeps them (one warning).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,6 +33,11 @@ GST_DEBUG_CATEGORY_STATIC (kvam_credentials_debug);
 #define GST_CAT_DEFAULT kvam_credentials_debug
 
 #define DEFAULT_REFRESH_WINDOW 300
+/* a refresh that succeeded is not made again before this (a provider that
+ * answers keys of a few seconds must not be asked on every request) */
+#define MIN_REFRESH_INTERVAL_S 30
+/* a refresh that failed is retried after 1, 2, 4 ... up to this */
+#define MAX_REFRESH_BACKOFF_S 60
 #define MAX_RESPONSE_SIZE (64 * 1024)
 
 G_DEFINE_QUARK (kvam-credentials-error-quark, kvam_credentials_error);
@@ -300,7 +310,13 @@ struct _KvamCredentialsProvider
   gboolean fetching;            /* one thread walks the chain at a time */
   guint fetches;                /* fetches ended, to tell waiters one did */
   KvamCredentials *cached;
-  gchar *files_stamp;           /* the shared files when cached was read */
+  gchar *files_stamp;           /* the shared files when cached was read,
+                                 * or when reading them last failed */
+  gint64 next_refresh;          /* monotonic µs: no refresh before */
+  guint refresh_failures;       /* in a row */
+  GThread *refresher;           /* the last background refresh */
+  GCancellable *closing;        /* stops it: cancelled by free */
+  /* everything above: protected by lock */
 };
 
 static KvamCredentials *
@@ -325,18 +341,39 @@ creds_from_properties (KvamCredentialsProvider * self, GString * tried,
   return NULL;
 }
 
+/* The strings stay while @cached is held (the properties and the
+ * environment outlive a fetch). */
+static void
+known_secrets (KvamCredentialsProvider * self, KvamCredentials * cached,
+    const gchar ** secrets)
+{
+  const gchar *all[] = { self->secret_access_key, self->session_token,
+    cached ? cached->secret_access_key : NULL,
+    cached ? cached->session_token : NULL,
+    g_getenv ("AWS_SECRET_ACCESS_KEY"), g_getenv ("AWS_SESSION_TOKEN")
+  };
+  guint i, n = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (all); i++)
+    if (all[i] && *all[i])
+      secrets[n++] = all[i];
+  secrets[n] = NULL;
+}
+
 static KvamCredentials *
-resolve_chain (KvamCredentialsProvider * self, GCancellable * cancellable,
-    GError ** error)
+resolve_chain (KvamCredentialsProvider * self, KvamCredentials * cached,
+    GCancellable * cancellable, GError ** error)
 {
   g_autoptr (GString) tried = g_string_new (NULL);
+  const gchar *secrets[7];
   KvamCredsContext ctx = { self->metadata_session, self->session,
     self->transport, self->timeout_us, self->region, self->profile,
-    cancellable, tried
+    cancellable, tried, secrets
   };
   KvamCredentials *creds;
   GError *err = NULL;
 
+  known_secrets (self, cached, secrets);
   if ((creds = creds_from_properties (self, tried, &err)) || err)
     goto done;
   if ((creds = kvam_creds_from_environment (&ctx)))
@@ -383,6 +420,7 @@ kvam_credentials_provider_new (const KvamCredentialsConfig * config)
       timeout_s, "proxy-resolver", NULL, "max-conns", 2, NULL);
   /* STS and the SSO portal: through the proxy, with ssl-ca-file */
   self->session = kvam_transport_new_session (self->transport, timeout_s, 2);
+  self->closing = g_cancellable_new ();
   g_mutex_init (&self->lock);
   g_cond_init (&self->fetched);
   return self;
@@ -393,6 +431,10 @@ kvam_credentials_provider_free (KvamCredentialsProvider * self)
 {
   if (!self)
     return;
+  g_cancellable_cancel (self->closing);
+  if (self->refresher)
+    g_thread_join (self->refresher);
+  g_object_unref (self->closing);
   g_free (self->access_key_id);
   free_secret (self->secret_access_key);
   free_secret (self->session_token);
@@ -440,15 +482,20 @@ shared_files_stamp (void)
       (glong) b.st_mtime, (glong) b.st_size);
 }
 
+/* Keys read from the shared files: they last until a file changes. */
+static gboolean
+from_files (KvamCredentials * creds)
+{
+  return creds->expiration == 0 && g_str_has_prefix (creds->source,
+      "profile ");
+}
+
 static gboolean
 needs_refresh (KvamCredentialsProvider * self, KvamCredentials * creds)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
-  /* temporary keys (assumed roles, SSO, processes) last until their
-   * expiry; keys read from a file until the file changes */
-  if (creds->expiration == 0 && g_str_has_prefix (creds->source, "profile ")) {
-    /* keys from a file last until the file changes */
+  if (from_files (creds)) {
     g_autofree gchar *stamp = shared_files_stamp ();
     return g_strcmp0 (stamp, self->files_stamp) != 0;
   }
@@ -463,24 +510,90 @@ still_valid (KvamCredentials * creds)
       creds->expiration > g_get_real_time () / G_USEC_PER_SEC);
 }
 
+/* An answer must be usable: keys that expired already would be fetched
+ * again on every request. */
+static gboolean
+check_answer (KvamCredentials * creds, GError ** error)
+{
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree gchar *when = NULL;
+
+  if (still_valid (creds))
+    return TRUE;
+  dt = g_date_time_new_from_unix_utc (creds->expiration);
+  when = dt ? g_date_time_format_iso8601 (dt) : g_strdup ("?");
+  g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
+      "%s gave keys that had already expired (at %s): check its clock and "
+      "its configuration", creds->source, when);
+  return FALSE;
+}
+
+/* After a fetch: a failure is retried after a backoff; keys that are in
+ * their refresh window from the start are not refreshed again before the
+ * minimum interval. Called with the lock held. */
+static void
+schedule_refresh (KvamCredentialsProvider * self, KvamCredentials * got)
+{
+  gint64 delay_s = 0;
+
+  if (!got) {
+    delay_s = MIN ((gint64) 1 << MIN (self->refresh_failures, 6),
+        MAX_REFRESH_BACKOFF_S);
+    self->refresh_failures++;
+  } else {
+    self->refresh_failures = 0;
+    if (!from_files (got) && needs_refresh (self, got))
+      delay_s = MIN_REFRESH_INTERVAL_S;
+  }
+  self->next_refresh = g_get_monotonic_time () + delay_s * G_USEC_PER_SEC;
+}
+
+/* A fetch failed while keys are cached: TRUE if they are kept (temporary
+ * keys not yet expired, keys from files whose new contents do not
+ * read). Called with the lock held. */
+static gboolean
+keep_cached (KvamCredentialsProvider * self, gchar ** stamp, GError * err)
+{
+  if (!self->cached || !still_valid (self->cached))
+    return FALSE;
+  if (from_files (self->cached)) {
+    /* warned once: the files are not read again until they change */
+    GST_WARNING ("the AWS shared files changed but could not be read: "
+        "keeping the keys read before (%s): %s", self->cached->source,
+        err->message);
+    g_free (self->files_stamp);
+    self->files_stamp = g_steal_pointer (stamp);
+  } else {
+    GST_WARNING ("refreshing credentials failed, keeping the current ones "
+        "(retried in %u s): %s", (guint) ((self->next_refresh -
+                g_get_monotonic_time () + G_USEC_PER_SEC - 1) /
+            G_USEC_PER_SEC), err->message);
+  }
+  return TRUE;
+}
+
 /* Walks the chain without the lock, so that other callers can give up
- * waiting for it (unlock()) instead of blocking on the mutex. Called and
- * returns with the lock held. */
+ * waiting for it (unlock()) instead of blocking on the mutex. Called with
+ * fetching set and the lock held; returns with the lock held. */
 static KvamCredentials *
 fetch_unlocked (KvamCredentialsProvider * self, GCancellable * cancellable,
     GError ** error)
 {
   g_autofree gchar *stamp = shared_files_stamp ();
+  g_autoptr (KvamCredentials) before = self->cached ?
+      kvam_credentials_ref (self->cached) : NULL;
   KvamCredentials *creds;
   GError *err = NULL;
 
-  self->fetching = TRUE;
   g_mutex_unlock (&self->lock);
-  creds = resolve_chain (self, cancellable, &err);
+  creds = resolve_chain (self, before, cancellable, &err);
+  if (creds && !check_answer (creds, &err))
+    g_clear_pointer (&creds, kvam_credentials_unref);
   g_mutex_lock (&self->lock);
   self->fetching = FALSE;
   self->fetches++;
   g_cond_broadcast (&self->fetched);
+  schedule_refresh (self, creds);
 
   if (creds) {
     g_autofree gchar *desc = kvam_credentials_describe (creds);
@@ -489,11 +602,8 @@ fetch_unlocked (KvamCredentialsProvider * self, GCancellable * cancellable,
     self->cached = kvam_credentials_ref (creds);
     g_free (self->files_stamp);
     self->files_stamp = g_steal_pointer (&stamp);
-  } else if (self->cached && self->cached->expiration >
-      g_get_real_time () / G_USEC_PER_SEC) {
-    /* refresh failed but the old temporary keys still work for a while */
-    GST_WARNING ("refreshing credentials failed, keeping the current ones: "
-        "%s", err->message);
+  } else if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      keep_cached (self, &stamp, err)) {
     g_clear_error (&err);
     creds = kvam_credentials_ref (self->cached);
   } else {
@@ -502,12 +612,34 @@ fetch_unlocked (KvamCredentialsProvider * self, GCancellable * cancellable,
   return creds;
 }
 
-static KvamCredentials *
-cached_if_fresh (KvamCredentialsProvider * self)
+static gpointer
+refresh_thread (gpointer data)
 {
-  if (self->cached && !needs_refresh (self, self->cached))
-    return kvam_credentials_ref (self->cached);
+  KvamCredentialsProvider *self = data;
+
+  KvamCredentials *creds;
+
+  g_mutex_lock (&self->lock);
+  creds = fetch_unlocked (self, self->closing, NULL);
+  g_mutex_unlock (&self->lock);
+  if (creds)
+    kvam_credentials_unref (creds);
   return NULL;
+}
+
+/* Temporary keys in their refresh window: fetched again on the provider's
+ * thread, when none runs and the interval or backoff allows, while the
+ * callers go on with them. Called with the lock held. */
+static void
+maybe_refresh_behind (KvamCredentialsProvider * self)
+{
+  if (self->fetching || g_get_monotonic_time () < self->next_refresh ||
+      g_cancellable_is_cancelled (self->closing))
+    return;
+  if (self->refresher)
+    g_thread_join (self->refresher);    /* it ended: fetching was clear */
+  self->fetching = TRUE;
+  self->refresher = g_thread_new ("kvamcreds", refresh_thread, self);
 }
 
 /* Waits for the fetch another thread is making; takes its keys when they
@@ -523,6 +655,23 @@ wait_for_fetch (KvamCredentialsProvider * self)
   return NULL;
 }
 
+/* The cached keys when they can be used now, maybe starting a refresh
+ * behind them. Called with the lock held. */
+static KvamCredentials *
+usable_cached (KvamCredentialsProvider * self)
+{
+  if (!self->cached)
+    return NULL;
+  if (!needs_refresh (self, self->cached))
+    return kvam_credentials_ref (self->cached);
+  /* changed files are read again before use: that is quick, and a
+   * rotated key must take effect at once */
+  if (from_files (self->cached) || !still_valid (self->cached))
+    return NULL;
+  maybe_refresh_behind (self);
+  return kvam_credentials_ref (self->cached);
+}
+
 KvamCredentials *
 kvam_credentials_provider_get (KvamCredentialsProvider * self,
     GCancellable * cancellable, GError ** error)
@@ -530,18 +679,13 @@ kvam_credentials_provider_get (KvamCredentialsProvider * self,
   KvamCredentials *creds;
   KvamCancelWake wake;
 
-  g_mutex_lock (&self->lock);
-  creds = cached_if_fresh (self);
-  g_mutex_unlock (&self->lock);
-  if (creds)
-    return creds;
-
   kvam_cancel_wake_connect (&wake, cancellable, &self->lock, &self->fetched);
   g_mutex_lock (&self->lock);
-  while (!(creds = cached_if_fresh (self))) {
+  while (!(creds = usable_cached (self))) {
     if (g_cancellable_set_error_if_cancelled (cancellable, error))
       break;
     if (!self->fetching) {
+      self->fetching = TRUE;
       creds = fetch_unlocked (self, cancellable, error);
       break;
     }

@@ -35,6 +35,9 @@ typedef struct
   const gchar *profile;         /* the profile property, may be NULL */
   GCancellable *cancellable;
   GString *tried;               /* "; what was looked at", for NOT_FOUND */
+  /* every secret known (properties, environment, the keys in use),
+   * NULL-terminated: scrubbed from what a peer or a child says */
+  const gchar *const *secrets;
 } KvamCredsContext;
 
 void kvam_creds_free_secret (gchar * secret);

@@ -6,16 +6,22 @@
  * only when the value uses pipes, redirections or variables), and reads
  * its JSON from stdout. Bounded in time and size; cancellable. A failure
  * says the exit status and stderr's last line, never stdout (it would hold
- * the keys).
+ * the keys). The command runs in a process group of its own: a timeout or
+ * a cancel kills the group, so a shell's children die with it and the
+ * wait ends at once.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include "kvamawserror.h"
 #include "kvamcredentialspriv.h"
 #include "kvamjson.h"
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <json-glib/json-glib.h>
 
 #define GST_CAT_DEFAULT kvam_creds_debug_category ()
@@ -27,6 +33,8 @@
 typedef struct
 {
   GSubprocess *proc;
+  pid_t group;                  /* the command's process group */
+  gint exited;                  /* atomic: reaped, @group may be reused */
   GCancellable *cancel;         /* ours: timeout, too much output, unlock() */
   gint pending;                 /* reads and the wait not finished */
   gboolean timed_out;
@@ -42,11 +50,13 @@ typedef struct
 
 static void read_next (Reader * r);
 
+/* From any thread (a cancel comes from unlock()'s). */
 static void
-stop_process (Run *run)
+stop_process (Run * run)
 {
   g_cancellable_cancel (run->cancel);
-  g_subprocess_force_exit (run->proc);
+  if (run->group > 0 && !g_atomic_int_get (&run->exited))
+    kill (-run->group, SIGKILL);
 }
 
 static void
@@ -97,6 +107,10 @@ wait_done (GObject * src, GAsyncResult * res, gpointer data)
   Run *run = data;
 
   g_subprocess_wait_finish (G_SUBPROCESS (src), res, NULL);
+  /* a killed leader may leave its group: children holding the pipes */
+  if (g_cancellable_is_cancelled (run->cancel))
+    kill (-run->group, SIGKILL);
+  g_atomic_int_set (&run->exited, 1);
   run->pending--;
 }
 
@@ -113,7 +127,7 @@ timed_out (gpointer data)
 static void
 cancelled (GCancellable * c, Run * run)
 {
-  g_cancellable_cancel (run->cancel);
+  stop_process (run);
 }
 
 /* Runs @proc to its end on a main context of this thread's own. */
@@ -137,14 +151,29 @@ collect (KvamCredsContext * ctx, Run * run, GByteArray * out, GByteArray * err)
   g_subprocess_wait_async (run->proc, NULL, wait_done, run);
   while (run->pending > 0)
     g_main_context_iteration (mc, TRUE);
-  if (g_cancellable_is_cancelled (run->cancel))
-    g_subprocess_force_exit (run->proc);
   if (handler)
     g_cancellable_disconnect (ctx->cancellable, handler);
   g_source_destroy (timer);
   g_source_unref (timer);
   g_main_context_pop_thread_default (mc);
   g_main_context_unref (mc);
+}
+
+static void
+own_group (gpointer data)
+{
+  setpgid (0, 0);
+}
+
+static GSubprocess *
+spawn (gchar ** argv, GError ** error)
+{
+  g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new
+      (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+
+  g_subprocess_launcher_set_child_setup (l, own_group, NULL, NULL);
+  return g_subprocess_launcher_spawnv (l, (const gchar * const *) argv,
+      error);
 }
 
 static gchar **
@@ -167,7 +196,8 @@ command_argv (const gchar * command, GError ** error)
 static gchar *
 last_line (GByteArray * err)
 {
-  g_autofree gchar *text = g_strndup ((const gchar *) err->data, err->len);
+  g_autofree gchar *text = err->len ? g_strndup ((const gchar *) err->data,
+      err->len) : g_strdup ("");
   g_auto (GStrv) lines = g_strsplit (g_strstrip (text), "\n", -1);
   guint n = g_strv_length (lines);
   gchar *line;
@@ -178,6 +208,45 @@ last_line (GByteArray * err)
   if (g_utf8_strlen (line, -1) > MAX_STDERR_LINE)
     *g_utf8_offset_to_pointer (line, MAX_STDERR_LINE) = '\0';
   return line;
+}
+
+/* What stdout held, word by word: the keys, printed even by a command
+ * that then failed, may be echoed on stderr. Words of 8 characters or
+ * more (an AccessKeyId has 20, a secret 40). */
+static GPtrArray *
+printed_words (GByteArray * out)
+{
+  g_autofree gchar *text = out->len ? g_strndup ((const gchar *) out->data,
+      out->len) : g_strdup ("");
+  g_auto (GStrv) words = g_strsplit_set (text, " \t\r\n\"',:;{}[]=", -1);
+  GPtrArray *found = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      kvam_creds_free_secret);
+  guint i;
+
+  for (i = 0; words[i]; i++)
+    if (strlen (words[i]) >= 8)
+      g_ptr_array_add (found, g_strdup (words[i]));
+  memset (text, 0, strlen (text));
+  for (i = 0; words[i]; i++)
+    memset (words[i], 0, strlen (words[i]));
+  return found;
+}
+
+/* stderr's last line, without a secret known or printed on stdout */
+static gchar *
+scrubbed_line (KvamCredsContext * ctx, GByteArray * err, GByteArray * out)
+{
+  g_autofree gchar *line = last_line (err);
+  g_autoptr (GPtrArray) printed = printed_words (out);
+  guint i;
+  gchar *clean;
+
+  for (i = 0; ctx->secrets && ctx->secrets[i]; i++)
+    g_ptr_array_add (printed, g_strdup (ctx->secrets[i]));
+  g_ptr_array_add (printed, NULL);
+  clean = kvam_scrub_secrets (line, (const gchar * const *) printed->pdata);
+  memset (line, 0, strlen (line));
+  return clean;
 }
 
 KvamCredentials *
@@ -219,8 +288,8 @@ kvam_process_read_output (const guint8 * data, gsize size,
 }
 
 static gboolean
-check_exit (Run * run, GByteArray * err, const gchar * source,
-    GError ** error)
+check_exit (KvamCredsContext * ctx, Run * run, GByteArray * err,
+    GByteArray * out, const gchar * source, GError ** error)
 {
   g_autofree gchar *line = NULL;
 
@@ -237,7 +306,7 @@ check_exit (Run * run, GByteArray * err, const gchar * source,
   if (g_subprocess_get_if_exited (run->proc) &&
       g_subprocess_get_exit_status (run->proc) == 0)
     return TRUE;
-  line = last_line (err);
+  line = scrubbed_line (ctx, err, out);
   if (g_subprocess_get_if_exited (run->proc))
     g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
         "%s exited with status %d: %s", source,
@@ -259,24 +328,23 @@ kvam_creds_from_process (KvamCredsContext * ctx, const gchar * command,
   g_autoptr (GByteArray) out = g_byte_array_new ();
   g_autoptr (GByteArray) err = g_byte_array_new ();
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
-  Run run = { NULL, cancel, 0, FALSE, FALSE };
+  Run run = { NULL, 0, 0, cancel, 0, FALSE, FALSE };
   KvamCredentials *creds = NULL;
   GError *e = NULL;
 
   argv = command_argv (command, &e);
   if (argv)
-    run.proc = g_subprocess_newv ((const gchar * const *) argv,
-        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-        &e);
+    run.proc = spawn (argv, &e);
   if (!run.proc) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_FETCH,
         "%s could not run: %s", source, e->message);
     g_error_free (e);
     return NULL;
   }
+  run.group = atoi (g_subprocess_get_identifier (run.proc));
   GST_DEBUG ("%s: running %s", source, argv[0]);
   collect (ctx, &run, out, err);
-  if (check_exit (&run, err, source, error))
+  if (check_exit (ctx, &run, err, out, source, error))
     creds = kvam_process_read_output (out->data, out->len, source, error);
   memset (out->data, 0, out->len);
   g_object_unref (run.proc);

@@ -442,6 +442,19 @@ GST_START_TEST (test_container_token_file)
 
 GST_END_TEST;
 
+/* TRUE once @fake was asked @n times and the provider took the answer */
+static gboolean
+wait_for_hits (Fake * fake, gint n)
+{
+  gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (g_atomic_int_get (&fake->hits) < n &&
+      g_get_monotonic_time () < until)
+    g_usleep (10 * 1000);
+  g_usleep (100 * 1000);
+  return g_atomic_int_get (&fake->hits) >= n;
+}
+
 GST_START_TEST (test_temporary_credentials_refresh)
 {
   KvamTestServer *server = kvam_test_server_new ();
@@ -463,8 +476,13 @@ GST_START_TEST (test_temporary_credentials_refresh)
   fail_unless_equals_int (g_atomic_int_get (&fake.hits), 1);
   kvam_credentials_unref (c);
 
-  /* inside the refresh window: fetched again before they expire */
+  /* inside the refresh window: fetched again behind the keys, which serve
+   * meanwhile, before they expire */
   kvam_credentials_provider_set_refresh_window (p, 7200);
+  c = kvam_credentials_provider_get (p, NULL, NULL);
+  fail_unless_equals_string (c->access_key_id, "CONTAINER1");
+  kvam_credentials_unref (c);
+  fail_unless (wait_for_hits (&fake, 2));
   c = kvam_credentials_provider_get (p, NULL, NULL);
   fail_unless_equals_string (c->access_key_id, "CONTAINER2");
   fail_unless_equals_int (g_atomic_int_get (&fake.hits), 2);
@@ -578,6 +596,109 @@ GST_START_TEST (test_profile_file_rotation)
   fail_unless (g_file_set_contents (tmp, "[default]\naws_access_key_id = "
           "ROTATED\naws_secret_access_key = new-secret\n", -1, NULL));
   fail_unless (g_rename (tmp, f) == 0);
+  c = kvam_credentials_provider_get (p, NULL, NULL);
+  fail_unless_equals_string (c->access_key_id, "ROTATED");
+  kvam_credentials_unref (c);
+}
+
+GST_END_TEST;
+
+/* Keys that expire in seconds are in their refresh window from the start:
+ * refreshed at most once per minimum interval, not on every request; keys
+ * that expired before they were given are an error naming the source. */
+GST_START_TEST (test_short_lived_keys_bounded)
+{
+  KvamTestServer *server = kvam_test_server_new ();
+  Fake fake = { 0, 0, 20, NULL, NULL };
+  g_autofree gchar *curl = NULL;
+  g_autoptr (KvamCredentialsProvider) p = NULL, expired = NULL;
+  GError *err = NULL;
+  KvamCredentials *c;
+  guint i;
+
+  kvam_test_server_add_handler (server, "/creds", container_handler, &fake);
+  curl = kvam_test_server_url (server, "/creds");
+  g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", curl, TRUE);
+  p = kvam_credentials_provider_new (&no_props);
+  for (i = 0; i < 100; i++) {
+    c = kvam_credentials_provider_get (p, NULL, &err);
+    fail_unless (c != NULL, "%s", err ? err->message : "");
+    kvam_credentials_unref (c);
+    g_usleep (10 * 1000);
+  }
+  g_print ("100 requests with keys of 20 s: %d fetches\n",
+      g_atomic_int_get (&fake.hits));
+  fail_unless_equals_int (g_atomic_int_get (&fake.hits), 1);
+
+  fake.expires_in = -30;
+  expired = kvam_credentials_provider_new (&no_props);
+  fail_unless (kvam_credentials_provider_get (expired, NULL, &err) == NULL);
+  fail_unless (strstr (err->message, "container credentials") != NULL &&
+      strstr (err->message, "already expired") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  kvam_test_server_free (server);
+  g_free (fake.last_authorization);
+}
+
+GST_END_TEST;
+
+static guint
+count (const gchar * text, const gchar * needle)
+{
+  guint n = 0;
+
+  for (text = strstr (text, needle); text; text = strstr (text + 1, needle))
+    n++;
+  return n;
+}
+
+/* A shared file that changes into something unreadable (a typo in another
+ * profile, the file moved away for a moment) keeps the keys read before,
+ * with one warning; a good change is taken at once. */
+GST_START_TEST (test_file_reload_failure_keeps_keys)
+{
+  g_autofree gchar *f = write_file ("AWS_SHARED_CREDENTIALS_FILE", "creds",
+      CREDENTIALS_FILE);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      "[profile other]\nregion = us-west-2\n");
+  g_autofree gchar *away = g_strconcat (f, ".away", NULL);
+  g_autoptr (KvamCredentialsProvider) p =
+      kvam_credentials_provider_new (&no_props);
+  g_autofree gchar *log = NULL;
+  GError *err = NULL;
+  KvamCredentials *c;
+  guint i;
+
+  c = kvam_credentials_provider_get (p, NULL, &err);
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  kvam_credentials_unref (c);
+
+  kvam_test_log_capture_start ();
+  g_usleep (1100 * 1000);       /* a new mtime */
+  fail_unless (g_file_set_contents (conf, "[profile other\nregion = x\n", -1,
+          NULL));
+  for (i = 0; i < 3; i++) {
+    c = kvam_credentials_provider_get (p, NULL, &err);
+    fail_unless (c != NULL, "a typo in the config lost the keys: %s",
+        err ? err->message : "");
+    fail_unless_equals_string (c->access_key_id, "FILEDEFAULT");
+    kvam_credentials_unref (c);
+  }
+  log = kvam_test_log_capture_stop ();
+  fail_unless_equals_int (count (log, "could not be read"), 1);
+
+  fail_unless (g_file_set_contents (conf, "[profile other]\n", -1, NULL));
+  fail_unless (g_rename (f, away) == 0);
+  c = kvam_credentials_provider_get (p, NULL, &err);
+  fail_unless (c != NULL, "a moved credentials file lost the keys: %s",
+      err ? err->message : "");
+  fail_unless_equals_string (c->access_key_id, "FILEDEFAULT");
+  kvam_credentials_unref (c);
+  fail_unless (g_rename (away, f) == 0);
+
+  fail_unless (g_file_set_contents (away, "[default]\naws_access_key_id = "
+          "ROTATED\naws_secret_access_key = new-secret\n", -1, NULL));
+  fail_unless (g_rename (away, f) == 0);
   c = kvam_credentials_provider_get (p, NULL, NULL);
   fail_unless_equals_string (c->access_key_id, "ROTATED");
   kvam_credentials_unref (c);
@@ -775,6 +896,8 @@ kvamcredentials_suite (void)
   tcase_add_test (tc, test_concurrent_fetch_waits_and_cancels);
   tcase_add_test (tc, test_container_uri_rules);
   tcase_add_test (tc, test_profile_file_rotation);
+  tcase_add_test (tc, test_short_lived_keys_bounded);
+  tcase_add_test (tc, test_file_reload_failure_keeps_keys);
   tcase_add_test (tc, test_container_bad_json);
   tcase_add_test (tc, test_container_http_error);
   tcase_add_test (tc, test_imds_v2);

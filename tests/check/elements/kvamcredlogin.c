@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kvamcredfixture.h"
@@ -98,6 +99,283 @@ GST_START_TEST (test_credential_process_failures)
   assert_profile_error ("endless", "more than 64 KiB");
   fail_unless (g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC);
   assert_profile_error ("absent", "could not run");
+}
+
+GST_END_TEST;
+
+/* ---- credential_process refreshes ---------------------------------------- */
+
+/* Keys as a credential_process prints them, expiring @in_s from now */
+static gchar *
+process_json (const gchar * id, gint64 in_s)
+{
+  g_autoptr (GDateTime) at = g_date_time_new_from_unix_utc (now_s () + in_s);
+  g_autofree gchar *iso = g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ");
+
+  return g_strdup_printf ("{\"Version\": 1, \"AccessKeyId\": \"%s\", "
+      "\"SecretAccessKey\": \"secret-of-%s\", \"SessionToken\": "
+      "\"token-of-%s\", \"Expiration\": \"%s\"}", id, id, id, iso);
+}
+
+/* A helper that counts its runs in HOME/runs: the first prints @first,
+ * the later ones run @later (shell text). */
+static gchar *
+counting_script (const gchar * name, const gchar * first, const gchar * later)
+{
+  g_autofree gchar *body = g_strdup_printf ("#!/bin/sh\n"
+      "n=$(cat %s/runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > %s/runs\n"
+      "if [ $n -eq 1 ]; then cat <<'EOF'\n%s\nEOF\nexit 0\nfi\n%s\n",
+      home, home, first, later);
+
+  return write_script (name, body);
+}
+
+static guint
+runs (void)
+{
+  g_autofree gchar *path = g_build_filename (home, "runs", NULL);
+  g_autofree gchar *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  return atoi (text);
+}
+
+/* The pid a helper wrote to HOME/pid, waiting up to @ms for it */
+static gint
+wait_for_pid (guint ms)
+{
+  g_autofree gchar *path = g_build_filename (home, "pid", NULL);
+  gint64 until = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < until) {
+    g_autofree gchar *text = NULL;
+    if (g_file_get_contents (path, &text, NULL, NULL) && atoi (text) > 0)
+      return atoi (text);
+    g_usleep (20 * 1000);
+  }
+  return 0;
+}
+
+/* Gone, or a zombie nobody reaped yet (a container's init may not) */
+static gboolean
+process_is_gone (gint pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree gchar *stat = NULL;
+  const gchar *state;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  state = strrchr (stat, ')');
+  return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
+}
+
+static gboolean
+dies_within (gint pid, guint ms)
+{
+  gint64 until = g_get_monotonic_time () + ms * 1000;
+
+  while (!process_is_gone (pid) && g_get_monotonic_time () < until)
+    g_usleep (10 * 1000);
+  return process_is_gone (pid);
+}
+
+/* How long a get() took, in ms; its keys' AccessKeyId in @id */
+static gdouble
+timed_get (KvamCredentialsProvider * p, gchar ** id)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  GError *err = NULL;
+  g_autoptr (KvamCredentials) c = get (p, &err);
+
+  fail_unless (c != NULL, "%s", err ? err->message : "");
+  g_free (*id);
+  *id = g_strdup (c->access_key_id);
+  return (g_get_monotonic_time () - t0) / 1000.0;
+}
+
+#define HANG "sleep 60 & echo $! > " /* HOME/pid; wait */
+
+/* Keys that expire in 302 s enter the 300 s refresh window after 2 s: the
+ * refresh (here a helper that hangs, behind a pipe) runs behind the cached
+ * keys, which every caller keeps getting at once; freeing the provider
+ * (NULL) kills the whole group at once, the shell's children too. */
+GST_START_TEST (test_credential_process_refresh_hangs)
+{
+  g_autofree gchar *json = process_json ("PROCKEYONE", 302);
+  g_autofree gchar *hang = g_strdup_printf (HANG "%s/pid; wait", home);
+  g_autofree gchar *script = counting_script ("hangs", json, hang);
+  g_autofree gchar *conf_text = g_strdup_printf ("[profile hangs]\n"
+      "credential_process = %s | cat\n", script);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      conf_text);
+  KvamCredentialsProvider *p = chain ("hangs");
+  g_autofree gchar *id = NULL;
+  gdouble ms, worst = 0;
+  gint64 t0;
+  gint pid, i;
+
+  keep_secret ("secret-of-PROCKEYONE");
+  keep_secret ("token-of-PROCKEYONE");
+  timed_get (p, &id);
+  fail_unless_equals_string (id, "PROCKEYONE");
+  g_usleep (2300 * 1000);
+  /* in the refresh window now: the refresh starts, the keys still serve */
+  for (i = 0; i < 20; i++) {
+    ms = timed_get (p, &id);
+    worst = MAX (worst, ms);
+    fail_unless_equals_string (id, "PROCKEYONE");
+    g_usleep (50 * 1000);
+  }
+  pid = wait_for_pid (3000);
+  fail_unless (pid > 0, "no refresh ran (%u runs)", runs ());
+  fail_unless (worst < 300, "a get waited %.0f ms for the refresh", worst);
+  fail_unless_equals_int (runs (), 2);
+  t0 = g_get_monotonic_time ();
+  kvam_credentials_provider_free (p);
+  ms = (g_get_monotonic_time () - t0) / 1000.0;
+  g_print ("gets during the refresh: at most %.1f ms; free: %.0f ms\n", worst,
+      ms);
+  fail_unless (ms < 500, "freeing the provider took %.0f ms", ms);
+  fail_unless (dies_within (pid, 500), "the helper's child %d outlived it",
+      pid);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  KvamCredentialsProvider *provider;
+  GCancellable *cancellable;
+  GError *error;
+  KvamCredentials *creds;
+} ProcessGetter;
+
+static gpointer
+process_getter (gpointer data)
+{
+  ProcessGetter *g = data;
+
+  g->creds = kvam_credentials_provider_get (g->provider, g->cancellable,
+      &g->error);
+  return NULL;
+}
+
+/* No keys yet: the caller waits for the helper, and its cancel (unlock())
+ * kills the group and returns within 0.5 s, not at the 30 s timeout. */
+GST_START_TEST (test_credential_process_cancel)
+{
+  g_autofree gchar *hang = g_strdup_printf ("#!/bin/sh\n" HANG "%s/pid; "
+      "wait\n", home);
+  g_autofree gchar *script = write_script ("hangs", hang);
+  g_autofree gchar *conf_text = g_strdup_printf ("[profile hangs]\n"
+      "credential_process = %s | cat\n", script);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      conf_text);
+  g_autoptr (KvamCredentialsProvider) p = chain ("hangs");
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  ProcessGetter g = { p, cancel, NULL, NULL };
+  GThread *t = g_thread_new ("getter", process_getter, &g);
+  gint pid = wait_for_pid (3000);
+  gint64 t0;
+  gdouble ms;
+
+  fail_unless (pid > 0);
+  t0 = g_get_monotonic_time ();
+  g_cancellable_cancel (cancel);
+  g_thread_join (t);
+  ms = (g_get_monotonic_time () - t0) / 1000.0;
+  g_print ("cancelled a hanging credential_process in %.0f ms\n", ms);
+  fail_unless (g.creds == NULL);
+  fail_unless (g_error_matches (g.error, G_IO_ERROR, G_IO_ERROR_CANCELLED),
+      "%s", g.error ? g.error->message : "no error");
+  fail_unless (ms < 500, "cancel took %.0f ms", ms);
+  fail_unless (dies_within (pid, 500), "the helper's child %d outlived it",
+      pid);
+  g_clear_error (&g.error);
+}
+
+GST_END_TEST;
+
+/* A refresh that fails is retried with backoff (1 s, 2 s, 4 s ...), not on
+ * every request, the cached keys serving meanwhile; once the helper works
+ * again its keys are taken, long before the old ones expire. */
+GST_START_TEST (test_credential_process_refresh_retried)
+{
+  g_autofree gchar *keys1 = process_json ("PROCKEYONE", 302);
+  g_autofree gchar *keys2 = process_json ("PROCKEYTWO", 3600);
+  g_autofree gchar *later = g_strdup_printf ("if [ ! -e %s/ok ]; then "
+      "echo \"helper: attempt $n failed\" >&2; exit 1; fi\n"
+      "cat <<'EOF'\n%s\nEOF\n", home, keys2);
+  g_autofree gchar *script = counting_script ("flaky", keys1, later);
+  g_autofree gchar *conf_text = g_strdup_printf ("[profile flaky]\n"
+      "credential_process = %s\n", script);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      conf_text);
+  g_autoptr (KvamCredentialsProvider) p = chain ("flaky");
+  g_autofree gchar *id = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  guint gets = 0, failed;
+
+  keep_secret ("secret-of-PROCKEYONE");
+  keep_secret ("secret-of-PROCKEYTWO");
+  keep_secret ("token-of-PROCKEYONE");
+  keep_secret ("token-of-PROCKEYTWO");
+  timed_get (p, &id);
+  /* the window opens at about 2 s; 4.5 s of requests after it */
+  while (g_get_monotonic_time () - t0 < 6500 * G_TIME_SPAN_MILLISECOND) {
+    g_usleep (50 * 1000);
+    timed_get (p, &id);
+    fail_unless_equals_string (id, "PROCKEYONE");
+    gets++;
+  }
+  failed = runs () - 1;
+  g_print ("%u failed refreshes for %u requests\n", failed, gets);
+  fail_unless (failed >= 2 && failed <= 4, "%u refreshes in 4.5 s", failed);
+  g_free (write_file (NULL, "ok", ""));
+  while (g_strcmp0 (id, "PROCKEYTWO") != 0 &&
+      g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC) {
+    g_usleep (50 * 1000);
+    timed_get (p, &id);
+  }
+  g_print ("refreshed after %.1f s, %u runs\n",
+      (g_get_monotonic_time () - t0) / 1e6, runs ());
+  fail_unless_equals_string (id, "PROCKEYTWO");
+}
+
+GST_END_TEST;
+
+/* Keys that expired before they were given are an error naming the
+ * helper; stderr's last line reaches the error without any secret known:
+ * the keys printed on stdout, the environment's session token. */
+GST_START_TEST (test_credential_process_answers_checked)
+{
+  g_autofree gchar *old = process_json ("PROCKEYOLD", -60);
+  g_autofree gchar *old_body = g_strdup_printf ("#!/bin/sh\ncat <<'EOF'\n"
+      "%s\nEOF\n", old);
+  g_autofree gchar *expired = write_script ("expired", old_body);
+  g_autofree gchar *leaks = write_script ("leaks", "#!/bin/sh\n"
+      "echo '{\"Version\":1,\"AccessKeyId\":\"AKIDLEAKED\","
+      "\"SecretAccessKey\":\"printed-then-echoed-secret\"}'\n"
+      "echo \"helper failed with printed-then-echoed-secret and "
+      "$AWS_SESSION_TOKEN\" >&2\nexit 2\n");
+  g_autofree gchar *conf_text = g_strdup_printf ("[profile expired]\n"
+      "credential_process = %s\n[profile leaks]\ncredential_process = %s\n",
+      expired, leaks);
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      conf_text);
+
+  keep_secret ("secret-of-PROCKEYOLD");
+  keep_secret ("token-of-PROCKEYOLD");
+  keep_secret ("printed-then-echoed-secret");
+  keep_secret ("environment-session-token-secret");
+  assert_profile_error ("expired", "profile expired (credential_process) "
+      "gave keys that had already expired");
+  g_setenv ("AWS_SESSION_TOKEN", "environment-session-token-secret", TRUE);
+  assert_profile_error ("leaks", "exited with status 2: helper failed with "
+      "**** and ****");
+  g_unsetenv ("AWS_SESSION_TOKEN");
 }
 
 GST_END_TEST;
@@ -286,6 +564,10 @@ kvamcredlogin_suite (void)
   tcase_add_checked_fixture (tc, kvam_cred_setup, kvam_cred_teardown);
   tcase_add_test (tc, test_credential_process);
   tcase_add_test (tc, test_credential_process_failures);
+  tcase_add_test (tc, test_credential_process_refresh_hangs);
+  tcase_add_test (tc, test_credential_process_cancel);
+  tcase_add_test (tc, test_credential_process_refresh_retried);
+  tcase_add_test (tc, test_credential_process_answers_checked);
   tcase_add_test (tc, test_sso_profile);
   tcase_add_test (tc, test_sso_needs_login);
   tcase_add_test (tc, test_sso_token_refresh);
