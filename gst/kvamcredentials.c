@@ -20,6 +20,7 @@
 
 #include "kvamcredentials.h"
 #include "kvamcredentialspriv.h"
+#include "kvamfile.h"
 #include "kvamjson.h"
 #include "kvamwait.h"
 
@@ -187,16 +188,7 @@ gboolean
 kvam_creds_read_file (const gchar * path, gsize max, gchar ** contents,
     gsize * len, GError ** error)
 {
-  GStatBuf st;
-
-  /* a FIFO or a device would be read forever, a huge file whole */
-  if (g_stat (path, &st) == 0 && (!S_ISREG (st.st_mode) ||
-          (guint64) st.st_size > max)) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is not a "
-        "regular file of at most %" G_GSIZE_FORMAT " KiB", path, max / 1024);
-    return FALSE;
-  }
-  return g_file_get_contents (path, contents, len, error);
+  return kvam_file_read_bounded (path, NULL, max, contents, len, error);
 }
 
 gchar *

@@ -50,7 +50,7 @@ GBytes *kvam_creds_http_request (KvamCredsContext * ctx, SoupSession * session,
 /* Longest token, cache or shared file read (they are a few KiB). */
 #define KVAM_CREDS_MAX_FILE (1024 * 1024)
 
-/* g_file_get_contents() of a regular file of at most @max bytes. */
+/* kvam_file_read_bounded () of a regular file of at most @max bytes. */
 gboolean kvam_creds_read_file (const gchar * path, gsize max,
     gchar ** contents, gsize * len, GError ** error);
 

@@ -7,21 +7,29 @@
  * untrusted one does (ssl-strict), the User-Agent, and the proxy
  * (proxy/proxy-id/proxy-pw over HTTPS_PROXY/NO_PROXY).
  */
+#define _GNU_SOURCE             /* memfd_create () */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "kvamtransport.h"
+#include "kvamfile.h"
 #include "kvamsigv4.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <gst/gst.h>
 
 GST_DEBUG_CATEGORY_STATIC (kvam_transport_debug);
 #define GST_CAT_DEFAULT kvam_transport_debug
 
 #define TLS_FLAGS_KEY "kvam-tls-errors"
+/* a system bundle is ~200 kB, the largest corporate ones a few MB */
+#define MAX_CA_BUNDLE (8 * 1024 * 1024)
 #define CA_APPLIED_KEY "kvam-ca-applied"
+#define CA_ERROR_KEY "kvam-ca-error"
 
 struct _KvamTransport
 {
@@ -37,9 +45,49 @@ struct _KvamTransport
   gpointer user_data;
   GMutex lock;
   GHashTable *warned_hosts;     /* hosts already reported untrusted */
-  gboolean ca_read;             /* the CA bundle was read (or failed) */
+  gboolean ca_checked;          /* the CA bundle was read (or failed) */
+  gchar *ca_pem;                /* what it held, until parsed */
+  gsize ca_len;
+  gchar *ca_error;              /* why it cannot be used: nothing trusted */
+  gboolean ca_parsed;
+  gint ca_memfd;                /* what ca_db reads, -1 */
   GTlsDatabase *ca_db;          /* what it held, for every session */
+  /* ca_*: protected by lock */
 };
+
+/* What a session trusts when the configured bundle cannot be used: nothing
+ * (never the system's store, a wider trust than the user asked for). */
+#define KVAM_TYPE_NO_TRUST_DATABASE (kvam_no_trust_database_get_type ())
+G_DECLARE_FINAL_TYPE (KvamNoTrustDatabase, kvam_no_trust_database, KVAM,
+    NO_TRUST_DATABASE, GTlsDatabase);
+
+struct _KvamNoTrustDatabase
+{
+  GTlsDatabase parent;
+};
+
+G_DEFINE_TYPE (KvamNoTrustDatabase, kvam_no_trust_database,
+    G_TYPE_TLS_DATABASE);
+
+static GTlsCertificateFlags
+no_trust_verify_chain (GTlsDatabase * db, GTlsCertificate * chain,
+    const gchar * purpose, GSocketConnectable * identity,
+    GTlsInteraction * interaction, GTlsDatabaseVerifyFlags flags,
+    GCancellable * cancellable, GError ** error)
+{
+  return G_TLS_CERTIFICATE_UNKNOWN_CA;
+}
+
+static void
+kvam_no_trust_database_class_init (KvamNoTrustDatabaseClass * klass)
+{
+  G_TLS_DATABASE_CLASS (klass)->verify_chain = no_trust_verify_chain;
+}
+
+static void
+kvam_no_trust_database_init (KvamNoTrustDatabase * self)
+{
+}
 
 static void
 ensure_debug_category (void)
@@ -87,6 +135,7 @@ kvam_transport_new (const KvamTransportConfig * config)
   if (!config)
     config = &defaults;
   self->refcount = 1;
+  self->ca_memfd = -1;
   self->ca_file = g_strdup (config->ca_file);
   self->ssl_strict = config->ssl_strict;
   self->user_agent = config->user_agent && *config->user_agent ?
@@ -121,7 +170,11 @@ kvam_transport_unref (KvamTransport * self)
   g_free (self->proxy_id);
   free_secret (self->proxy_pw);
   g_hash_table_unref (self->warned_hosts);
+  g_free (self->ca_pem);
+  g_free (self->ca_error);
   g_clear_object (&self->ca_db);
+  if (self->ca_memfd >= 0)
+    close (self->ca_memfd);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -238,23 +291,87 @@ ca_file_name (KvamTransport * self)
   return file && *file ? file : NULL;
 }
 
-/* Read once per transport, under the lock: every session shares it. */
-static GTlsDatabase *
-ca_database (KvamTransport * self)
+static const gchar *
+ca_setting (KvamTransport * self)
+{
+  return self->ca_file && *self->ca_file ? "ssl-ca-file" : "AWS_CA_BUNDLE";
+}
+
+/* Reads the bundle once (bounded, a regular file, PEM certificates); an
+ * error is kept. Called with the lock held. */
+static void
+read_ca (KvamTransport * self)
 {
   const gchar *file = ca_file_name (self);
   GError *e = NULL;
 
-  if (self->ca_read)
-    return self->ca_db;
-  self->ca_read = TRUE;
-  GST_INFO ("reading the CA bundle %s", file);
-  self->ca_db = g_tls_file_database_new (file, &e);
-  if (!self->ca_db) {
-    GST_WARNING ("%s %s: %s; using the system's certificates",
-        self->ca_file && *self->ca_file ? "ssl-ca-file" : "AWS_CA_BUNDLE",
-        file, e->message);
+  if (self->ca_checked || !file)
+    return;
+  self->ca_checked = TRUE;
+  if (!kvam_file_read_bounded (file, ca_setting (self), MAX_CA_BUNDLE,
+          &self->ca_pem, &self->ca_len, &e)) {
+    self->ca_error = g_strdup (e->message);
     g_error_free (e);
+  } else if (!strstr (self->ca_pem, "-----BEGIN CERTIFICATE-----")) {
+    self->ca_error = g_strdup_printf ("%s %s: no PEM certificate in it",
+        ca_setting (self), file);
+    g_clear_pointer (&self->ca_pem, g_free);
+  }
+}
+
+/* The checked bytes, parsed from a memory file (@memfd, open while the
+ * database is used): what was checked is what is parsed, whatever happens
+ * to the file meanwhile. */
+static GTlsDatabase *
+parse_ca (const gchar * pem, gsize len, gint * memfd, GError ** error)
+{
+  g_autofree gchar *path = NULL;
+  GTlsDatabase *db;
+  gint fd = memfd_create ("kvam-ca-bundle", MFD_CLOEXEC);
+
+  if (fd < 0 || write (fd, pem, len) != (gssize) len) {
+    if (fd >= 0)
+      close (fd);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no memory file "
+        "for it: %s", g_strerror (errno));
+    return NULL;
+  }
+  path = g_strdup_printf ("/proc/self/fd/%d", fd);
+  db = g_tls_file_database_new (path, error);
+  /* the TLS backend may read its anchors again at each handshake */
+  if (db)
+    *memfd = fd;
+  else
+    close (fd);
+  return db;
+}
+
+/* Read once per transport, under the lock: every session shares it. A
+ * bundle that cannot be used trusts nothing. */
+static GTlsDatabase *
+ca_database (KvamTransport * self)
+{
+  GError *e = NULL;
+
+  read_ca (self);
+  if (self->ca_parsed)
+    return self->ca_db;
+  self->ca_parsed = TRUE;
+  if (self->ca_pem) {
+    GST_INFO ("reading the CA bundle %s", ca_file_name (self));
+    self->ca_db = parse_ca (self->ca_pem, self->ca_len, &self->ca_memfd,
+        &e);
+    g_clear_pointer (&self->ca_pem, g_free);
+    if (!self->ca_db) {
+      self->ca_error = g_strdup_printf ("%s %s: %s", ca_setting (self),
+          ca_file_name (self), e->message);
+      g_error_free (e);
+    }
+  }
+  if (!self->ca_db) {
+    GST_WARNING ("the CA bundle cannot be used (%s): no certificate is "
+        "trusted", self->ca_error);
+    self->ca_db = g_object_new (KVAM_TYPE_NO_TRUST_DATABASE, NULL);
   }
   return self->ca_db;
 }
@@ -269,17 +386,16 @@ ca_database (KvamTransport * self)
 static void
 apply_ca_file (SoupSession * session, SoupMessage * msg, KvamTransport * self)
 {
-  GTlsDatabase *db;
-
   if (g_strcmp0 (g_uri_get_scheme (soup_message_get_uri (msg)), "https"))
     return;
   g_mutex_lock (&self->lock);
   if (!g_object_get_data (G_OBJECT (session), CA_APPLIED_KEY)) {
-    db = ca_database (self);
-    if (db)
-      soup_session_set_tls_database (session, db);
+    soup_session_set_tls_database (session, ca_database (self));
     g_object_set_data (G_OBJECT (session), CA_APPLIED_KEY, GINT_TO_POINTER (1));
   }
+  if (self->ca_error)
+    g_object_set_data_full (G_OBJECT (msg), CA_ERROR_KEY,
+        g_strdup (self->ca_error), g_free);
   g_mutex_unlock (&self->lock);
 }
 
@@ -437,13 +553,20 @@ kvam_transport_explain (SoupMessage * msg, GError * error)
   g_autofree gchar *reason = NULL;
   gchar *text;
 
+  const gchar *ca_error = g_object_get_data (G_OBJECT (msg), CA_ERROR_KEY);
+
   if (!error || !flags)
     return;
   reason = describe_tls_errors (flags & ~(1u << 30));
-  text = g_strdup_printf ("the TLS certificate of %s is not trusted (%s): "
-      "set ssl-ca-file (or AWS_CA_BUNDLE) to the CA that signed it, or "
-      "ssl-strict=false to accept it anyway",
-      g_uri_get_host (soup_message_get_uri (msg)), reason);
+  if (ca_error)
+    text = g_strdup_printf ("the CA bundle cannot be used, so no TLS "
+        "certificate is trusted (%s is refused): %s", g_uri_get_host
+        (soup_message_get_uri (msg)), ca_error);
+  else
+    text = g_strdup_printf ("the TLS certificate of %s is not trusted (%s): "
+        "set ssl-ca-file (or AWS_CA_BUNDLE) to the CA that signed it, or "
+        "ssl-strict=false to accept it anyway",
+        g_uri_get_host (soup_message_get_uri (msg)), reason);
   g_free (error->message);
   error->message = text;
 }

@@ -42,7 +42,10 @@ gchar *kvam_transport_default_user_agent (void);
 const gchar *kvam_transport_get_user_agent (KvamTransport * transport);
 
 /* A session with the CA bundle, user agent and proxy applied, content
- * decoding off. */
+ * decoding off. The bundle (ssl-ca-file, else AWS_CA_BUNDLE) is read at
+ * the first https request, bounded (a regular file of at most 8 MiB with
+ * PEM certificates); one that cannot be used trusts nothing, never the
+ * system's store, and kvam_transport_explain () says why. */
 SoupSession *kvam_transport_new_session (KvamTransport * transport,
     guint timeout_s, guint max_conns_per_host);
 

@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kvamcredentials.h"
 #include "kvamtestutil.h"
@@ -228,6 +229,38 @@ GST_START_TEST (test_binary_file_is_rejected)
   fail_unless (get_creds (&no_props, &err) == NULL);
   fail_unless (strstr (err->message, path) != NULL, "%s", err->message);
   g_error_free (err);
+}
+
+GST_END_TEST;
+
+/* Files whose size lies (/proc's say 0) are capped while reading, and a
+ * device or FIFO is refused on the descriptor opened, without blocking. */
+GST_START_TEST (test_proc_and_device_files_are_bounded)
+{
+  const gchar *vars[] = { "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+    NULL
+  };
+  const gchar *files[] = { "/proc/self/pagemap", "/dev/zero", NULL, NULL };
+  g_autofree gchar *fifo = g_build_filename (home, "fifo", NULL);
+  guint i, j;
+
+  fail_unless (mkfifo (fifo, 0600) == 0);
+  files[2] = fifo;
+  for (i = 0; vars[i]; i++)
+    for (j = 0; files[j]; j++) {
+      gint64 t0 = g_get_monotonic_time ();
+      GError *err = NULL;
+
+      g_setenv (vars[i], files[j], TRUE);
+      fail_unless (get_creds (&no_props, &err) == NULL);
+      fail_unless (strstr (err->message, files[j]) != NULL &&
+          strstr (err->message, "not a regular file of at most") != NULL,
+          "%s=%s: %s", vars[i], files[j], err->message);
+      fail_unless (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC);
+      g_error_free (err);
+      g_unsetenv (vars[i]);
+    }
+  g_unlink (fifo);
 }
 
 GST_END_TEST;
@@ -887,6 +920,7 @@ kvamcredentials_suite (void)
   tcase_add_test (tc, test_credentials_file_before_config);
   tcase_add_test (tc, test_malformed_files);
   tcase_add_test (tc, test_binary_file_is_rejected);
+  tcase_add_test (tc, test_proc_and_device_files_are_bounded);
   tcase_add_test (tc, test_half_profile_is_an_error);
   tcase_add_test (tc, test_nothing_found);
   tcase_add_test (tc, test_container_credentials);

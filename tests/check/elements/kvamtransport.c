@@ -210,6 +210,46 @@ GST_START_TEST (test_aws_ca_bundle_trusts)
 
 GST_END_TEST;
 
+/* A bundle that cannot be used is an error naming it, never the system's
+ * store: /dev/zero (read until memory ran out), /proc/self/pagemap (a
+ * "regular file" of size 0 that reads for gigabytes), a file without a
+ * certificate. Each is read bounded, in well under a second. */
+GST_START_TEST (test_unusable_ca_bundle_trusts_nothing)
+{
+  g_autofree gchar *junk = NULL;
+  const gchar *bundles[] = { "/dev/zero", "/proc/self/pagemap", NULL, NULL };
+  const gchar *says[] = { "/dev/zero: not a regular file",
+    "/proc/self/pagemap: not a regular file", "no PEM certificate"
+  };
+  guint i;
+
+  NEED_CERTIFICATE ("test_unusable_ca_bundle_trusts_nothing");
+  SKIP_TLS_UNDER_ASAN ("test_unusable_ca_bundle_trusts_nothing");
+  junk = g_build_filename (dir, "junk.pem", NULL);
+  fail_unless (g_file_set_contents (junk, "not a certificate\n", -1, NULL));
+  bundles[2] = junk;
+  for (i = 0; bundles[i]; i++) {
+    const gchar *extra[] = { "ssl-ca-file", bundles[i], NULL };
+    g_autoptr (KvamPlayResult) r = NULL;
+
+    /* from the property or from the environment, in turn */
+    if (i % 2)
+      g_setenv ("AWS_CA_BUNDLE", bundles[i], TRUE);
+    r = play (i % 2 ? NULL : extra);
+    g_setenv ("AWS_CA_BUNDLE", "", TRUE);
+    g_print ("CA bundle %s: error in %.2f s\n", bundles[i], r->seconds);
+    kvam_test_assert_error (r, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_OPEN_READ, "the CA bundle cannot be used");
+    kvam_test_assert_error (r, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_OPEN_READ, says[i]);
+    fail_unless (r->seconds < 5.0, "%.1f s", r->seconds);
+    fail_unless_equals_int (kvs_emulator_count (emu, NULL, "*"), 0);
+  }
+  g_unlink (junk);
+}
+
+GST_END_TEST;
+
 /* An http endpoint never needs the bundle: it is not read (it cost 30 ms
  * and 5 MB before the first buffer when it was read up front), so a
  * broken one is not even reported. */
@@ -566,6 +606,7 @@ kvamtransport_suite (void)
   tcase_add_test (tc, test_ssl_ca_file_trusts);
   tcase_add_test (tc, test_aws_ca_bundle_trusts);
   tcase_add_test (tc, test_ca_bundle_not_read_for_http);
+  tcase_add_test (tc, test_unusable_ca_bundle_trusts_nothing);
   tcase_add_test (tc, test_ssl_strict_false_warns);
   tcase_add_test (tc, test_proxy_property_with_auth);
   tcase_add_test (tc, test_proxy_auth_refused);
