@@ -70,6 +70,9 @@ kvam_follow_new (const KvamFollowConfig * config)
   self->config.stream = self->stream;
   self->longest = KVAM_FOLLOW_DEFAULT_FRAGMENT;
   self->last_time = GST_CLOCK_TIME_NONE;
+  /* a live run has no range to cap: it must not stop after ~11 days (its
+   * index still grows with the run, ~150 bytes a fragment) */
+  kvam_fragment_index_set_max_fragments (config->index, G_MAXUINT);
   g_mutex_init (&self->lock);
   return self;
 }

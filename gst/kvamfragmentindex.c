@@ -72,6 +72,7 @@ kvam_fragment_index_new (KvamSelector selector, GstClockTime start,
   self->pending = g_ptr_array_new ();
   self->pending_since = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->numbers = g_hash_table_new (g_str_hash, g_str_equal);
+  self->max_fragments = KVAM_INDEX_MAX_FRAGMENTS;
   self->skipped_numbers = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, NULL);
   self->blocks = g_ptr_array_new_with_free_func (g_free);
@@ -242,6 +243,11 @@ kvam_fragment_index_add_page (KvamFragmentIndex * self, JsonArray * fragments,
       return FALSE;
 
   g_mutex_lock (&self->lock);
+  if (g_hash_table_size (self->numbers) + n > self->max_fragments) {
+    self->full = TRUE;
+    g_mutex_unlock (&self->lock);
+    return TRUE;
+  }
   for (i = 0; i < n; i++) {
     KvamFragment *f;
     GstClockTime t;
@@ -266,6 +272,29 @@ kvam_fragment_index_add_page (KvamFragmentIndex * self, JsonArray * fragments,
     notify (self, KVAM_INDEX_UNUSABLE, unusable->pdata[i], "its timestamps "
         "are not times between 1970 and 2262");
   return TRUE;
+}
+
+void
+kvam_fragment_index_set_max_fragments (KvamFragmentIndex * self, guint max)
+{
+  self->max_fragments = max;
+}
+
+guint
+kvam_fragment_index_get_max_fragments (KvamFragmentIndex * self)
+{
+  return self->max_fragments;
+}
+
+gboolean
+kvam_fragment_index_is_full (KvamFragmentIndex * self)
+{
+  gboolean full;
+
+  g_mutex_lock (&self->lock);
+  full = self->full;
+  g_mutex_unlock (&self->lock);
+  return full;
 }
 
 gint

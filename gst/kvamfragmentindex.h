@@ -70,11 +70,23 @@ void kvam_fragment_index_set_notify (KvamFragmentIndex * index,
 gboolean kvam_fragment_index_add_page (KvamFragmentIndex * index,
     JsonArray * fragments, GError ** error);
 /* Every fragment starting at or before @t is now known: sort and publish. */
-/* A whole ListFragments response: checks it (Fragments an array, NextToken
- * absent, null or a string), takes its entries whole or not at all, and
- * returns the next token ("" on the last page). */
+/* A whole ListFragments response: checks it (Fragments an array of at
+ * most @max_results entries, 0: any; NextToken absent, null or a string),
+ * takes its entries whole or not at all, and returns the next token (""
+ * on the last page). */
 gboolean kvam_fragment_index_take_page (KvamFragmentIndex * index,
-    JsonNode * root, gchar ** next_token, GError ** error);
+    JsonNode * root, guint max_results, gchar ** next_token,
+    GError ** error);
+/* The most fragments one range may hold: about 11.5 days of 1 s fragments,
+ * 23 of 2 s, and ~150 MB of index. A listing past it is an error. */
+#define KVAM_INDEX_MAX_FRAGMENTS 1000000
+/* A lower cap (tests); before listing. */
+void kvam_fragment_index_set_max_fragments (KvamFragmentIndex * index,
+    guint max);
+guint kvam_fragment_index_get_max_fragments (KvamFragmentIndex * index);
+/* TRUE once a page would have taken the index past the cap (the page was
+ * not taken). */
+gboolean kvam_fragment_index_is_full (KvamFragmentIndex * index);
 void kvam_fragment_index_publish (KvamFragmentIndex * index, GstClockTime t);
 /* Listing ended: successfully, or with @err (copied). */
 void kvam_fragment_index_finish (KvamFragmentIndex * index,

@@ -35,6 +35,8 @@ struct _KvamFragmentIndex
   GStringChunk *number_strings;
   gboolean finished;
   gboolean paged;               /* the range takes more than one page */
+  guint max_fragments;          /* KVAM_INDEX_MAX_FRAGMENTS */
+  gboolean full;                /* a page went past it */
   KvamAwsError error;
 };
 

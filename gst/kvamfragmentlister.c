@@ -48,7 +48,7 @@ add_timestamp (JsonBuilder * b, const gchar * name, GstClockTime t)
 
 gboolean
 kvam_fragment_index_take_page (KvamFragmentIndex * self, JsonNode * root,
-    gchar ** next_token, GError ** error)
+    guint max_results, gchar ** next_token, GError ** error)
 {
   JsonObject *o = json_node_get_object (root);
   JsonNode *frags = json_object_get_member (o, "Fragments");
@@ -58,6 +58,14 @@ kvam_fragment_index_take_page (KvamFragmentIndex * self, JsonNode * root,
   if (!frags || !JSON_NODE_HOLDS_ARRAY (frags)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "no Fragments list in the response");
+    return FALSE;
+  }
+  /* a page far over what was asked for would grow memory without bound */
+  if (max_results && json_array_get_length (json_node_get_array (frags)) >
+      max_results) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the page holds %u fragments where MaxResults was %u",
+        json_array_get_length (json_node_get_array (frags)), max_results);
     return FALSE;
   }
   if (next && !JSON_NODE_HOLDS_NULL (next)) {
@@ -81,6 +89,7 @@ kvam_fragment_index_take_page (KvamFragmentIndex * self, JsonNode * root,
 typedef struct
 {
   KvamFragmentIndex *self;
+  guint max_results;
   gchar *token;
 } PageReader;
 
@@ -91,7 +100,8 @@ read_page (JsonNode * root, gpointer data, GError ** error)
 {
   PageReader *r = data;
 
-  return kvam_fragment_index_take_page (r->self, root, &r->token, error);
+  return kvam_fragment_index_take_page (r->self, root, r->max_results,
+      &r->token, error);
 }
 
 /* One ListFragments page of [from, to]. Returns the next token ("" on the
@@ -103,7 +113,7 @@ list_page (KvamFragmentIndex * self, KvamClient * client, guint max_results,
 {
   JsonBuilder *b = kvam_client_begin_body (client);
   g_autoptr (JsonNode) root = NULL;
-  PageReader reader = { self, NULL };
+  PageReader reader = { self, max_results, NULL };
   json_builder_set_member_name (b, "MaxResults");
   json_builder_add_int_value (b, max_results);
   /* the selector goes on every page: a first page without one has been
@@ -127,6 +137,17 @@ list_page (KvamFragmentIndex * self, KvamClient * client, guint max_results,
       read_page, &reader, cancellable, err);
   g_object_unref (b);
   return root ? reader.token : NULL;
+}
+
+static void
+set_full_error (KvamFragmentIndex * self, KvamAwsError * err)
+{
+  g_autofree gchar *why = g_strdup_printf ("the range holds more than %u "
+      "fragments, the most one range may hold: play a shorter range, or "
+      "split it (kvam-export --shard)", self->max_fragments);
+
+  kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, KVAM_API_LIST_FRAGMENTS,
+      0, "RangeTooLong", why, NULL);
 }
 
 /* All pages of [from, to], until @deadline (monotonic µs); FALSE with
@@ -155,6 +176,11 @@ list_window_until (KvamFragmentIndex * self, KvamClient * client,
         cancellable, err);
     if (!next)
       return FALSE;
+    if (kvam_fragment_index_is_full (self)) {
+      g_free (next);
+      set_full_error (self, err);
+      return FALSE;
+    }
     g_free (token);
     token = next;
     if (*token && (!g_hash_table_add (seen, g_strdup (token)) ||

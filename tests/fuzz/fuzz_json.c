@@ -22,7 +22,7 @@ read_page (const gchar * body, gsize size)
   JsonNode *root = kvam_json_parse_object (body, size, NULL);
   gchar *token = NULL;
 
-  if (root && kvam_fragment_index_take_page (idx, root, &token, NULL)) {
+  if (root && kvam_fragment_index_take_page (idx, root, 0, &token, NULL)) {
     kvam_fragment_index_publish (idx, G_MAXUINT64);
     g_free (token);
   }

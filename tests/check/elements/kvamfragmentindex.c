@@ -357,6 +357,66 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
       page_size, kvs_emulator_count (emu, "ListFragments", NULL));
 }
 
+/* Lists @count fragments in pages of @page_size with the emulator's pages
+ * of @long_pages (0: as asked) and the index capped at @cap; the listing's
+ * error, described */
+static gchar *
+list_failing (guint count, guint page_size, guint long_pages, guint cap,
+    guint * published)
+{
+  g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
+  g_autoptr (KvamCredentialsProvider) creds = emulator_keys ();
+  g_autoptr (KvamClient) client = NULL;
+  g_autoptr (KvamFragmentIndex) idx = NULL;
+  KvamAwsError lerr = { 0 };
+  GError *err = NULL;
+  gboolean complete = TRUE;
+  gchar *what;
+
+  kvs_emulator_set_stream_start (emu, T0 * 1000);
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", count, 1, 32, 32,
+          &err));
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  kvs_emulator_set_short_pages (emu, 0);
+  kvs_emulator_set_long_pages (emu, long_pages);
+  fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
+  client = emulator_client (emu, creds, "cam");
+  idx = kvam_fragment_index_new (KVAM_SELECTOR_PRODUCER, T0 * GST_SECOND,
+      (T0 + count) * GST_SECOND);
+  if (cap)
+    kvam_fragment_index_set_max_fragments (idx, cap);
+  kvam_fragment_index_list (idx, client, page_size, NULL);
+  kvam_fragment_index_wait (idx, 0, NULL, published, &complete);
+  fail_if (complete, "a listing of %u in pages of %u (served %u, cap %u) "
+      "completed", count, page_size, long_pages, cap);
+  fail_unless (kvam_fragment_index_get_error (idx, &lerr));
+  what = kvam_aws_error_describe (&lerr);
+  kvam_aws_error_clear (&lerr);
+  return what;
+}
+
+/* A page longer than MaxResults is refused (it would grow the index
+ * without bound), and a range past the index's cap is an error saying
+ * what to do, not memory growing with every page. */
+GST_START_TEST (test_long_pages_and_cap)
+{
+  g_autofree gchar *long_pages = NULL, *full = NULL;
+  guint published = 0;
+
+  long_pages = list_failing (300, 20, 100, 0, &published);
+  fail_unless (strstr (long_pages, "the page holds 100 fragments where "
+          "MaxResults was 20") != NULL, "%s", long_pages);
+  fail_unless_equals_int (published, 0);
+
+  full = list_failing (300, 50, 0, 120, &published);
+  fail_unless (strstr (full, "more than 120 fragments") != NULL &&
+      strstr (full, "shorter range") != NULL, "%s", full);
+  fail_unless (published <= 120);
+  g_print ("%s\n%s\n", long_pages, full);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_list_against_emulator)
 {
   list_with_page_size (40, 3, 100000);  /* many small pages, one window */
@@ -568,6 +628,7 @@ kvamfragmentindex_suite (void)
   tcase_add_test (tc, test_absurd_listing_values);
   tcase_add_test (tc, test_wait_blocks_until_known_or_cancelled);
   tcase_add_test (tc, test_list_against_emulator);
+  tcase_add_test (tc, test_long_pages_and_cap);
   tcase_add_test (tc, test_publish_following);
   tcase_add_test (tc, test_start_at_newest);
   return s;
