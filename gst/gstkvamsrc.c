@@ -26,6 +26,7 @@
 #include "config.h"
 #endif
 
+#include "kvamurl.h"
 #include "gstkvamsrcpriv.h"
 #include "gstkvamsrcuri.h"
 #include "kvamseekindex.h"
@@ -98,11 +99,9 @@ region_is_valid (const gchar * region)
 static gboolean
 endpoint_is_valid (const gchar * uri)
 {
-  g_autoptr (GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
-  const gchar *scheme = parsed ? g_uri_get_scheme (parsed) : NULL;
+  g_autofree gchar *canonical = kvam_url_canonical (uri);
 
-  return parsed && g_uri_get_host (parsed) && *g_uri_get_host (parsed) &&
-      (g_strcmp0 (scheme, "http") == 0 || g_strcmp0 (scheme, "https") == 0);
+  return canonical != NULL;
 }
 
 /* Fails with a message naming the property and its value; called with the
@@ -159,7 +158,8 @@ check_settings (GstKvamSrc * self, GError ** error)
         "code such as us-west-2", self->region);
   if (self->endpoint_uri && !endpoint_is_valid (self->endpoint_uri))
     return SETTINGS_ERROR ("Invalid 'endpoint-uri' value '%s': expected an "
-        "http:// or https:// URL", self->endpoint_uri);
+        "http:// or https:// URL with a host (no user, query or fragment)",
+        self->endpoint_uri);
   return TRUE;
 #undef SETTINGS_ERROR
 }

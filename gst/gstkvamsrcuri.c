@@ -5,7 +5,11 @@
  * Like awss3src's s3:// handler, a URI carries what the element's
  * properties do, so playbin, uridecodebin, gst-play-1.0 and
  * gst-discoverer-1.0 can open a stream; unlike a launch line it is written
- * to logs and window titles, so it never carries a secret.
+ * to logs and window titles, so it never carries a secret. And it comes
+ * from playlists, links and other people: by itself it may not lower
+ * transport security or send the user's credentials elsewhere (no
+ * ssl-strict, ssl-ca-file or proxy settings; endpoint-uri only https or
+ * loopback, unless KVAMSRC_URI_ANY_ENDPOINT=1 is in the environment).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -13,6 +17,7 @@
 
 #include "gstkvamsrcuri.h"
 #include "gstkvamsrc.h"
+#include "kvamurl.h"
 
 #include <string.h>
 
@@ -20,6 +25,13 @@
 static const gchar *const secret_keys[] = { "secret-access-key",
   "session-token", "proxy-pw", NULL
 };
+
+/* transport trust: the user's to set, never a URI's */
+static const gchar *const trust_keys[] = { "ssl-strict", "ssl-ca-file",
+  "proxy", "proxy-id", NULL
+};
+
+#define ANY_ENDPOINT_ENV "KVAMSRC_URI_ANY_ENDPOINT"
 
 static const gchar *const not_keys[] = { "stream-name", "stats", "name",
   "parent", "blocksize", "num-buffers", "typefind", "do-timestamp", NULL
@@ -49,7 +61,7 @@ uri_property (GObject * object, const gchar * key)
 
   if (!pspec || pspec->owner_type != GST_TYPE_KVAM_SRC ||
       !(pspec->flags & G_PARAM_WRITABLE) || g_strv_contains (not_keys, key) ||
-      g_strv_contains (secret_keys, key))
+      g_strv_contains (secret_keys, key) || g_strv_contains (trust_keys, key))
     return NULL;
   return pspec;
 }
@@ -103,6 +115,44 @@ uri_get_uri (GstURIHandler * handler)
   return g_string_free (uri, FALSE);
 }
 
+/* An endpoint a URI may name: https, or this machine (kvs-emulator). */
+static gboolean
+check_endpoint (const gchar * value, GError ** error)
+{
+  const gchar *any = g_getenv (ANY_ENDPOINT_ENV);
+
+  if (kvam_url_is_https (value) || kvam_url_is_loopback (value) ||
+      (any && !g_strcmp0 (any, "1")))
+    return TRUE;
+  g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "kvs:// URI: "
+      "endpoint-uri '%.64s' is refused: a URI may name only an https:// "
+      "endpoint or one on this machine, since it would receive requests "
+      "signed with your credentials. Set the endpoint-uri property, or "
+      ANY_ENDPOINT_ENV "=1 in the environment to allow it", value);
+  return FALSE;
+}
+
+static gboolean
+check_key (const gchar * key, const gchar * value, GError ** error)
+{
+  if (g_strv_contains (secret_keys, key)) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "kvs:// URIs "
+        "take no '%s': a URI ends up in logs and window titles; give "
+        "secrets through the environment, a profile or the property", key);
+    return FALSE;
+  }
+  if (g_strv_contains (trust_keys, key)) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "kvs:// URIs "
+        "take no '%s': a URI comes from playlists and links, and may not "
+        "change which servers are trusted or where requests go; set the "
+        "property (or the environment: HTTPS_PROXY, AWS_CA_BUNDLE)", key);
+    return FALSE;
+  }
+  if (!g_strcmp0 (key, "endpoint-uri"))
+    return check_endpoint (value, error);
+  return TRUE;
+}
+
 /* Every key checked before any is set: a refused URI changes nothing. */
 static gboolean
 check_params (GObject * object, GHashTable * params, GError ** error)
@@ -114,13 +164,8 @@ check_params (GObject * object, GHashTable * params, GError ** error)
   while (g_hash_table_iter_next (&it, &key, &value)) {
     GParamSpec *pspec;
     g_auto (GValue) v = G_VALUE_INIT;
-    if (g_strv_contains (secret_keys, key)) {
-      g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "kvs:// URIs "
-          "take no '%s': a URI ends up in logs and window titles; give "
-          "secrets through the environment, a profile or the property",
-          (const gchar *) key);
+    if (!check_key (key, value, error))
       return FALSE;
-    }
     if (!(pspec = uri_property (object, key))) {
       g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI, "kvs:// URI: "
           "unknown key '%.64s' (keys are kvamsrc property names)",

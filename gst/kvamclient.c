@@ -11,6 +11,7 @@
 #endif
 
 #include "kvamclient.h"
+#include "kvamurl.h"
 #include "kvamjson.h"
 #include "kvampacer.h"
 #include "kvamsigv4.h"
@@ -87,7 +88,8 @@ control_uri (const KvamClientConfig * config)
   gchar *configured;
 
   if (config->endpoint_uri)
-    return g_strdup (config->endpoint_uri);
+    return kvam_url_canonical (config->endpoint_uri) ? : g_strdup
+        (config->endpoint_uri);
   configured = kvam_configured_endpoint (config->profile, "kinesis_video");
   return configured ? configured :
       kvam_client_default_control_uri (config->region);
@@ -102,10 +104,8 @@ kvam_client_new (const KvamClientConfig * config)
 
   ensure_debug_category ();
   self->region = g_strdup (config->region);
+  /* canonical: no trailing slash (paths are appended), lower-case scheme */
   self->control_uri = control_uri (config);
-  /* no trailing slash: paths are appended */
-  if (g_str_has_suffix (self->control_uri, "/"))
-    self->control_uri[strlen (self->control_uri) - 1] = '\0';
   self->stream_name = g_strdup (config->stream_name);
   self->stream_arn = g_strdup (config->stream_arn);
   self->retry_attempts = config->retry_attempts;
@@ -413,7 +413,7 @@ look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
   g_autoptr (JsonNode) body_node = NULL;
   g_autoptr (GInputStream) in = NULL;
   g_autofree gchar *body = NULL;
-  const gchar *endpoint;
+  gchar *endpoint;
   gchar *cached;
 
   if (api == KVAM_API_GET_DATA_ENDPOINT)
@@ -438,29 +438,27 @@ look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
       err);
   if (!root)
     return NULL;
-  endpoint = kvam_json_get_string (json_node_get_object (root), "DataEndpoint");
-  if (!endpoint || (!g_str_has_prefix (endpoint, "https://") &&
-          !g_str_has_prefix (endpoint, "http://"))) {
+  endpoint = kvam_url_canonical (kvam_json_get_string (json_node_get_object
+          (root), "DataEndpoint"));
+  if (!endpoint) {
     kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
         KVAM_API_GET_DATA_ENDPOINT, 200, "MalformedResponse",
         "no DataEndpoint URL in the response", NULL);
     return NULL;
   }
-  if (g_str_has_prefix (endpoint, "http://") &&
-      g_str_has_prefix (self->control_uri, "https://")) {
+  if (!kvam_url_is_https (endpoint) && kvam_url_is_https (self->control_uri)) {
     /* signed requests and media in clear text, on the word of one answer */
     kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID,
         KVAM_API_GET_DATA_ENDPOINT, 200, "InsecureDataEndpoint",
         "the https:// control plane named an http:// data endpoint: refused",
         NULL);
+    g_free (endpoint);
     return NULL;
   }
   GST_INFO ("data endpoint of %s: %s", kvam_api_name (api), endpoint);
   g_mutex_lock (&self->lock);
   g_free (self->endpoints[api]);
-  self->endpoints[api] = g_strdup (endpoint);
-  if (self->endpoints[api][strlen (endpoint) - 1] == '/')
-    self->endpoints[api][strlen (endpoint) - 1] = '\0';
+  self->endpoints[api] = endpoint;
   cached = g_strdup (self->endpoints[api]);
   g_mutex_unlock (&self->lock);
   return cached;

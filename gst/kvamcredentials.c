@@ -21,6 +21,7 @@
 #include "kvamcredentials.h"
 #include "kvamcredentialspriv.h"
 #include "kvamfile.h"
+#include "kvamurl.h"
 #include "kvamjson.h"
 #include "kvamwait.h"
 
@@ -132,9 +133,12 @@ is_true (const gchar * v)
 static gchar *
 without_slash (const gchar * url)
 {
+  gchar *canonical = kvam_url_canonical (url);
   gsize len = strlen (url);
 
-  return g_strndup (url, len && url[len - 1] == '/' ? len - 1 : len);
+  /* not a URL: kept, for the request to fail with its text */
+  return canonical ? canonical : g_strndup (url, len && url[len - 1] == '/' ?
+      len - 1 : len);
 }
 
 /* [services NAME] of the profile: "SERVICE.endpoint_url" */
@@ -366,6 +370,8 @@ resolve_chain (KvamCredentialsProvider * self, KvamCredentials * cached,
   GError *err = NULL;
 
   known_secrets (self, cached, secrets);
+  GST_DEBUG ("walking the chain (profile %s)", kvam_creds_selected_profile
+      (self->profile));
   if ((creds = creds_from_properties (self, tried, &err)) || err)
     goto done;
   if ((creds = kvam_creds_from_environment (&ctx)))
@@ -699,24 +705,36 @@ kvam_resolve_region (const gchar * property, const gchar * profile,
   const gchar *env_default = g_getenv ("AWS_DEFAULT_REGION");
   const gchar *name = kvam_creds_selected_profile (profile);
   g_autoptr (KvamConfigFile) conf = NULL;
+  g_autofree gchar *from = NULL;
   GHashTable *section;
-  const gchar *region;
+  const gchar *region = NULL;
 
-  if (property && *property)
-    return g_strdup (property);
-  if (env_region && *env_region)
-    return g_strdup (env_region);
-  if (env_default && *env_default)
-    return g_strdup (env_default);
-
-  conf = kvam_creds_load_shared_file ("AWS_CONFIG_FILE", "config", error);
-  if (error && *error)
+  if (property && *property) {
+    region = property;
+    from = g_strdup ("the 'region' property");
+  } else if (env_region && *env_region) {
+    region = env_region;
+    from = g_strdup ("AWS_REGION");
+  } else if (env_default && *env_default) {
+    region = env_default;
+    from = g_strdup ("AWS_DEFAULT_REGION");
+  } else {
+    conf = kvam_creds_load_shared_file ("AWS_CONFIG_FILE", "config", error);
+    if (error && *error)
+      return NULL;
+    section = kvam_creds_profile_section (conf, name, TRUE);
+    region = section ? g_hash_table_lookup (section, "region") : NULL;
+    from = g_strdup_printf ("'region' of profile '%s'", name);
+  }
+  if (region && *region) {
+    if (kvam_region_is_valid (region))
+      return g_strdup (region);
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_NO_REGION, "%s is not a region: '%s' (expected "
+        "a region code such as us-west-2: letters, digits and '-')", from,
+        region);
     return NULL;
-  section = kvam_creds_profile_section (conf, name, TRUE);
-  region = section ? g_hash_table_lookup (section, "region") : NULL;
-  if (region && *region)
-    return g_strdup (region);
-
+  }
   g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_NO_REGION,
       "no AWS region: set the 'region' property, AWS_REGION or "
       "AWS_DEFAULT_REGION, or 'region' in profile '%s' of ~/.aws/config",

@@ -14,6 +14,7 @@
 #include "config.h"
 #endif
 
+#include "kvamurl.h"
 #include "kvamcredentialspriv.h"
 #include "kvamawserror.h"
 #include "kvamjson.h"
@@ -68,6 +69,14 @@ read_profile (GHashTable * section, KvamConfigFile * conf,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "SSO profile '%s' needs "
         "sso_start_url and sso_region (in it or its sso_session), "
         "sso_account_id and sso_role_name", profile);
+    return FALSE;
+  }
+  if (!kvam_region_is_valid (sso->region)) {
+    /* it becomes the portal's and OIDC's host names */
+    g_set_error (error, KVAM_CREDENTIALS_ERROR,
+        KVAM_CREDENTIALS_ERROR_MALFORMED, "SSO profile '%s': sso_region is "
+        "not a region: '%s' (expected a region code such as us-west-2)",
+        profile, sso->region);
     return FALSE;
   }
   sso->login_hint = g_strdup_printf ("run 'aws sso login --profile %s'",

@@ -869,6 +869,43 @@ GST_START_TEST (test_imds_disabled)
 
 GST_END_TEST;
 
+/* A region from any source becomes part of host names: one that is not a
+ * host label ("x@127.0.0.1:PORT/#" would send signed requests to that
+ * host) is an error naming where it came from. */
+GST_START_TEST (test_regions_must_be_host_labels)
+{
+  const gchar *bad[] = { "x@127.0.0.1:4566/#", "us-west-2.evil.example",
+    "-us-west-2", "us west 2", "us-west-2/", NULL
+  };
+  guint i;
+
+  for (i = 0; bad[i]; i++) {
+    g_autofree gchar *text = g_strdup_printf ("[default]\nregion = %s\n",
+        bad[i]);
+    g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config", text);
+    GError *err = NULL;
+
+    fail_unless (kvam_resolve_region (NULL, NULL, &err) == NULL, "%s", bad[i]);
+    fail_unless (strstr (err->message, "'region' of profile 'default' is not "
+            "a region") != NULL, "%s", err->message);
+    g_clear_error (&err);
+    g_setenv ("AWS_DEFAULT_REGION", bad[i], TRUE);
+    fail_unless (kvam_resolve_region (NULL, NULL, &err) == NULL, "%s", bad[i]);
+    fail_unless (strstr (err->message, "AWS_DEFAULT_REGION is not a region")
+        != NULL, "%s", err->message);
+    g_clear_error (&err);
+    g_setenv ("AWS_REGION", bad[i], TRUE);
+    fail_unless (kvam_resolve_region (NULL, NULL, &err) == NULL, "%s", bad[i]);
+    fail_unless (strstr (err->message, "AWS_REGION is not a region") != NULL,
+        "%s", err->message);
+    g_clear_error (&err);
+    g_unsetenv ("AWS_REGION");
+    g_unsetenv ("AWS_DEFAULT_REGION");
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_region_precedence)
 {
   g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
@@ -937,6 +974,7 @@ kvamcredentials_suite (void)
   tcase_add_test (tc, test_imds_v2);
   tcase_add_test (tc, test_imds_disabled);
   tcase_add_test (tc, test_region_precedence);
+  tcase_add_test (tc, test_regions_must_be_host_labels);
   return s;
 }
 

@@ -534,6 +534,23 @@ GST_START_TEST (test_sso_token_refresh)
 
 GST_END_TEST;
 
+/* sso_region becomes the portal's and OIDC's host names: one that is not
+ * a host label is an error, and nothing is asked of any host. */
+GST_START_TEST (test_sso_region_checked)
+{
+  g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
+      "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\n"
+      "sso_role_name = Reader\n[sso-session corp]\n"
+      "sso_start_url = https://corp.awsapps.com/start\n"
+      "sso_region = x@127.0.0.1:9/#\n");
+
+  assert_profile_error ("dev", "sso_region is not a region: "
+      "'x@127.0.0.1:9/#'");
+  fail_unless_equals_int (kvs_emulator_count (emu, NULL, "*"), 0);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sso_needs_login)
 {
   g_autofree gchar *conf = write_file ("AWS_CONFIG_FILE", "config",
@@ -570,6 +587,7 @@ kvamcredlogin_suite (void)
   tcase_add_test (tc, test_credential_process_answers_checked);
   tcase_add_test (tc, test_sso_profile);
   tcase_add_test (tc, test_sso_needs_login);
+  tcase_add_test (tc, test_sso_region_checked);
   tcase_add_test (tc, test_sso_token_refresh);
   return s;
 }

@@ -478,6 +478,62 @@ GST_START_TEST (test_uri_refuses_secrets)
 
 GST_END_TEST;
 
+/* A URI by itself may not lower transport security or send the user's
+ * credentials elsewhere: no ssl-strict, ssl-ca-file, proxy, proxy-id (nor
+ * a proxy URL with a password in it); endpoint-uri only https or this
+ * machine, in any case of the scheme, unless the user's environment opts
+ * in. */
+GST_START_TEST (test_uri_cannot_lower_trust)
+{
+  g_autoptr (GstElement) e = gst_element_factory_make ("kvamsrc", NULL);
+  static const gchar *const refused[] = {
+    "kvs://cam?start-time=now&ssl-strict=false",
+    "kvs://cam?start-time=now&ssl-ca-file=%2Ftmp%2Fmine.pem",
+    "kvs://cam?start-time=now&proxy=http%3A%2F%2Fuser%3APROXYPW%40evil%3A3128",
+    "kvs://cam?start-time=now&proxy-id=user",
+    "kvs://cam?start-time=now&endpoint-uri=http%3A%2F%2Fevil.example%3A80",
+    "kvs://cam?start-time=now&endpoint-uri=HTTP%3A%2F%2F10.0.0.1",
+  };
+  static const gchar *const taken[] = {
+    "kvs://cam?start-time=now&endpoint-uri=https%3A%2F%2Fkinesisvideo.eu-west-1.amazonaws.com",
+    "kvs://cam?start-time=now&endpoint-uri=HTTPS%3A%2F%2Fvpce.example",
+    "kvs://cam?start-time=now&endpoint-uri=http%3A%2F%2F127.0.0.1%3A4566",
+    "kvs://cam?start-time=now&endpoint-uri=http%3A%2F%2Flocalhost%3A4566",
+    "kvs://cam?start-time=now&endpoint-uri=http%3A%2F%2F%5B%3A%3A1%5D%3A4566",
+  };
+  g_autofree gchar *endpoint = NULL;
+  GError *err = NULL;
+  guint i;
+
+  g_unsetenv ("KVAMSRC_URI_ANY_ENDPOINT");
+  for (i = 0; i < G_N_ELEMENTS (refused); i++) {
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (e), refused[i], &err),
+        "%s taken", refused[i]);
+    fail_unless (err && err->domain == GST_URI_ERROR);
+    fail_unless (strstr (err->message, i < 4 ? "take no" : "is refused"),
+        "%s: %s", refused[i], err->message);
+    fail_if (strstr (err->message, "PROXYPW"), "%s", err->message);
+    g_clear_error (&err);
+  }
+  endpoint = get_string (e, "endpoint-uri");
+  fail_unless (endpoint == NULL, "a refused URI set endpoint-uri %s",
+      endpoint);
+  for (i = 0; i < G_N_ELEMENTS (taken); i++) {
+    fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (e), taken[i],
+            &err), "%s: %s", taken[i], err ? err->message : "");
+  }
+  /* the user's environment may opt in */
+  g_setenv ("KVAMSRC_URI_ANY_ENDPOINT", "1", TRUE);
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (e), refused[4],
+          &err), "%s", err ? err->message : "");
+  g_unsetenv ("KVAMSRC_URI_ANY_ENDPOINT");
+  /* what a URI cannot say, a property still can */
+  g_object_set (e, "ssl-strict", FALSE, "proxy", "http://127.0.0.1:3128",
+      NULL);
+}
+
+GST_END_TEST;
+
 /* playbin (what gst-play-1.0 runs) opens a kvs:// URI, knows its duration
  * and seeks it; the keys come from the environment. */
 GST_START_TEST (test_playbin_opens_a_kvs_uri)
@@ -636,6 +692,7 @@ kvamsrcseek_suite (void)
   tcase_add_test (tc, test_seek_then_cut_and_in_band_error);
   tcase_add_test (tc, test_uri_round_trip);
   tcase_add_test (tc, test_uri_refuses_secrets);
+  tcase_add_test (tc, test_uri_cannot_lower_trust);
   tcase_add_test (tc, test_playbin_opens_a_kvs_uri);
   tcase_add_test (tc, test_discoverer_reports_duration);
   tcase_add_test (tc, test_relative_times);
