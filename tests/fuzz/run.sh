@@ -10,7 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1; secs=${2:-30}; shift $(( $# < 2 ? $# : 2 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_merger fuzz_json fuzz_configfile fuzz_time fuzz_credentials)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_merger fuzz_json fuzz_configfile fuzz_time fuzz_credentials fuzz_url)
 fixtures=${KVAM_FIXTURES_DIR:-$here/../../../shared/fixtures}
 
 work=$(mktemp -d)
