@@ -16,7 +16,6 @@
 #endif
 
 #include "gstkvamsrcuri.h"
-#include "gstkvamsrc.h"
 #include "kvamurl.h"
 
 #include <string.h>
@@ -59,7 +58,7 @@ uri_property (GObject * object, const gchar * key)
   GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
       (object), key);
 
-  if (!pspec || pspec->owner_type != GST_TYPE_KVAM_SRC ||
+  if (!pspec || pspec->owner_type != G_OBJECT_TYPE (object) ||
       !(pspec->flags & G_PARAM_WRITABLE) || g_strv_contains (not_keys, key) ||
       g_strv_contains (secret_keys, key) || g_strv_contains (trust_keys, key))
     return NULL;

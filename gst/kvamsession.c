@@ -172,7 +172,7 @@ post_aws_error (KvamSession * self, const KvamAwsError * err)
   }
   details = gst_structure_new ("details",
       "stream", G_TYPE_STRING, self->stream,
-      "api", G_TYPE_STRING, kvam_api_name (err->api),
+      "api", G_TYPE_STRING, err->operation,
       "aws-error-type", G_TYPE_STRING, GST_STR_NULL (err->type),
       "http-status", G_TYPE_UINT, err->status,
       "request-id", G_TYPE_STRING, GST_STR_NULL (err->request_id), NULL);
@@ -375,7 +375,7 @@ retry_after_short_response (KvamSession * self, const gchar * why,
         "IncompleteFragment", why) ? GST_FLOW_OK : GST_FLOW_ERROR;
   }
   kvam_aws_error_set (&err, KVAM_AWS_ERROR_NETWORK,
-      KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, 0, "IncompleteResponse", why,
+      kvam_api_name (KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST), 0, "IncompleteResponse", why,
       NULL);
   post_aws_error (self, &err);
   kvam_aws_error_clear (&err);
@@ -616,6 +616,12 @@ kvam_session_seek (KvamSession * self, guint64 offset)
   return TRUE;
 }
 
+static const KvamFragment *
+published_fragment (guint i, gpointer index)
+{
+  return kvam_fragment_index_get (index, i);
+}
+
 /* The Cues, once the whole range is listed (each seek's first step). */
 static GstFlowReturn
 read_cues (KvamSession * self, GstBuffer ** out)
@@ -626,7 +632,8 @@ read_cues (KvamSession * self, GstBuffer ** out)
           g_get_monotonic_time () + CUES_WAIT_US) &&
       g_cancellable_is_cancelled (self->cancellable))
     return GST_FLOW_FLUSHING;
-  cues = kvam_seek_build_cues (self->index,
+  cues = kvam_seek_build_cues (kvam_fragment_index_get_published
+      (self->index), published_fragment, self->index,
       GST_CLOCK_TIME_IS_VALID (self->base) ? self->base : 0,
       kvam_mkv_merger_get_scale (self->merger),
       kvam_mkv_merger_get_first_track (self->merger));

@@ -22,7 +22,7 @@ packages=(
   gstreamer1.0-plugins-base-apps
   mkvtoolnix awscli python3-boto3 openssl
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev indent
 )
 
 install_packages() {

@@ -41,7 +41,7 @@ read_error (const gchar * body, gsize size)
   KvamAwsError err = { 0 };
   gchar *desc;
 
-  kvam_aws_error_from_body (&err, KVAM_API_LIST_FRAGMENTS, 403,
+  kvam_aws_error_from_body (&err, "ListFragments", 403,
       size > 8 ? "InvalidSignatureException:x" : NULL, "id", b, secrets);
   desc = kvam_aws_error_describe (&err);
   g_free (desc);

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <gst/gst.h>
-#include "kvamfragmentindex.h"
+#include "kvamfragment.h"
 
 G_BEGIN_DECLS
 

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <glib.h>
-#include "kvamcredentials.h"
+#include "kvamkeys.h"
 
 G_BEGIN_DECLS
 

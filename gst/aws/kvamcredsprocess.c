@@ -16,6 +16,7 @@
 
 #include "kvamawserror.h"
 #include "kvamcredentialspriv.h"
+#include "kvamsecret.h"
 #include "kvamjson.h"
 
 #include <signal.h>
@@ -220,7 +221,7 @@ printed_words (GByteArray * out)
       out->len) : g_strdup ("");
   g_auto (GStrv) words = g_strsplit_set (text, " \t\r\n\"',:;{}[]=", -1);
   GPtrArray *found = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      kvam_creds_free_secret);
+      kvam_secret_free);
   guint i;
 
   for (i = 0; words[i]; i++)

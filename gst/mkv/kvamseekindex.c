@@ -50,16 +50,16 @@ kvam_seek_write_seek_head (GByteArray * out)
 }
 
 GBytes *
-kvam_seek_build_cues (KvamFragmentIndex * index, GstClockTime base,
-    guint64 scale, guint64 track)
+kvam_seek_build_cues (guint n, KvamSeekFragmentFunc get, gpointer data,
+    GstClockTime base, guint64 scale, guint64 track)
 {
   GByteArray *out = g_byte_array_new ();
   gsize cues = kvam_ebml_start_master (out, KVAM_EBML_ID_CUES);
-  guint i, n = MIN (kvam_fragment_index_get_published (index),
-      KVAM_SEEK_MAX_FRAGMENTS);
+  guint i;
 
+  n = MIN (n, KVAM_SEEK_MAX_FRAGMENTS);
   for (i = 0; i < n; i++) {
-    const KvamFragment *f = kvam_fragment_index_get (index, i);
+    const KvamFragment *f = get (i, data);
     gsize point = kvam_ebml_start_master (out, ID_CUEPOINT);
     gsize positions;
 

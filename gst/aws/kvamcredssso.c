@@ -16,6 +16,7 @@
 
 #include "kvamurl.h"
 #include "kvamcredentialspriv.h"
+#include "kvamsecret.h"
 #include "kvamawserror.h"
 #include "kvamjson.h"
 
@@ -240,7 +241,7 @@ refresh_token (KvamCredsContext * ctx, SsoProfile * sso, JsonObject * cache,
   json = create_token_body (cache);
   len = strlen (json);
   request = g_bytes_new_with_free_func (json, len,
-      (GDestroyNotify) kvam_creds_free_secret, json);
+      (GDestroyNotify) kvam_secret_free, json);
   soup_message_set_request_body_from_bytes (msg, "application/json",
       request);
   GST_DEBUG ("SSO session %s: CreateToken (refresh)", sso->cache_key);
@@ -266,7 +267,7 @@ write_cache (const gchar * path, JsonNode * root)
         e->message);
     g_error_free (e);
   }
-  kvam_creds_free_secret (text);
+  kvam_secret_free (text);
 }
 
 /* The CLI's cached access token, refreshed when it is about to expire and
@@ -394,7 +395,7 @@ kvam_creds_from_sso (KvamCredsContext * ctx, GHashTable * section,
     creds = kvam_sso_read_role_credentials (body, source, error);
   }
 out:
-  kvam_creds_free_secret (token);
+  kvam_secret_free (token);
   g_free (sso.login_hint);
   return creds;
 }

@@ -40,15 +40,13 @@ typedef struct
   const gchar *const *secrets;
 } KvamCredsContext;
 
-void kvam_creds_free_secret (gchar * secret);
 
 /* One bounded request; the body of a 200, else NULL and @error. A non-200
  * answer's body is returned in @error_body when that is not NULL. */
 GBytes *kvam_creds_http_request (KvamCredsContext * ctx, SoupSession * session,
     SoupMessage * msg, GBytes ** error_body, GError ** error);
 
-/* Longest token, cache or shared file read (they are a few KiB). */
-#define KVAM_CREDS_MAX_FILE (1024 * 1024)
+#define KVAM_CREDS_MAX_FILE KVAM_CONFIG_FILE_MAX
 
 /* kvam_file_read_bounded () of a regular file of at most @max bytes. */
 gboolean kvam_creds_read_file (const gchar * path, gsize max,

@@ -12,6 +12,7 @@
 #endif
 
 #include "kvamcredentialspriv.h"
+#include "kvamsecret.h"
 #include "kvamawserror.h"
 #include "kvamsigv4.h"
 
@@ -94,7 +95,7 @@ parse_sts_xml (GBytes * body)
     NULL
   };
   XmlState st = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-        (GDestroyNotify) kvam_creds_free_secret), NULL, g_string_new (NULL)
+        (GDestroyNotify) kvam_secret_free), NULL, g_string_new (NULL)
   };
   GMarkupParseContext *c = g_markup_parse_context_new (&parser,
       G_MARKUP_IGNORE_QUALIFIED, &st, NULL);
@@ -300,7 +301,7 @@ kvam_sts_assume_role_with_web_identity (KvamCredsContext * ctx,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: the web identity token file "
         "%s %s", label, token_file, e ? e->message : "is empty");
     g_clear_error (&e);
-    kvam_creds_free_secret (token);
+    kvam_secret_free (token);
     return NULL;
   }
   form = role_form ("AssumeRoleWithWebIdentity", role);
@@ -310,7 +311,7 @@ kvam_sts_assume_role_with_web_identity (KvamCredsContext * ctx,
     creds = sts_call (ctx, form, NULL, label, secrets, error);
   }
   free_form (form);
-  kvam_creds_free_secret (token);
+  kvam_secret_free (token);
   return creds;
 }
 

@@ -14,6 +14,7 @@
 
 #include "kvamtransport.h"
 #include "kvamfile.h"
+#include "kvamsecret.h"
 #include "kvamsigv4.h"
 
 #include <errno.h>
@@ -101,15 +102,6 @@ ensure_debug_category (void)
   }
 }
 
-static void
-free_secret (gchar * s)
-{
-  if (s) {
-    memset (s, 0, strlen (s));
-    g_free (s);
-  }
-}
-
 gchar *
 kvam_transport_default_user_agent (void)
 {
@@ -168,7 +160,7 @@ kvam_transport_unref (KvamTransport * self)
   g_free (self->user_agent);
   g_free (self->proxy);
   g_free (self->proxy_id);
-  free_secret (self->proxy_pw);
+  kvam_secret_free (self->proxy_pw);
   g_hash_table_unref (self->warned_hosts);
   g_free (self->ca_pem);
   g_free (self->ca_error);
@@ -273,9 +265,9 @@ add_proxy_authorization (SoupSession * session, SoupMessage * msg,
   value = g_strconcat ("Basic ", basic, NULL);
   soup_message_headers_replace (soup_message_get_request_headers (msg),
       "Proxy-Authorization", value);
-  memset (pair, 0, strlen (pair));
-  memset (basic, 0, strlen (basic));
-  memset (value, 0, strlen (value));
+  kvam_secret_wipe (pair);
+  kvam_secret_wipe (basic);
+  kvam_secret_wipe (value);
 }
 
 /* ---- session --------------------------------------------------------------- */

@@ -14,16 +14,6 @@
 /* a service's message is for people: more than this is noise (or a trap) */
 #define MAX_MESSAGE 1024
 
-static const gchar *const api_names[KVAM_API_COUNT] = {
-  "GetDataEndpoint", "ListFragments", "GetMediaForFragmentList"
-};
-
-const gchar *
-kvam_api_name (KvamApi api)
-{
-  return api < KVAM_API_COUNT ? api_names[api] : "unknown";
-}
-
 /* ---- errors -------------------------------------------------------------- */
 
 void
@@ -37,13 +27,13 @@ kvam_aws_error_clear (KvamAwsError * err)
 }
 
 void
-kvam_aws_error_set (KvamAwsError * err, KvamAwsErrorKind kind, KvamApi api,
+kvam_aws_error_set (KvamAwsError * err, KvamAwsErrorKind kind, const gchar * operation,
     guint status, const gchar * type, const gchar * message,
     const gchar * request_id)
 {
   kvam_aws_error_clear (err);
   err->kind = kind;
-  err->api = api;
+  err->operation = operation;
   err->status = status;
   err->type = g_strdup (type);
   err->message = g_strdup (message);
@@ -68,7 +58,7 @@ kvam_aws_error_is_retryable (const KvamAwsError * err)
 gchar *
 kvam_aws_error_describe (const KvamAwsError * err)
 {
-  GString *s = g_string_new (kvam_api_name (err->api));
+  GString *s = g_string_new (err->operation ? err->operation : "AWS");
 
   g_string_append_printf (s, ": %s", err->type ? err->type : "error");
   if (err->status || err->request_id) {
@@ -170,7 +160,7 @@ kvam_scrub_secrets (const gchar * text, const gchar * const *secrets)
 }
 
 void
-kvam_aws_error_from_body (KvamAwsError * err, KvamApi api, guint status,
+kvam_aws_error_from_body (KvamAwsError * err, const gchar * operation, guint status,
     const gchar * type_header, const gchar * request_id_header,
     GBytes * body, const gchar * const *secrets)
 {
@@ -197,23 +187,23 @@ kvam_aws_error_from_body (KvamAwsError * err, KvamApi api, guint status,
     type = kvam_scrub_secrets (raw_type, secrets);
   else
     type = g_strdup_printf ("HTTP %u", status);
-  kvam_aws_error_set (err, classify (status, type), api, status, type,
+  kvam_aws_error_set (err, classify (status, type), operation, status, type,
       message, request_id);
 }
 
 void
 kvam_aws_error_from_response (KvamAwsError * err, SoupMessage * msg,
-    GBytes * body, KvamApi api, const gchar * const *secrets)
+    GBytes * body, const gchar * operation, const gchar * const *secrets)
 {
   SoupMessageHeaders *h = soup_message_get_response_headers (msg);
 
-  kvam_aws_error_from_body (err, api, soup_message_get_status (msg),
+  kvam_aws_error_from_body (err, operation, soup_message_get_status (msg),
       soup_message_headers_get_one (h, "x-amzn-ErrorType"),
       soup_message_headers_get_one (h, "x-amzn-RequestId"), body, secrets);
 }
 
 void
-kvam_aws_error_from_transport (KvamAwsError * err, KvamApi api, GError * e)
+kvam_aws_error_from_transport (KvamAwsError * err, const gchar * operation, GError * e)
 {
   KvamAwsErrorKind kind = KVAM_AWS_ERROR_NETWORK;
 
@@ -223,7 +213,7 @@ kvam_aws_error_from_transport (KvamAwsError * err, KvamApi api, GError * e)
     kind = KVAM_AWS_ERROR_TIMEOUT;
   else if (e->domain == G_TLS_ERROR)
     kind = KVAM_AWS_ERROR_INVALID;      /* an untrusted certificate stays so */
-  kvam_aws_error_set (err, kind, api, 0, kind == KVAM_AWS_ERROR_TIMEOUT ?
+  kvam_aws_error_set (err, kind, operation, 0, kind == KVAM_AWS_ERROR_TIMEOUT ?
       "Timeout" : kind == KVAM_AWS_ERROR_CANCELLED ? "Cancelled" :
       kind == KVAM_AWS_ERROR_INVALID ? "TLSError" : "ConnectionError",
       e->message, NULL);

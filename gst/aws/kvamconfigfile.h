@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 
 typedef struct _KvamConfigFile KvamConfigFile;
 
+/* The longest shared file, token or cache read (they are a few KiB). */
+#define KVAM_CONFIG_FILE_MAX (1024 * 1024)
+
 /* Errors name the file and the line, never the line's text (it may hold a
  * secret). */
 KvamConfigFile *kvam_config_file_load (const gchar * path, GError ** error);

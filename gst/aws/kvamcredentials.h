@@ -5,47 +5,10 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "kvamkeys.h"
+#include "kvamtransport.h"
 
 G_BEGIN_DECLS
-
-/* An immutable, reference-counted set of keys. The secret and the token are
- * never printed: use kvam_credentials_describe() in logs. */
-typedef struct _KvamCredentials KvamCredentials;
-
-struct _KvamCredentials
-{
-  gchar *access_key_id;
-  gchar *secret_access_key;
-  gchar *session_token;         /* NULL for long-term keys */
-  gint64 expiration;            /* Unix seconds, 0 when the keys never expire */
-  gchar *source;                /* "properties", "environment", "profile default", ... */
-};
-
-#define KVAM_TYPE_CREDENTIALS (kvam_credentials_get_type ())
-GType kvam_credentials_get_type (void);
-
-KvamCredentials *kvam_credentials_new (const gchar * access_key_id,
-    const gchar * secret_access_key, const gchar * session_token,
-    gint64 expiration, const gchar * source);
-KvamCredentials *kvam_credentials_ref (KvamCredentials * creds);
-void kvam_credentials_unref (KvamCredentials * creds);
-gchar *kvam_credentials_describe (const KvamCredentials * creds);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamCredentials, kvam_credentials_unref)
-
-#define KVAM_CREDENTIALS_ERROR (kvam_credentials_error_quark ())
-GQuark kvam_credentials_error_quark (void);
-
-typedef enum
-{
-  KVAM_CREDENTIALS_ERROR_NOT_FOUND,     /* no source in the chain had keys */
-  KVAM_CREDENTIALS_ERROR_MALFORMED,     /* a file or a response could not be parsed */
-  KVAM_CREDENTIALS_ERROR_FETCH,         /* a credentials endpoint failed */
-  KVAM_CREDENTIALS_ERROR_NO_REGION,
-} KvamCredentialsError;
-
-/* kvamtransport.h (it includes this file through kvamsigv4.h) */
-typedef struct _KvamTransport KvamTransport;
 
 /* What the element knows before the chain runs. Strings may be NULL. */
 typedef struct

@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 #include "kvamclient.h"
+#include "kvamfragment.h"
 
 G_BEGIN_DECLS
 
@@ -16,20 +17,8 @@ typedef enum
   KVAM_SELECTOR_PRODUCER,       /* PRODUCER_TIMESTAMP */
 } KvamSelector;
 
-typedef struct
-{
-  gchar *number;                /* ~47 decimal digits */
-  GstClockTime producer;        /* ns since the epoch */
-  GstClockTime server;
-  GstClockTime duration;        /* may be 0 */
-  guint64 size;
-} KvamFragment;
-
 /* MaxResults of every ListFragments call: the API's maximum */
 #define KVAM_LIST_PAGE_SIZE 1000
-
-/* Fragment numbers are wider than 128 bits: by length, then digits. */
-gint kvam_fragment_number_compare (const gchar * a, const gchar * b);
 
 /* All fragments of [start, end] (inclusive, on the selected timestamp),
  * filled window by window by a lister while a reader takes the sorted

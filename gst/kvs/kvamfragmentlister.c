@@ -146,8 +146,8 @@ set_full_error (KvamFragmentIndex * self, KvamAwsError * err)
       "fragments, the most one range may hold: play a shorter range, or "
       "split it (kvam-export --shard)", self->max_fragments);
 
-  kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, KVAM_API_LIST_FRAGMENTS,
-      0, "RangeTooLong", why, NULL);
+  kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID,
+      kvam_api_name (KVAM_API_LIST_FRAGMENTS), 0, "RangeTooLong", why, NULL);
 }
 
 /* All pages of [from, to], until @deadline (monotonic µs); FALSE with
@@ -168,7 +168,7 @@ list_window_until (KvamFragmentIndex * self, KvamClient * client,
 
     if (g_get_monotonic_time () >= deadline) {
       kvam_aws_error_set (err, KVAM_AWS_ERROR_NETWORK,
-          KVAM_API_LIST_FRAGMENTS, 0, "Timeout", "the listing took too long",
+          kvam_api_name (KVAM_API_LIST_FRAGMENTS), 0, "Timeout", "the listing took too long",
           NULL);
       return FALSE;
     }
@@ -186,7 +186,7 @@ list_window_until (KvamFragmentIndex * self, KvamClient * client,
     if (*token && (!g_hash_table_add (seen, g_strdup (token)) ||
             ++pages >= MAX_PAGES_PER_WINDOW)) {
       kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
-          KVAM_API_LIST_FRAGMENTS, 200, "MalformedResponse", pages >=
+          kvam_api_name (KVAM_API_LIST_FRAGMENTS), 200, "MalformedResponse", pages >=
           MAX_PAGES_PER_WINDOW ? "the listing did not end after 10000 pages" :
           "the same NextToken came back twice: the listing goes round in "
           "circles", NULL);

@@ -62,6 +62,16 @@ struct _KvamClient
 
 /* ---- set-up -------------------------------------------------------------- */
 
+static const gchar *const api_names[KVAM_API_COUNT] = {
+  "GetDataEndpoint", "ListFragments", "GetMediaForFragmentList"
+};
+
+const gchar *
+kvam_api_name (KvamApi api)
+{
+  return api < KVAM_API_COUNT ? api_names[api] : "unknown";
+}
+
 gchar *
 kvam_client_default_control_uri (const gchar * region)
 {
@@ -301,20 +311,20 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
 
   creds = kvam_credentials_provider_get (self->credentials, cancellable, &e);
   if (!creds) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_CREDENTIALS, api, 0,
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_CREDENTIALS, kvam_api_name (api), 0,
         "NoCredentials", e->message, NULL);
     g_error_free (e);
     return NULL;
   }
   /* paced before signing, so a long wait never ages the signature */
   if (!pace (self, api, cancellable)) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0, "Cancelled",
         "cancelled", NULL);
     return NULL;
   }
   msg = build_signed_message (self, url, body, creds);
   if (!msg) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, api, 0, "InvalidURL",
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, kvam_api_name (api), 0, "InvalidURL",
         url, NULL);
     return NULL;
   }
@@ -323,7 +333,7 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   in = soup_session_send (self->session, msg, cancellable, &e);
   if (!in) {
     kvam_transport_explain (msg, e);
-    kvam_aws_error_from_transport (err, api, e);
+    kvam_aws_error_from_transport (err, kvam_api_name (api), e);
     g_error_free (e);
     return NULL;
   }
@@ -331,12 +341,12 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   if (SOUP_STATUS_IS_REDIRECTION (status)) {
     g_autofree gchar *why = g_strdup_printf ("the endpoint answered HTTP %u "
         "(a redirect): signed requests are not sent elsewhere", status);
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, api, status, "Redirect",
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, kvam_api_name (api), status, "Redirect",
         why, NULL);
     return NULL;
   }
   if (status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_AUTH, api, status,
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_AUTH, kvam_api_name (api), status,
         "ProxyAuthenticationRequired", "the proxy asks for authentication "
         "(HTTP 407): set proxy-id and proxy-pw (or the proxy's credentials "
         "in HTTPS_PROXY)", NULL);
@@ -348,7 +358,8 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
     };
     g_autoptr (GBytes) error_body = kvam_read_body (in, MAX_ERROR_BODY, TRUE,
         g_get_monotonic_time () + self->timeout_us, cancellable, NULL);
-    kvam_aws_error_from_response (err, msg, error_body, api, secrets);
+    kvam_aws_error_from_response (err, msg, error_body, kvam_api_name (api),
+        secrets);
     if (is_clock_skew (err))
       learn_clock_offset (self, msg);
     GST_DEBUG ("%s failed: %s %s", kvam_api_name (api), err->type,
@@ -360,7 +371,7 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   if (encoding && g_ascii_strcasecmp (encoding, "identity") != 0) {
     g_autofree gchar *why = g_strdup_printf ("the response is compressed "
         "(Content-Encoding: %.32s), which was not asked for", encoding);
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, status,
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api), status,
         "MalformedResponse", why, NULL);
     return NULL;
   }
@@ -386,17 +397,17 @@ parse_json_stream (KvamClient * self, GInputStream * in, KvamApi api,
       g_get_monotonic_time () + self->timeout_us, c, &e);
   if (!body) {
     if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, 200,
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api), 200,
           "MalformedResponse", e->message, NULL);
     else
-      kvam_aws_error_from_transport (err, api, e);
+      kvam_aws_error_from_transport (err, kvam_api_name (api), e);
     g_error_free (e);
     return NULL;
   }
   root = kvam_json_parse_object (g_bytes_get_data (body, NULL),
       g_bytes_get_size (body), &e);
   if (!root) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, 200,
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api), 200,
         "MalformedResponse", e->message, NULL);
     g_error_free (e);
   }
@@ -442,14 +453,14 @@ look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
           (root), "DataEndpoint"));
   if (!endpoint) {
     kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
-        KVAM_API_GET_DATA_ENDPOINT, 200, "MalformedResponse",
+        kvam_api_name (KVAM_API_GET_DATA_ENDPOINT), 200, "MalformedResponse",
         "no DataEndpoint URL in the response", NULL);
     return NULL;
   }
   if (!kvam_url_is_https (endpoint) && kvam_url_is_https (self->control_uri)) {
     /* signed requests and media in clear text, on the word of one answer */
     kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID,
-        KVAM_API_GET_DATA_ENDPOINT, 200, "InsecureDataEndpoint",
+        kvam_api_name (KVAM_API_GET_DATA_ENDPOINT), 200, "InsecureDataEndpoint",
         "the https:// control plane named an http:// data endpoint: refused",
         NULL);
     g_free (endpoint);
@@ -596,7 +607,7 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
     GST_INFO ("%s: %s, retry %u of %u", kvam_api_name (api), err->type,
         attempt + 1, self->retry_attempts);
     if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0, "Cancelled",
           "cancelled", NULL);
       return NULL;
     }
@@ -641,7 +652,7 @@ kvam_client_call_checked (KvamClient * self, KvamApi api, JsonBuilder * body,
       return NULL;
     root = parse_json_stream (self, in, api, cancellable, err);
     if (root && check && !check (root, user_data, &e)) {
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, api, 200,
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api), 200,
           "MalformedResponse", e->message, NULL);
       g_clear_error (&e);
       g_clear_pointer (&root, json_node_unref);
@@ -655,7 +666,7 @@ kvam_client_call_checked (KvamClient * self, KvamApi api, JsonBuilder * body,
     self->stats.retries++;
     g_mutex_unlock (&self->lock);
     if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, api, 0, "Cancelled",
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0, "Cancelled",
           "cancelled", NULL);
       return NULL;
     }

@@ -11,16 +11,6 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  KVAM_API_GET_DATA_ENDPOINT,
-  KVAM_API_LIST_FRAGMENTS,
-  KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST,
-  KVAM_API_COUNT
-} KvamApi;
-
-const gchar *kvam_api_name (KvamApi api);
-
-typedef enum
-{
   KVAM_AWS_ERROR_NONE,
   KVAM_AWS_ERROR_THROTTLED,     /* ClientLimitExceededException, 429 */
   KVAM_AWS_ERROR_NOT_FOUND,     /* ResourceNotFoundException, 404 */
@@ -38,7 +28,7 @@ typedef enum
 typedef struct
 {
   KvamAwsErrorKind kind;
-  KvamApi api;
+  const gchar *operation;       /* "ListFragments", a static string */
   guint status;                 /* HTTP status, 0 without a response */
   gchar *type;                  /* e.g. "InvalidSignatureException" */
   gchar *message;
@@ -47,7 +37,7 @@ typedef struct
 
 void kvam_aws_error_clear (KvamAwsError * err);
 void kvam_aws_error_set (KvamAwsError * err, KvamAwsErrorKind kind,
-    KvamApi api, guint status, const gchar * type, const gchar * message,
+    const gchar * operation, guint status, const gchar * type, const gchar * message,
     const gchar * request_id);
 gboolean kvam_aws_error_is_retryable (const KvamAwsError * err);
 /* "ListFragments: ResourceNotFoundException (HTTP 404, request id X): msg" */
@@ -57,14 +47,15 @@ gchar *kvam_aws_error_describe (const KvamAwsError * err);
  * __type (after '#'), message from message/Message, request id. The
  * service's text goes through kvam_scrub_secrets() with @secrets. */
 void kvam_aws_error_from_response (KvamAwsError * err, SoupMessage * msg,
-    GBytes * body, KvamApi api, const gchar * const *secrets);
+    GBytes * body, const gchar * operation, const gchar * const *secrets);
 /* The same from the parts of a response (the fuzz targets feed it). */
-void kvam_aws_error_from_body (KvamAwsError * err, KvamApi api, guint status,
+void kvam_aws_error_from_body (KvamAwsError * err, const gchar * operation,
+    guint status,
     const gchar * type_header, const gchar * request_id_header,
     GBytes * body, const gchar * const *secrets);
 /* From a failed send or read (connection, timeout, cancelled). */
-void kvam_aws_error_from_transport (KvamAwsError * err, KvamApi api,
-    GError * e);
+void kvam_aws_error_from_transport (KvamAwsError * err,
+    const gchar * operation, GError * e);
 
 /* Text a server sent back, made fit for a log or an error: every
  * occurrence of the NULL-terminated @secrets replaced by "****", anything

@@ -21,6 +21,7 @@
 #include "kvamcredentials.h"
 #include "kvamcredentialspriv.h"
 #include "kvamfile.h"
+#include "kvamsecret.h"
 #include "kvamurl.h"
 #include "kvamjson.h"
 #include "kvamwait.h"
@@ -42,16 +43,6 @@ GST_DEBUG_CATEGORY_STATIC (kvam_credentials_debug);
 #define MAX_REFRESH_BACKOFF_S 60
 #define MAX_RESPONSE_SIZE (64 * 1024)
 
-G_DEFINE_QUARK (kvam-credentials-error-quark, kvam_credentials_error);
-G_DEFINE_BOXED_TYPE (KvamCredentials, kvam_credentials,
-    kvam_credentials_ref, kvam_credentials_unref);
-
-typedef struct
-{
-  KvamCredentials creds;
-  gint refcount;
-} KvamCredentialsImpl;
-
 /* The chain's one category, shared by the provider files (a function, not
  * an exported variable: the core library is linked into the tests and the
  * plugin both). */
@@ -70,40 +61,7 @@ kvam_creds_debug_category (void)
 
 #define ensure_debug_category kvam_creds_debug_category
 
-KvamCredentials *
-kvam_credentials_new (const gchar * access_key_id,
-    const gchar * secret_access_key, const gchar * session_token,
-    gint64 expiration, const gchar * source)
-{
-  KvamCredentialsImpl *impl = g_new0 (KvamCredentialsImpl, 1);
 
-  impl->refcount = 1;
-  impl->creds.access_key_id = g_strdup (access_key_id);
-  impl->creds.secret_access_key = g_strdup (secret_access_key);
-  impl->creds.session_token = session_token && *session_token ?
-      g_strdup (session_token) : NULL;
-  impl->creds.expiration = expiration;
-  impl->creds.source = g_strdup (source);
-  return &impl->creds;
-}
-
-KvamCredentials *
-kvam_credentials_ref (KvamCredentials * creds)
-{
-  g_atomic_int_inc (&((KvamCredentialsImpl *) creds)->refcount);
-  return creds;
-}
-
-void
-kvam_creds_free_secret (gchar * s)
-{
-  if (s) {
-    memset (s, 0, strlen (s));
-    g_free (s);
-  }
-}
-
-#define free_secret kvam_creds_free_secret
 
 const gchar *
 kvam_creds_home_dir (void)
@@ -252,37 +210,6 @@ kvam_creds_http_request (KvamCredsContext * ctx, SoupSession * session,
     return NULL;
   }
   return g_steal_pointer (&body);
-}
-
-void
-kvam_credentials_unref (KvamCredentials * creds)
-{
-  KvamCredentialsImpl *impl = (KvamCredentialsImpl *) creds;
-
-  if (!g_atomic_int_dec_and_test (&impl->refcount))
-    return;
-  g_free (creds->access_key_id);
-  free_secret (creds->secret_access_key);
-  free_secret (creds->session_token);
-  g_free (creds->source);
-  g_free (impl);
-}
-
-/* For logs: the key id (not a secret) and where it came from, never the
- * secret or the token. */
-gchar *
-kvam_credentials_describe (const KvamCredentials * creds)
-{
-  g_autofree gchar *expiry = NULL;
-
-  if (creds->expiration > 0) {
-    g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc
-        (creds->expiration);
-    expiry = g_date_time_format_iso8601 (dt);
-  }
-  return g_strdup_printf ("key id %s from %s%s%s%s", creds->access_key_id,
-      creds->source, creds->session_token ? ", with session token" : "",
-      expiry ? ", expires " : "", expiry ? expiry : "");
 }
 
 
@@ -434,8 +361,8 @@ kvam_credentials_provider_free (KvamCredentialsProvider * self)
     g_thread_join (self->refresher);
   g_object_unref (self->closing);
   g_free (self->access_key_id);
-  free_secret (self->secret_access_key);
-  free_secret (self->session_token);
+  kvam_secret_free (self->secret_access_key);
+  kvam_secret_free (self->session_token);
   g_free (self->profile);
   g_free (self->region);
   g_clear_object (&self->metadata_session);

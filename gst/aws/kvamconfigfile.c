@@ -11,8 +11,9 @@
 #endif
 
 #include "kvamconfigfile.h"
-#include "kvamcredentialspriv.h"
-#include "kvamcredentials.h"
+#include "kvamfile.h"
+#include "kvamkeys.h"
+#include "kvamsecret.h"
 
 #include <string.h>
 
@@ -22,13 +23,8 @@ struct _KvamConfigFile
   GHashTable *sections;         /* name -> (key -> value) */
 };
 
-static void
-free_value (gchar * v)
-{
-  /* values may be secrets */
-  memset (v, 0, strlen (v));
-  g_free (v);
-}
+/* values may be secrets */
+#define free_value kvam_secret_free
 
 static GHashTable *
 new_section (void)
@@ -134,7 +130,7 @@ kvam_config_file_parse (const gchar * path, const gchar * contents,
     ok = parse_line (file, lines[i], i + 1, &current, &nested, error);
   }
   for (i = 0; lines[i]; i++)
-    memset (lines[i], 0, strlen (lines[i]));
+    kvam_secret_wipe (lines[i]);
   g_strfreev (lines);
   if (!ok)
     g_clear_pointer (&file, kvam_config_file_free);
@@ -149,8 +145,8 @@ kvam_config_file_load (const gchar * path, GError ** error)
   KvamConfigFile *file;
   gsize len;
 
-  if (!kvam_creds_read_file (path, KVAM_CREDS_MAX_FILE, &contents, &len,
-          &err)) {
+  if (!kvam_file_read_bounded (path, NULL, KVAM_CONFIG_FILE_MAX, &contents,
+          &len, &err)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "cannot read %s: %s", path,
         err->message);

@@ -33,23 +33,6 @@ GST_DEBUG_CATEGORY_STATIC (kvam_index_debug);
 #define MAX_FRAGMENT_BYTES (G_GUINT64_CONSTANT (1) << 30)
 #define NUMBERS_CHUNK_SIZE (64 * 1024)
 
-gint
-kvam_fragment_number_compare (const gchar * a, const gchar * b)
-{
-  gsize la, lb;
-
-  /* ignore leading zeros, then the longer number is the larger */
-  while (*a == '0' && a[1])
-    a++;
-  while (*b == '0' && b[1])
-    b++;
-  la = strlen (a);
-  lb = strlen (b);
-  if (la != lb)
-    return la < lb ? -1 : 1;
-  return strcmp (a, b);
-}
-
 KvamFragmentIndex *
 kvam_fragment_index_new (KvamSelector selector, GstClockTime start,
     GstClockTime end)
@@ -348,7 +331,7 @@ kvam_fragment_index_finish (KvamFragmentIndex * self, const KvamAwsError * err)
   g_mutex_lock (&self->lock);
   self->finished = TRUE;
   if (err && err->kind != KVAM_AWS_ERROR_NONE)
-    kvam_aws_error_set (&self->error, err->kind, err->api, err->status,
+    kvam_aws_error_set (&self->error, err->kind, err->operation, err->status,
         err->type, err->message, err->request_id);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -609,7 +592,7 @@ kvam_fragment_index_get_error (KvamFragmentIndex * self, KvamAwsError * err)
   g_mutex_lock (&self->lock);
   failed = self->error.kind != KVAM_AWS_ERROR_NONE;
   if (failed)
-    kvam_aws_error_set (err, self->error.kind, self->error.api,
+    kvam_aws_error_set (err, self->error.kind, self->error.operation,
         self->error.status, self->error.type, self->error.message,
         self->error.request_id);
   g_mutex_unlock (&self->lock);

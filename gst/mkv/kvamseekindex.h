@@ -5,7 +5,7 @@
 #pragma once
 
 #include <gst/gst.h>
-#include "kvamfragmentindex.h"
+#include "kvamfragment.h"
 
 G_BEGIN_DECLS
 
@@ -30,9 +30,12 @@ gint64 kvam_seek_fragment_at (guint64 position);
 /* SeekHead with one Seek: the Cues at KVAM_SEEK_CUES_POSITION. */
 void kvam_seek_write_seek_head (GByteArray * out);
 
-/* Cues: one CuePoint per published fragment of @index, at its output time
- * (listed producer time minus @base, in @scale ns ticks) on @track. */
-GBytes *kvam_seek_build_cues (KvamFragmentIndex * index, GstClockTime base,
-    guint64 scale, guint64 track);
+/* The @i-th fragment of the range, for the Cues. */
+typedef const KvamFragment *(*KvamSeekFragmentFunc) (guint i, gpointer data);
+
+/* Cues: one CuePoint per fragment (@n of them, from @get), at its output
+ * time (listed producer time minus @base, in @scale ns ticks) on @track. */
+GBytes *kvam_seek_build_cues (guint n, KvamSeekFragmentFunc get,
+    gpointer data, GstClockTime base, guint64 scale, guint64 track);
 
 G_END_DECLS

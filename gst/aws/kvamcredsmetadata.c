@@ -10,6 +10,7 @@
 #endif
 
 #include "kvamcredentialspriv.h"
+#include "kvamsecret.h"
 #include "kvamjson.h"
 
 #include <string.h>
@@ -148,7 +149,7 @@ kvam_creds_from_container (KvamCredsContext * ctx, GError ** error)
   }
   GST_DEBUG ("fetching container credentials from %s", url);
   body = metadata_request (ctx, "GET", url, headers, error);
-  kvam_creds_free_secret (g_steal_pointer (&token));
+  kvam_secret_free (g_steal_pointer (&token));
   if (!body)
     return NULL;
   return kvam_credentials_from_json (body, "container credentials", error);
@@ -220,7 +221,7 @@ kvam_creds_from_imds (KvamCredsContext * ctx, GError ** error)
 
   role_url = g_strconcat (url, role, NULL);
   body = metadata_request (ctx, "GET", role_url, auth, error);
-  kvam_creds_free_secret (g_steal_pointer (&token));
+  kvam_secret_free (g_steal_pointer (&token));
   if (!body)
     return NULL;
   return kvam_credentials_from_json (body, "instance metadata", error);

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include "kvamapi.h"
 #include "kvamawserror.h"
 #include "kvampacer.h"
 #include "kvamcredentials.h"
