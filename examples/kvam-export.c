@@ -59,7 +59,7 @@ static GOptionEntry entries[] = {
   {"shard", 0, 0, G_OPTION_ARG_STRING, &opt_shard,
       "Export only part I (0-based) of N equal parts of the range", "I/N"},
   {"max-concurrent-requests", 0, 0, G_OPTION_ARG_INT, &opt_concurrent,
-      "Media responses at once (1-5; default: kvamsrc's, 4). Workers on "
+        "Media responses at once (1-5; default: kvamsrc's, 4). Workers on "
         "one stream should stay at 5 together",
       "N"},
   {NULL}

@@ -127,8 +127,7 @@ check_settings (GstKvamSrc * self, GError ** error)
               "arn:aws") || !strstr (self->stream_arn, ":stream/") ||
           strlen (self->stream_arn) > 1024))
     return SETTINGS_ERROR ("Invalid 'stream-arn' value '%s': expected "
-        "arn:aws:kinesisvideo:REGION:ACCOUNT:stream/NAME/ID",
-        self->stream_arn);
+        "arn:aws:kinesisvideo:REGION:ACCOUNT:stream/NAME/ID", self->stream_arn);
   if (!self->start_time && self->mode != GST_KVAM_SRC_LIVE)
     return SETTINGS_ERROR ("No 'start-time': give the start of the range as "
         "ISO 8601 (2026-11-24T10:00:00Z) or epoch seconds");
@@ -252,8 +251,7 @@ resolve_identity (GstKvamSrc * self, GError ** error)
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
-  self->active_region = kvam_resolve_region (self->region, self->profile,
-      &err);
+  self->active_region = kvam_resolve_region (self->region, self->profile, &err);
   config.access_key_id = self->access_key;
   config.secret_access_key = self->secret_access_key;
   config.session_token = self->session_token;

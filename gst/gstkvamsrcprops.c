@@ -382,8 +382,7 @@ install_playback_properties (GObjectClass * gobject_class)
       g_param_spec_enum ("fragment-selector-type", "Fragment selector type",
           "Which fragment timestamps start-time and end-time refer to, and "
           "the order of play: server (as AWS's HLS, DASH and clip APIs) or "
-          "producer", GST_TYPE_KVAM_SRC_SELECTOR, DEFAULT_SELECTOR,
-          RW_READY));
+          "producer", GST_TYPE_KVAM_SRC_SELECTOR, DEFAULT_SELECTOR, RW_READY));
   g_object_class_install_property (gobject_class, PROP_KEEP_TIMECODES,
       g_param_spec_boolean ("keep-timecodes", "Keep timecodes",
           "Keep the producer's cluster timecodes instead of rebasing them so "
@@ -417,8 +416,8 @@ install_playback_properties (GObjectClass * gobject_class)
       g_param_spec_uint64 ("max-bytes-ahead", "Max bytes ahead",
           "Most bytes of read-ahead responses held in memory; at the cap "
           "they stop reading and TCP slows the sender. A batch is at most a "
-          "quarter of it (the first at most 32 MiB)", 256 * 1024, G_GUINT64_CONSTANT (1) <<
-          34, DEFAULT_MAX_BYTES_AHEAD, RW_READY));
+          "quarter of it (the first at most 32 MiB)", 256 * 1024,
+          G_GUINT64_CONSTANT (1) << 34, DEFAULT_MAX_BYTES_AHEAD, RW_READY));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Fragments listed, delivered (each as its last frame goes out) "
@@ -431,8 +430,7 @@ install_playback_properties (GObjectClass * gobject_class)
           "retries, throttles, endpoint and credential refreshes, and the "
           "producer time of the current fragment (current-producer-time, ns "
           "since the epoch; absent until the first fragment plays)",
-          GST_TYPE_STRUCTURE,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
 void
@@ -487,4 +485,3 @@ gst_kvam_src_install_properties (GObjectClass * gobject_class)
   install_playback_properties (gobject_class);
   install_transport_properties (gobject_class);
 }
-

@@ -143,8 +143,7 @@ post_aws_error (KvamSession * self, const KvamAwsError * err)
   switch (err->kind) {
     case KVAM_AWS_ERROR_NOT_FOUND:
       code = GST_RESOURCE_ERROR_NOT_FOUND;
-      text = g_strdup_printf ("Stream '%s' not found: %s", self->stream,
-          desc);
+      text = g_strdup_printf ("Stream '%s' not found: %s", self->stream, desc);
       break;
     case KVAM_AWS_ERROR_AUTH:
     case KVAM_AWS_ERROR_CREDENTIALS:
@@ -284,15 +283,15 @@ next_batch (KvamSession * self)
         ("Stream '%s' has no fragments between %s and %s (%s timestamps)",
             self->stream, from, to,
             self->selector == KVAM_SELECTOR_SERVER ? "server" : "producer"),
-        (NULL), ("stream", G_TYPE_STRING, self->stream,
-            NULL));
+        (NULL), ("stream", G_TYPE_STRING, self->stream, NULL));
     return GST_FLOW_ERROR;
   }
 
   if (self->batch_end <= self->next_fragment) {
     /* a batch read ahead stays as it was planned */
     if (!kvam_session_batch_ahead (self, self->next_fragment, &count))
-      kvam_session_plan_batch (self, self->next_fragment, published, complete, &count);
+      kvam_session_plan_batch (self, self->next_fragment, published, complete,
+          &count);
     self->batch_end = self->next_fragment + count;
   }
   self->batch = g_ptr_array_new ();
@@ -318,10 +317,12 @@ open_response (KvamSession * self)
     kvam_session_set_response (self, response, FALSE);
   } else {
     self->response_opened = 0;
-    body = kvam_session_batch_body (self, self->next_fragment, self->batch->len);
+    body =
+        kvam_session_batch_body (self, self->next_fragment, self->batch->len);
     GST_DEBUG_OBJECT (self->element, "requesting %u fragments from %s",
         self->batch->len, kvam_session_batch_fragment (self, 0)->number);
-    response = kvam_client_open_text (self->client,
+    response =
+        kvam_client_open_text (self->client,
         KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, body, self->cancellable, &err);
     if (response)
       kvam_session_set_response (self, response, TRUE);
@@ -364,10 +365,11 @@ retry_after_short_response (KvamSession * self, const gchar * why,
   const KvamFragment *stuck;
 
   if (++self->failures <= self->retry_attempts) {
-    GST_INFO_OBJECT (self->element, "%s; resuming at fragment %u (attempt %u of %u)",
-        why, self->next_fragment, self->failures, self->retry_attempts);
-    return back_off (self, self->failures - 1) ? GST_FLOW_OK :
-        GST_FLOW_FLUSHING;
+    GST_INFO_OBJECT (self->element,
+        "%s; resuming at fragment %u (attempt %u of %u)", why,
+        self->next_fragment, self->failures, self->retry_attempts);
+    return back_off (self,
+        self->failures - 1) ? GST_FLOW_OK : GST_FLOW_FLUSHING;
   }
   stuck = kvam_fragment_index_get (self->index, self->next_fragment);
   if (!transport_error && stuck) {
@@ -375,8 +377,8 @@ retry_after_short_response (KvamSession * self, const gchar * why,
         "IncompleteFragment", why) ? GST_FLOW_OK : GST_FLOW_ERROR;
   }
   kvam_aws_error_set (&err, KVAM_AWS_ERROR_NETWORK,
-      kvam_api_name (KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST), 0, "IncompleteResponse", why,
-      NULL);
+      kvam_api_name (KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST), 0,
+      "IncompleteResponse", why, NULL);
   post_aws_error (self, &err);
   kvam_aws_error_clear (&err);
   return GST_FLOW_ERROR;
@@ -461,8 +463,7 @@ read_response (KvamSession * self, guint8 * buf, gsize count, GError ** err)
     g_propagate_error (err, g_steal_pointer (&self->response_error));
     return -1;
   }
-  n = g_input_stream_read (self->response, buf, count, self->cancellable,
-      err);
+  n = g_input_stream_read (self->response, buf, count, self->cancellable, err);
   self->read_wait += g_get_monotonic_time () - waited;
   if (n > 0 && (gsize) n < count)
     n += read_available (self, buf + n, count - n);
@@ -510,8 +511,7 @@ read_and_merge (KvamSession * self, guint blocksize, GstBuffer ** out)
   if (!kvam_session_handle_merger_events (self, &abandon, gaps))
     return GST_FLOW_ERROR;
   if (gaps->len > 0)
-    merged = kvam_session_split_at_gaps (self, g_steal_pointer (&merged),
-        gaps);
+    merged = kvam_session_split_at_gaps (self, g_steal_pointer (&merged), gaps);
   if (merged && gst_buffer_get_size (merged) > 0) {
     self->failures = 0;         /* data arrived */
     self->last_progress = g_get_monotonic_time ();

@@ -134,14 +134,14 @@ kvam_session_start_prefetches (KvamSession * self)
 
   while (self->prefetches.length + 1 < self->concurrency &&
       kvam_session_plan_batch (self, first, published, complete, &count) &&
-      kvam_pacer_try_connection (self->media_pacer,
-          KVAM_PACER_CONNECTIONS)) {
+      kvam_pacer_try_connection (self->media_pacer, KVAM_PACER_CONNECTIONS)) {
     Prefetch *p = g_new0 (Prefetch, 1);
 
     g_atomic_int_inc (&self->open_connections);
     p->first = first;
     p->count = count;
-    p->stream = kvam_prefetch_stream_new (self->client, kvam_session_batch_body (self,
+    p->stream =
+        kvam_prefetch_stream_new (self->client, kvam_session_batch_body (self,
             first, count), self->budget, prefetch_done, self);
     GST_DEBUG_OBJECT (self->element, "reading ahead fragments %u-%u", first,
         first + count - 1);

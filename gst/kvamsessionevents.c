@@ -44,8 +44,9 @@ queue_fragment_message (KvamSession * self, const KvamMergerEvent * ev)
   if (ev->producer_tag) {
     gdouble tag = g_ascii_strtod (ev->producer_tag, NULL);
     if (ABS (tag * 1000.0 - (gdouble) (f->producer / GST_MSECOND)) > 1.0)
-      GST_WARNING_OBJECT (self->element, "fragment %s: producer time tag %s differs "
-          "from the listing", f->number, ev->producer_tag);
+      GST_WARNING_OBJECT (self->element,
+          "fragment %s: producer time tag %s differs " "from the listing",
+          f->number, ev->producer_tag);
   }
   s = gst_structure_new ("kvam-fragment",
       "fragment-number", G_TYPE_STRING, f->number,
@@ -124,8 +125,7 @@ kvam_session_give_up_on_fragment (KvamSession * self, const KvamFragment * f,
  * truncated, say): the merger kept what came before and went on with the
  * next one. Warn and mark the gap, or stop, as on-fragment-error says. */
 static gboolean
-fragment_damaged (KvamSession * self, const KvamFragment * f,
-    const gchar * why)
+fragment_damaged (KvamSession * self, const KvamFragment * f, const gchar * why)
 {
   if (self->fail_on_fragment_error) {
     GST_ELEMENT_ERROR_WITH_DETAILS (self->element, STREAM, DEMUX,

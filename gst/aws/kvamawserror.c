@@ -27,9 +27,9 @@ kvam_aws_error_clear (KvamAwsError * err)
 }
 
 void
-kvam_aws_error_set (KvamAwsError * err, KvamAwsErrorKind kind, const gchar * operation,
-    guint status, const gchar * type, const gchar * message,
-    const gchar * request_id)
+kvam_aws_error_set (KvamAwsError * err, KvamAwsErrorKind kind,
+    const gchar * operation, guint status, const gchar * type,
+    const gchar * message, const gchar * request_id)
 {
   kvam_aws_error_clear (err);
   err->kind = kind;
@@ -160,8 +160,8 @@ kvam_scrub_secrets (const gchar * text, const gchar * const *secrets)
 }
 
 void
-kvam_aws_error_from_body (KvamAwsError * err, const gchar * operation, guint status,
-    const gchar * type_header, const gchar * request_id_header,
+kvam_aws_error_from_body (KvamAwsError * err, const gchar * operation,
+    guint status, const gchar * type_header, const gchar * request_id_header,
     GBytes * body, const gchar * const *secrets)
 {
   g_autofree gchar *request_id = kvam_scrub_secrets (request_id_header,
@@ -203,7 +203,8 @@ kvam_aws_error_from_response (KvamAwsError * err, SoupMessage * msg,
 }
 
 void
-kvam_aws_error_from_transport (KvamAwsError * err, const gchar * operation, GError * e)
+kvam_aws_error_from_transport (KvamAwsError * err, const gchar * operation,
+    GError * e)
 {
   KvamAwsErrorKind kind = KVAM_AWS_ERROR_NETWORK;
 

@@ -131,7 +131,8 @@ kvam_configured_endpoint (const gchar * profile, const gchar * service)
   section = kvam_creds_profile_section (conf,
       kvam_creds_selected_profile (profile), TRUE);
   if (ignore && *ignore ? is_true (ignore) : section &&
-      is_true (g_hash_table_lookup (section, "ignore_configured_endpoint_urls")))
+      is_true (g_hash_table_lookup (section,
+              "ignore_configured_endpoint_urls")))
     return NULL;
   if ((v = g_getenv (var)) && *v)
     return without_slash (v);
@@ -158,8 +159,7 @@ kvam_creds_read_token_file (const gchar * path, GError ** error)
 {
   gchar *contents = NULL;
 
-  if (!kvam_creds_read_file (path, KVAM_CREDS_MAX_FILE, &contents, NULL,
-          error))
+  if (!kvam_creds_read_file (path, KVAM_CREDS_MAX_FILE, &contents, NULL, error))
     return NULL;
   return g_strstrip (contents);
 }
@@ -411,8 +411,7 @@ shared_files_stamp (void)
 static gboolean
 from_files (KvamCredentials * creds)
 {
-  return creds->expiration == 0 && g_str_has_prefix (creds->source,
-      "profile ");
+  return creds->expiration == 0 && g_str_has_prefix (creds->source, "profile ");
 }
 
 static gboolean
@@ -664,7 +663,6 @@ kvam_resolve_region (const gchar * property, const gchar * profile,
   }
   g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_NO_REGION,
       "no AWS region: set the 'region' property, AWS_REGION or "
-      "AWS_DEFAULT_REGION, or 'region' in profile '%s' of ~/.aws/config",
-      name);
+      "AWS_DEFAULT_REGION, or 'region' in profile '%s' of ~/.aws/config", name);
   return NULL;
 }

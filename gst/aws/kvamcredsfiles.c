@@ -288,8 +288,8 @@ resolve_profile (Files * f, const gchar * profile, GError ** error)
           NULL) || f->visited->len >= MAX_CHAIN) {
     chain = describe_chain (f, profile);
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
-        KVAM_CREDENTIALS_ERROR_MALFORMED, "source_profile %s: %s", f->visited->len
-        >= MAX_CHAIN ? "chain too long" : "loop", chain);
+        KVAM_CREDENTIALS_ERROR_MALFORMED, "source_profile %s: %s",
+        f->visited->len >= MAX_CHAIN ? "chain too long" : "loop", chain);
     return NULL;
   }
   if (f->visited->len > 0 && !profile_exists (f, profile)) {
@@ -332,8 +332,7 @@ kvam_creds_from_profile (KvamCredsContext * ctx, const gchar * profile_prop,
   cred_file = kvam_creds_load_shared_file ("AWS_SHARED_CREDENTIALS_FILE",
       "credentials", &err);
   if (!err)
-    conf_file = kvam_creds_load_shared_file ("AWS_CONFIG_FILE", "config",
-        &err);
+    conf_file = kvam_creds_load_shared_file ("AWS_CONFIG_FILE", "config", &err);
   if (err) {
     g_propagate_error (error, err);
     return NULL;

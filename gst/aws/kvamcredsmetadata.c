@@ -37,8 +37,7 @@ metadata_request (KvamCredsContext * ctx, const gchar * method,
   for (i = 0; headers && headers[i]; i += 2)
     soup_message_headers_replace (soup_message_get_request_headers (msg),
         headers[i], headers[i + 1]);
-  return kvam_creds_http_request (ctx, ctx->metadata_session, msg, NULL,
-      error);
+  return kvam_creds_http_request (ctx, ctx->metadata_session, msg, NULL, error);
 }
 
 /* ---- container and instance metadata ---------------------------------- */
@@ -203,8 +202,7 @@ kvam_creds_from_imds (KvamCredsContext * ctx, GError ** error)
   g_clear_pointer (&body, g_bytes_unref);
 
   g_free (url);
-  url = g_strconcat (base, "/latest/meta-data/iam/security-credentials/",
-      NULL);
+  url = g_strconcat (base, "/latest/meta-data/iam/security-credentials/", NULL);
   body = metadata_request (ctx, "GET", url, auth, error);
   if (!body)
     return NULL;
@@ -226,4 +224,3 @@ kvam_creds_from_imds (KvamCredsContext * ctx, GError ** error)
     return NULL;
   return kvam_credentials_from_json (body, "instance metadata", error);
 }
-

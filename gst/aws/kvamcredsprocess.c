@@ -173,8 +173,7 @@ spawn (gchar ** argv, GError ** error)
       (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
 
   g_subprocess_launcher_set_child_setup (l, own_group, NULL, NULL);
-  return g_subprocess_launcher_spawnv (l, (const gchar * const *) argv,
-      error);
+  return g_subprocess_launcher_spawnv (l, (const gchar * const *) argv, error);
 }
 
 static gchar **

@@ -58,14 +58,12 @@ read_profile (GHashTable * section, KvamConfigFile * conf,
       return FALSE;
     }
   }
-  sso->cache_key = session ? session : g_hash_table_lookup (s,
-      "sso_start_url");
+  sso->cache_key = session ? session : g_hash_table_lookup (s, "sso_start_url");
   sso->refreshable = session != NULL;
   sso->region = g_hash_table_lookup (s, "sso_region");
   sso->account_id = g_hash_table_lookup (section, "sso_account_id");
   sso->role_name = g_hash_table_lookup (section, "sso_role_name");
-  if (!sso->cache_key || !sso->region || !sso->account_id ||
-      !sso->role_name) {
+  if (!sso->cache_key || !sso->region || !sso->account_id || !sso->role_name) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "SSO profile '%s' needs "
         "sso_start_url and sso_region (in it or its sso_session), "
@@ -101,8 +99,7 @@ read_cache (SsoProfile * sso, gchar ** path, GError ** error)
 
   *path = g_build_filename (kvam_creds_home_dir (), ".aws", "sso", "cache",
       file, NULL);
-  if (!kvam_creds_read_file (*path, KVAM_CREDS_MAX_FILE, &data, &size,
-          NULL)) {
+  if (!kvam_creds_read_file (*path, KVAM_CREDS_MAX_FILE, &data, &size, NULL)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "no SSO token for %s in %s: %s",
         sso->cache_key, *path, sso->login_hint);
@@ -150,8 +147,7 @@ create_token_body (JsonObject * cache)
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "clientId");
-  json_builder_add_string_value (b, kvam_json_get_string (cache,
-          "clientId"));
+  json_builder_add_string_value (b, kvam_json_get_string (cache, "clientId"));
   json_builder_set_member_name (b, "clientSecret");
   json_builder_add_string_value (b, kvam_json_get_string (cache,
           "clientSecret"));
@@ -242,8 +238,7 @@ refresh_token (KvamCredsContext * ctx, SsoProfile * sso, JsonObject * cache,
   len = strlen (json);
   request = g_bytes_new_with_free_func (json, len,
       (GDestroyNotify) kvam_secret_free, json);
-  soup_message_set_request_body_from_bytes (msg, "application/json",
-      request);
+  soup_message_set_request_body_from_bytes (msg, "application/json", request);
   GST_DEBUG ("SSO session %s: CreateToken (refresh)", sso->cache_key);
   body = kvam_creds_http_request (ctx, ctx->session, msg, &error_body, error);
   if (!body) {
@@ -316,8 +311,7 @@ portal_url (KvamCredsContext * ctx, SsoProfile * sso)
   g_autofree gchar *role = g_uri_escape_string (sso->role_name, NULL, FALSE);
 
   if (!base)
-    base = g_strdup_printf ("https://portal.sso.%s.amazonaws.com",
-        sso->region);
+    base = g_strdup_printf ("https://portal.sso.%s.amazonaws.com", sso->region);
   return g_strdup_printf ("%s/federation/credentials?account_id=%s&"
       "role_name=%s", base, account, role);
 }
@@ -349,8 +343,7 @@ kvam_sso_read_role_credentials (GBytes * body, const gchar * source,
         "roleCredentials are incomplete", source);
     return NULL;
   }
-  return kvam_credentials_new (id, secret, token, expiration_ms / 1000,
-      source);
+  return kvam_credentials_new (id, secret, token, expiration_ms / 1000, source);
 }
 
 KvamCredentials *

@@ -194,8 +194,7 @@ form_add (GString * form, const gchar * name, const gchar * value)
   if (!value)
     return;
   escaped = g_uri_escape_string (value, NULL, FALSE);
-  g_string_append_printf (form, "%s%s=%s", form->len ? "&" : "", name,
-      escaped);
+  g_string_append_printf (form, "%s%s=%s", form->len ? "&" : "", name, escaped);
   memset (escaped, 0, strlen (escaped));
 }
 
@@ -337,6 +336,5 @@ kvam_creds_from_web_identity_env (KvamCredsContext * ctx, GError ** error)
   }
   if (role.session_name && !*role.session_name)
     role.session_name = NULL;
-  return kvam_sts_assume_role_with_web_identity (ctx, &role, token_file,
-      error);
+  return kvam_sts_assume_role_with_web_identity (ctx, &role, token_file, error);
 }

@@ -9,7 +9,7 @@
 #include "kvamkeys.h"
 #include "kvamsecret.h"
 
-G_DEFINE_QUARK (kvam-credentials-error-quark, kvam_credentials_error);
+G_DEFINE_QUARK (kvam - credentials - error - quark, kvam_credentials_error);
 G_DEFINE_BOXED_TYPE (KvamCredentials, kvam_credentials,
     kvam_credentials_ref, kvam_credentials_unref);
 

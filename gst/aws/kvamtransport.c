@@ -351,8 +351,7 @@ ca_database (KvamTransport * self)
   self->ca_parsed = TRUE;
   if (self->ca_pem) {
     GST_INFO ("reading the CA bundle %s", ca_file_name (self));
-    self->ca_db = parse_ca (self->ca_pem, self->ca_len, &self->ca_memfd,
-        &e);
+    self->ca_db = parse_ca (self->ca_pem, self->ca_len, &self->ca_memfd, &e);
     g_clear_pointer (&self->ca_pem, g_free);
     if (!self->ca_db) {
       self->ca_error = g_strdup_printf ("%s %s: %s", ca_setting (self),

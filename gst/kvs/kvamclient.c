@@ -283,8 +283,7 @@ build_signed_message (KvamClient * self, const gchar * url,
    * each ListFragments page and media batch paid a TCP and TLS handshake */
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT |
       SOUP_MESSAGE_IDEMPOTENT);
-  kvam_transport_sign_post (msg, &opts, creds, now, "application/json",
-      body);
+  kvam_transport_sign_post (msg, &opts, creds, now, "application/json", body);
   return msg;
 }
 
@@ -318,14 +317,14 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   }
   /* paced before signing, so a long wait never ages the signature */
   if (!pace (self, api, cancellable)) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0, "Cancelled",
-        "cancelled", NULL);
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0,
+        "Cancelled", "cancelled", NULL);
     return NULL;
   }
   msg = build_signed_message (self, url, body, creds);
   if (!msg) {
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, kvam_api_name (api), 0, "InvalidURL",
-        url, NULL);
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, kvam_api_name (api), 0,
+        "InvalidURL", url, NULL);
     return NULL;
   }
   GST_DEBUG ("%s %s", kvam_api_name (api), url);
@@ -341,8 +340,8 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   if (SOUP_STATUS_IS_REDIRECTION (status)) {
     g_autofree gchar *why = g_strdup_printf ("the endpoint answered HTTP %u "
         "(a redirect): signed requests are not sent elsewhere", status);
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, kvam_api_name (api), status, "Redirect",
-        why, NULL);
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_INVALID, kvam_api_name (api),
+        status, "Redirect", why, NULL);
     return NULL;
   }
   if (status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED) {
@@ -371,8 +370,8 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   if (encoding && g_ascii_strcasecmp (encoding, "identity") != 0) {
     g_autofree gchar *why = g_strdup_printf ("the response is compressed "
         "(Content-Encoding: %.32s), which was not asked for", encoding);
-    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api), status,
-        "MalformedResponse", why, NULL);
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api),
+        status, "MalformedResponse", why, NULL);
     return NULL;
   }
   return g_steal_pointer (&in);
@@ -397,8 +396,8 @@ parse_json_stream (KvamClient * self, GInputStream * in, KvamApi api,
       g_get_monotonic_time () + self->timeout_us, c, &e);
   if (!body) {
     if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api), 200,
-          "MalformedResponse", e->message, NULL);
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api),
+          200, "MalformedResponse", e->message, NULL);
     else
       kvam_aws_error_from_transport (err, kvam_api_name (api), e);
     g_error_free (e);
@@ -594,7 +593,7 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
       return NULL;
     in = send_once (self, api, base, body, cancellable, err);
     if (in) {
-      kvam_aws_error_clear (err);     /* earlier attempts' errors are past */
+      kvam_aws_error_clear (err);       /* earlier attempts' errors are past */
       return in;
     }
     if (attempt >= self->retry_attempts ||
@@ -607,8 +606,8 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
     GST_INFO ("%s: %s, retry %u of %u", kvam_api_name (api), err->type,
         attempt + 1, self->retry_attempts);
     if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0, "Cancelled",
-          "cancelled", NULL);
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0,
+          "Cancelled", "cancelled", NULL);
       return NULL;
     }
   }
@@ -652,8 +651,8 @@ kvam_client_call_checked (KvamClient * self, KvamApi api, JsonBuilder * body,
       return NULL;
     root = parse_json_stream (self, in, api, cancellable, err);
     if (root && check && !check (root, user_data, &e)) {
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api), 200,
-          "MalformedResponse", e->message, NULL);
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api),
+          200, "MalformedResponse", e->message, NULL);
       g_clear_error (&e);
       g_clear_pointer (&root, json_node_unref);
     }
@@ -666,8 +665,8 @@ kvam_client_call_checked (KvamClient * self, KvamApi api, JsonBuilder * body,
     self->stats.retries++;
     g_mutex_unlock (&self->lock);
     if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0, "Cancelled",
-          "cancelled", NULL);
+      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0,
+          "Cancelled", "cancelled", NULL);
       return NULL;
     }
   }

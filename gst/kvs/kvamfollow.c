@@ -293,8 +293,7 @@ kvam_follow_run (KvamFollow * self)
     GST_INFO_OBJECT (self->config.element, "the range's end has passed: "
         "following ends");
   /* publish what is left in order, then end the listing */
-  kvam_fragment_index_publish_following (self->config.index, G_MAXINT64 / 2,
-      0);
+  kvam_fragment_index_publish_following (self->config.index, G_MAXINT64 / 2, 0);
   kvam_fragment_index_finish (self->config.index, &err);
   kvam_aws_error_clear (&err);
 }

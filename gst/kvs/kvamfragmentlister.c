@@ -79,8 +79,7 @@ kvam_fragment_index_take_page (KvamFragmentIndex * self, JsonNode * root,
     }
     token = json_node_get_string (next);
   }
-  if (!kvam_fragment_index_add_page (self, json_node_get_array (frags),
-          error))
+  if (!kvam_fragment_index_add_page (self, json_node_get_array (frags), error))
     return FALSE;
   *next_token = g_strdup (token);
   return TRUE;
@@ -168,8 +167,8 @@ list_window_until (KvamFragmentIndex * self, KvamClient * client,
 
     if (g_get_monotonic_time () >= deadline) {
       kvam_aws_error_set (err, KVAM_AWS_ERROR_NETWORK,
-          kvam_api_name (KVAM_API_LIST_FRAGMENTS), 0, "Timeout", "the listing took too long",
-          NULL);
+          kvam_api_name (KVAM_API_LIST_FRAGMENTS), 0, "Timeout",
+          "the listing took too long", NULL);
       return FALSE;
     }
     next = list_page (self, client, max_results, from, to, token,
@@ -186,7 +185,8 @@ list_window_until (KvamFragmentIndex * self, KvamClient * client,
     if (*token && (!g_hash_table_add (seen, g_strdup (token)) ||
             ++pages >= MAX_PAGES_PER_WINDOW)) {
       kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED,
-          kvam_api_name (KVAM_API_LIST_FRAGMENTS), 200, "MalformedResponse", pages >=
+          kvam_api_name (KVAM_API_LIST_FRAGMENTS), 200, "MalformedResponse",
+          pages >=
           MAX_PAGES_PER_WINDOW ? "the listing did not end after 10000 pages" :
           "the same NextToken came back twice: the listing goes round in "
           "circles", NULL);
@@ -248,8 +248,7 @@ kvam_fragment_index_list_until (KvamFragmentIndex * self, KvamClient * client,
     /* windows meet without overlap at the service's 1 ms resolution */
     GstClockTime to = MIN (until, from + window - GST_MSECOND);
 
-    if (!list_window (self, client, max_results, from, to, cancellable,
-            err))
+    if (!list_window (self, client, max_results, from, to, cancellable, err))
       return FALSE;
     kvam_fragment_index_publish (self, to);
     if (to >= until)
@@ -315,4 +314,3 @@ kvam_fragment_index_find_last (KvamFragmentIndex * self, KvamClient * client,
   }
   return FALSE;
 }
-

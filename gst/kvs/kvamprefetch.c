@@ -175,8 +175,7 @@ reader_thread (gpointer data)
     guint8 *buf;
     gssize n;
 
-    if (!budget_take (self->budget, BLOCK_SIZE, &self->head,
-            self->cancellable)) {
+    if (!budget_take (self->budget, BLOCK_SIZE, &self->head, self->cancellable)) {
       error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
           "cancelled");
       break;
@@ -190,8 +189,7 @@ reader_thread (gpointer data)
       break;
     }
     g_mutex_lock (&self->lock);
-    g_queue_push_tail (&self->blocks, g_bytes_new_take (g_realloc (buf, n),
-            n));
+    g_queue_push_tail (&self->blocks, g_bytes_new_take (g_realloc (buf, n), n));
     self->buffered += n;
     g_cond_broadcast (&self->cond);
     g_mutex_unlock (&self->lock);

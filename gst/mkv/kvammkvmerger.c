@@ -417,7 +417,8 @@ handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
     d->identified = TRUE;
   }
   if (d->error_code) {
-    KvamMergerEvent *ev = kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_ERROR);
+    KvamMergerEvent *ev =
+        kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_ERROR);
     GST_INFO ("fragment %s: in-band error %s", GST_STR_NULL (d->number),
         d->error_code);
     ev->code = g_strdup (d->error_code);
@@ -435,8 +436,7 @@ handle_tags (KvamMkvMerger * self, const Element * e, GError ** error)
 }
 
 static gboolean
-handle_segment_child (KvamMkvMerger * self, const Element * e,
-    GError ** error)
+handle_segment_child (KvamMkvMerger * self, const Element * e, GError ** error)
 {
   switch (e->h.id) {
     case KVAM_EBML_ID_INFO:
@@ -471,7 +471,8 @@ kvam_merger_consume (KvamMkvMerger * self, gsize n)
 }
 
 gboolean
-kvam_merger_malformed (KvamMkvMerger * self, GError ** error, const gchar * what)
+kvam_merger_malformed (KvamMkvMerger * self, GError ** error,
+    const gchar * what)
 {
   g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX,
       "Malformed Matroska at byte %" G_GUINT64_FORMAT " of the response: %s",
@@ -579,7 +580,8 @@ step (KvamMkvMerger * self, GError ** error)
     return stop;
   if (self->level == LEVEL_DOCUMENT && e.h.id == KVAM_EBML_ID_SEGMENT) {
     if (!self->doc.active)
-      return kvam_merger_malformed (self, error, "Segment without an EBML header");
+      return kvam_merger_malformed (self, error,
+          "Segment without an EBML header");
     if (self->doc.ebml_seen_segment)
       return kvam_merger_damaged (self, error, "a second Segment");
     self->doc.ebml_seen_segment = TRUE;
@@ -606,7 +608,8 @@ step (KvamMkvMerger * self, GError ** error)
 
   /* everything else is taken whole */
   if (e.h.size == KVAM_EBML_SIZE_UNKNOWN || e.h.size > MAX_ELEMENT_SIZE)
-    return kvam_merger_damaged (self, error, "element of unknown or absurd size");
+    return kvam_merger_damaged (self, error,
+        "element of unknown or absurd size");
   e.data = p;
   e.size = e.h.header_len + e.h.size;
   /* also while it is still coming: the next document may be all there is */
@@ -649,8 +652,7 @@ merge (KvamMkvMerger * self, GError ** error)
 }
 
 GBytes *
-kvam_mkv_merger_push_input (KvamMkvMerger * self, gsize used,
-    GError ** error)
+kvam_mkv_merger_push_input (KvamMkvMerger * self, gsize used, GError ** error)
 {
   kvam_merger_io_add_input (self, NULL, used);
   if (!merge (self, error))

@@ -127,8 +127,7 @@ ensure_room (KvamMkvMerger * self, gsize size)
   }
   /* 16 reads a block, so that few elements straddle two (only those are
    * copied again); small reads (tests, the fuzzer) get small blocks */
-  new_block (self, MAX (left + size, MIN (BLOCK_SIZE, 16 * MAX (size,
-                  4096))));
+  new_block (self, MAX (left + size, MIN (BLOCK_SIZE, 16 * MAX (size, 4096))));
 }
 
 void
@@ -155,8 +154,7 @@ kvam_mkv_merger_return_input_space (KvamMkvMerger * self)
 }
 
 void
-kvam_merger_io_add_input (KvamMkvMerger * self, const guint8 * data,
-    gsize size)
+kvam_merger_io_add_input (KvamMkvMerger * self, const guint8 * data, gsize size)
 {
   if (data) {
     ensure_room (self, size);
@@ -198,8 +196,7 @@ kvam_merger_write_bytes (KvamMkvMerger * self, const guint8 * data, gsize size)
 }
 
 void
-kvam_merger_write_input (KvamMkvMerger * self, const guint8 * data,
-    gsize size)
+kvam_merger_write_input (KvamMkvMerger * self, const guint8 * data, gsize size)
 {
   gsize off;
 

@@ -170,7 +170,7 @@ handle_block (KvamMkvMerger * self, const Element * e)
   gint64 t;
 
   if (self->cluster_tc < 0)
-    kvam_merger_begin_cluster_time (self, 0);       /* a cluster without a Timecode */
+    kvam_merger_begin_cluster_time (self, 0);   /* a cluster without a Timecode */
   block_info (e, &track, &rel);
   d->blocks++;
   if (d->blocks <= d->skip) {
@@ -191,7 +191,8 @@ handle_block (KvamMkvMerger * self, const Element * e)
   kvam_merger_write_input (self, e->data, e->size);
 
   if (!d->started) {
-    KvamMergerEvent *ev = kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_STARTED);
+    KvamMergerEvent *ev =
+        kvam_merger_add_event (self, KVAM_MERGER_FRAGMENT_STARTED);
     ev->first_frame = (GstClockTime) MAX (t, 0) * self->scale;
     ev->producer_tag = g_strdup (d->producer);
     ev->server_tag = g_strdup (d->server);
@@ -226,4 +227,3 @@ kvam_merger_handle_cluster_child (KvamMkvMerger * self, const Element * e)
       break;
   }
 }
-

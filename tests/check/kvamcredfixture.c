@@ -62,15 +62,13 @@ kvam_cred_setup (void)
   g_setenv ("AWS_EC2_METADATA_DISABLED", "true", TRUE);
   home = g_dir_make_tmp ("kvam-chain-XXXXXX", NULL);
   g_setenv ("HOME", home, TRUE);
-  g_free (write_file ("AWS_SHARED_CREDENTIALS_FILE", "absent-credentials",
-          ""));
+  g_free (write_file ("AWS_SHARED_CREDENTIALS_FILE", "absent-credentials", ""));
   g_unlink (g_getenv ("AWS_SHARED_CREDENTIALS_FILE"));
   secrets = g_ptr_array_new_with_free_func (g_free);
   keep_secret (KVS_EMULATOR_DEFAULT_SECRET_KEY);
   emu = kvs_emulator_new ();
   kvs_emulator_set_stream_start (emu, 1764000000000);
-  fail_unless (kvs_emulator_add_synthetic (emu, STREAM, 2, 1, 160, 120,
-          &err));
+  fail_unless (kvs_emulator_add_synthetic (emu, STREAM, 2, 1, 160, 120, &err));
   fail_unless (kvs_emulator_start (emu, "127.0.0.1", 0, NULL, NULL, &err));
   url = kvs_emulator_get_url (emu);
   g_setenv ("AWS_ENDPOINT_URL_STS", url, TRUE);

@@ -51,8 +51,7 @@ kvam_test_expected_frames (KvsEmulator * emu, const gchar * stream,
   f = kvs_emulator_get_fragments (emu, stream, &count);
   fail_unless (f != NULL && from + n <= count);
   for (i = from; i < from + n; i++) {
-    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[i],
-        KVS_TAGS_REAL);
+    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[i], KVS_TAGS_REAL);
     g_autoptr (GByteArray) doc = g_byte_array_new ();
     g_autoptr (GPtrArray) frames = NULL;
 
@@ -70,8 +69,7 @@ void
 kvam_test_assert_timeline (KvamPlayResult * r, KvsEmulator * emu,
     const gchar * stream, guint from, guint n)
 {
-  g_autoptr (GPtrArray) want = kvam_test_expected_frames (emu, stream, from,
-      n);
+  g_autoptr (GPtrArray) want = kvam_test_expected_frames (emu, stream, from, n);
   g_autoptr (GPtrArray) got = NULL;
   g_autoptr (GPtrArray) tags = NULL;
   g_autofree gchar *diff = NULL;
@@ -79,8 +77,7 @@ kvam_test_assert_timeline (KvamPlayResult * r, KvsEmulator * emu,
   fail_unless (r->raw != NULL, "the run kept no output");
   got = kvam_test_frames (r->raw->data, r->raw->len);
   diff = kvam_test_frames_diff (got, want);
-  fail_unless (diff == NULL, "fragments %u-%u: %s", from, from + n - 1,
-      diff);
+  fail_unless (diff == NULL, "fragments %u-%u: %s", from, from + n - 1, diff);
   tags = kvam_test_tag_values (r->raw->data, r->raw->len,
       "AWS_KINESISVIDEO_FRAGMENT_NUMBER");
   fail_unless_equals_int (tags->len, 0);

@@ -56,8 +56,7 @@ parse_authorization (const gchar * value, AuthHeader * out)
       out->region = g_strdup (scope[2]);
       out->service = g_strdup (scope[3]);
     } else if (g_str_has_prefix (p, "SignedHeaders=")) {
-      out->signed_headers = g_strsplit (p + strlen ("SignedHeaders="), ";",
-          -1);
+      out->signed_headers = g_strsplit (p + strlen ("SignedHeaders="), ";", -1);
     } else if (g_str_has_prefix (p, "Signature=")) {
       out->signature = g_strdup (p + strlen ("Signature="));
     }

@@ -430,9 +430,9 @@ write_log_line (KvsEmulator * emu, const KvsLogEntry * e)
 }
 
 void
-kvs_log_request (KvsEmulator * emu, const gchar * operation, const gchar * stream,
-    guint status, const gchar * error_type, guint64 bytes, guint fragments,
-    gboolean cut)
+kvs_log_request (KvsEmulator * emu, const gchar * operation,
+    const gchar * stream, guint status, const gchar * error_type, guint64 bytes,
+    guint fragments, gboolean cut)
 {
   KvsLogEntry *e = g_new0 (KvsLogEntry, 1);
 
@@ -578,7 +578,8 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
   gint op = -1;
 
   set_date_header (emu, msg);
-  LOCKED (emu, g_free (emu->last_user_agent); emu->last_user_agent =
+  LOCKED (emu, g_free (emu->last_user_agent);
+      emu->last_user_agent =
       g_strdup (soup_message_headers_get_one
           (soup_server_message_get_request_headers (msg), "User-Agent")));
 
@@ -709,8 +710,7 @@ server_thread (gpointer data)
 
   g_main_context_push_thread_default (emu->context);
   emu->server = soup_server_new ("server-header", "kvs-emulator", NULL);
-  soup_server_add_early_handler (emu->server, NULL, early_callback, emu,
-      NULL);
+  soup_server_add_early_handler (emu->server, NULL, early_callback, emu, NULL);
   soup_server_add_handler (emu->server, NULL, server_callback, emu, NULL);
   ok = listen_on (emu, a, &err);
 
@@ -792,15 +792,13 @@ media_connections (KvsEmulator * emu, const gchar * name, gboolean peak)
 }
 
 guint
-kvs_emulator_get_peak_media_connections (KvsEmulator * emu,
-    const gchar * name)
+kvs_emulator_get_peak_media_connections (KvsEmulator * emu, const gchar * name)
 {
   return media_connections (emu, name, TRUE);
 }
 
 guint
-kvs_emulator_get_open_media_connections (KvsEmulator * emu,
-    const gchar * name)
+kvs_emulator_get_open_media_connections (KvsEmulator * emu, const gchar * name)
 {
   return media_connections (emu, name, FALSE);
 }

@@ -288,15 +288,18 @@ gather_next (MediaWriter * w)
     w->sent += g_bytes_get_size (w->writing);
     g_snprintf (w->head, sizeof w->head, "%" G_GSIZE_MODIFIER "x\r\n",
         g_bytes_get_size (w->writing));
-    v[n++] = (GOutputVector) { w->head, strlen (w->head) };
-    v[n++] = (GOutputVector) { g_bytes_get_data (w->writing, NULL),
-        g_bytes_get_size (w->writing) };
-    v[n++] = (GOutputVector) { "\r\n", 2 };
+    v[n++] = (GOutputVector) {
+    w->head, strlen (w->head)};
+    v[n++] = (GOutputVector) {
+    g_bytes_get_data (w->writing, NULL), g_bytes_get_size (w->writing)};
+    v[n++] = (GOutputVector) {
+    "\r\n", 2};
   } else {
     w->done = TRUE;
     media_writer_log (w, FALSE);
     media_writer_release (w);   /* the client may ask again at once */
-    v[n++] = (GOutputVector) { "0\r\n\r\n", 5 };
+    v[n++] = (GOutputVector) {
+    "0\r\n\r\n", 5};
   }
   g_output_stream_writev_all_async (g_io_stream_get_output_stream
       (w->stolen), v, n, G_PRIORITY_DEFAULT, NULL, gather_wrote, w);
@@ -352,8 +355,7 @@ plan_fragment_errors (Stream * s, GPtrArray * numbers)
     guint left = idx ? GPOINTER_TO_UINT (g_hash_table_lookup
         (s->pending_errors, key)) : 0;
     if (left) {
-      g_hash_table_insert (s->pending_errors, key, GUINT_TO_POINTER (left -
-              1));
+      g_hash_table_insert (s->pending_errors, key, GUINT_TO_POINTER (left - 1));
       g_ptr_array_add (errors, g_hash_table_lookup (s->error_codes, key));
     } else {
       g_ptr_array_add (errors, NULL);
@@ -478,4 +480,3 @@ kvs_handle_raw (Request * r, const gchar * name, GHashTable * query)
   s->media_open++;              /* counted, not limited */
   start_media_writer (r, s, numbers);
 }
-

@@ -134,8 +134,7 @@ parse_selector (Request * r, JsonObject * o, Cursor * c)
   c->server = FALSE;
   if (!json_object_has_member (o, "FragmentSelector"))
     return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT (json_object_get_member (o,
-              "FragmentSelector"))) {
+  if (!JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "FragmentSelector"))) {
     kvs_respond_error (r, 400, "SerializationException",
         "FragmentSelector must be an object");
     return FALSE;
@@ -145,7 +144,8 @@ parse_selector (Request * r, JsonObject * o, Cursor * c)
     return FALSE;
   if (g_strcmp0 (type, "PRODUCER_TIMESTAMP") &&
       g_strcmp0 (type, "SERVER_TIMESTAMP")) {
-    kvs_respond_error (r, 400, "InvalidArgumentException", "FragmentSelectorType "
+    kvs_respond_error (r, 400, "InvalidArgumentException",
+        "FragmentSelectorType "
         "must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP");
     return FALSE;
   }
@@ -162,8 +162,8 @@ parse_selector (Request * r, JsonObject * o, Cursor * c)
       !kvs_get_number (r, range, "EndTimestamp", &end, &has_end))
     return FALSE;
   if (!has_start || !has_end || start > end || start < 0) {
-    kvs_respond_error (r, 400, "InvalidArgumentException", "TimestampRange needs "
-        "StartTimestamp <= EndTimestamp");
+    kvs_respond_error (r, 400, "InvalidArgumentException",
+        "TimestampRange needs " "StartTimestamp <= EndTimestamp");
     return FALSE;
   }
   c->start_ms = (gint64) (start * 1000.0 + 0.5);
@@ -247,7 +247,8 @@ kvs_handle_list_fragments (Request * r, JsonObject * o)
     return;
   if (token && !decode_token (token, s->name, &c)) {
     g_mutex_unlock (&r->emu->lock);
-    kvs_respond_error (r, 400, "InvalidArgumentException", "NextToken is invalid");
+    kvs_respond_error (r, 400, "InvalidArgumentException",
+        "NextToken is invalid");
     return;
   }
   if (!token)
@@ -269,8 +270,7 @@ kvs_handle_list_fragments (Request * r, JsonObject * o)
   for (i = first, n = 0; i < last; i++) {
     gint64 t = fragment_time (&g_array_index (s->fragments, KvsFragment, i),
         c.server);
-    if (t >= c.start_ms && t <= c.end_ms &&
-        kvs_stream_listable (r->emu, s, i))
+    if (t >= c.start_ms && t <= c.end_ms && kvs_stream_listable (r->emu, s, i))
       order[n++] = i;
   }
   if (!r->emu->ordered) {
@@ -303,4 +303,3 @@ kvs_handle_list_fragments (Request * r, JsonObject * o)
   g_mutex_unlock (&r->emu->lock);
   kvs_respond_json (r, b, returned);
 }
-

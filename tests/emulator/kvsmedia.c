@@ -449,8 +449,7 @@ kvs_media_split_capture (const guint8 * data, gsize size, GError ** error)
     f = g_new0 (KvsFragment, 1);
     g_strlcpy (f->number, info.number, sizeof (f->number));
     f->producer_ms = parse_tag_time (info.producer);
-    f->server_ms = info.server ? parse_tag_time (info.server) :
-        f->producer_ms;
+    f->server_ms = info.server ? parse_tag_time (info.server) : f->producer_ms;
     f->duration_ms = info.has_cluster ? info.last_tc - info.first_tc : 0;
     f->document = g_bytes_new (data + doc_start, top.pos - doc_start);
     f->size = top.pos - doc_start;

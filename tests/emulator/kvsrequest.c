@@ -255,4 +255,3 @@ kvs_admit_call (Request * r, Stream * s)
   }
   return TRUE;
 }
-

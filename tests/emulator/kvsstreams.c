@@ -174,8 +174,7 @@ kvs_emulator_add_matroska (KvsEmulator * emu, const gchar * name,
     return FALSE;
   }
   g_mutex_lock (&emu->lock);
-  append_gop_fragments (emu, get_or_create_stream (emu, name), gops,
-      gops->len);
+  append_gop_fragments (emu, get_or_create_stream (emu, name), gops, gops->len);
   g_mutex_unlock (&emu->lock);
   return TRUE;
 }
@@ -221,4 +220,3 @@ kvs_emulator_get_fragments (KvsEmulator * emu, const gchar * name,
 }
 
 /* ---- request log --------------------------------------------------------- */
-

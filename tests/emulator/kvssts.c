@@ -31,8 +31,7 @@ respond_body (SoupServerMessage * msg, guint status, const gchar * type,
 
 static void
 sts_error (KvsEmulator * emu, SoupServerMessage * msg, const gchar * action,
-    const gchar * role, guint status, const gchar * code,
-    const gchar * message)
+    const gchar * role, guint status, const gchar * code, const gchar * message)
 {
   g_autofree gchar *escaped = g_markup_escape_text (message, -1);
   g_autofree gchar *uuid = g_uuid_string_random ();
@@ -239,8 +238,7 @@ sso_token_ok (KvsEmulator * emu, const gchar * token)
 }
 
 void
-kvs_handle_sso (KvsEmulator * emu, SoupServerMessage * msg,
-    GHashTable * query)
+kvs_handle_sso (KvsEmulator * emu, SoupServerMessage * msg, GHashTable * query)
 {
   const gchar *token = soup_message_headers_get_one
       (soup_server_message_get_request_headers (msg),
@@ -323,8 +321,7 @@ kvs_handle_sso_oidc (KvsEmulator * emu, SoupServerMessage * msg)
     return;
   }
   body = g_strdup_printf ("{\"accessToken\":\"%s\",\"tokenType\":"
-      "\"Bearer\",\"expiresIn\":3600,\"refreshToken\":\"%s\"}", access,
-      next);
+      "\"Bearer\",\"expiresIn\":3600,\"refreshToken\":\"%s\"}", access, next);
   respond_body (msg, 200, "application/json", body);
   kvs_log_request (emu, "CreateToken", NULL, 200, NULL, strlen (body), 0,
       FALSE);
@@ -363,8 +360,7 @@ kvs_emulator_get_last_sts_param (KvsEmulator * emu, const gchar * name)
 {
   gchar *v;
 
-  LOCKED (emu, v = g_strdup (g_hash_table_lookup (emu->last_sts_params,
-              name)));
+  LOCKED (emu, v = g_strdup (g_hash_table_lookup (emu->last_sts_params, name)));
   return v;
 }
 

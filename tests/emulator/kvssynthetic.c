@@ -311,8 +311,7 @@ place_frames (GBytes * header, GArray * frames, guint video, guint audio,
     for (i = 0, sound = 0; i < frames->len; i++) {
       const Frame *f = &g_array_index (frames, Frame, i);
       Placed p = { 0, f, f->track == audio };
-      if (f->track == video && f->ms >= g * period &&
-          f->ms < (g + 1) * period) {
+      if (f->track == video && f->ms >= g * period && f->ms < (g + 1) * period) {
         p.rel = f->ms - g * period;
         key |= p.rel == 0 && f->key;
       } else if (f->track == audio) {

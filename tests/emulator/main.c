@@ -45,10 +45,10 @@ static GOptionEntry entries[] = {
   {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_address,
       "Address to bind (default 127.0.0.1)", "ADDR"},
   {"access-key", 0, 0, G_OPTION_ARG_STRING, &access_key,
-      "Access key ID accepted (default " KVS_EMULATOR_DEFAULT_ACCESS_KEY ")",
+        "Access key ID accepted (default " KVS_EMULATOR_DEFAULT_ACCESS_KEY ")",
       "ID"},
   {"secret-key", 0, 0, G_OPTION_ARG_STRING, &secret_key,
-      "Secret key accepted (default: the AWS documentation's example key)",
+        "Secret key accepted (default: the AWS documentation's example key)",
       "KEY"},
   {"session-token", 0, 0, G_OPTION_ARG_STRING, &session_token,
       "Session token required with the key (default: none)", "TOKEN"},
@@ -59,11 +59,10 @@ static GOptionEntry entries[] = {
         "Stream of COUNT generated fragments of SECONDS (default 2) at WxH "
         "(default 320x240), with AAC sound when ':av' ends it (':av-overlap': "
         "each fragment's sound begins with the last 64 ms of the one before); "
-        "repeat a NAME "
-        "to append (a resolution change)",
+        "repeat a NAME " "to append (a resolution change)",
       "NAME:COUNT[:SECONDS[:WxH]][:av|:av-overlap]"},
   {"capture", 0, 0, G_OPTION_ARG_STRING_ARRAY, &captures,
-      "Stream from a GetMedia capture file, split into its fragments",
+        "Stream from a GetMedia capture file, split into its fragments",
       "NAME:FILE"},
   {"matroska", 0, 0, G_OPTION_ARG_STRING_ARRAY, &matroska,
         "Stream from any Matroska file, cut at keyframes into fragments of "
@@ -81,7 +80,7 @@ static GOptionEntry entries[] = {
   {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
       "Serve HTTPS with this PEM certificate", "FILE"},
   {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
-      "PEM private key for --tls-cert (default: in the certificate file)",
+        "PEM private key for --tls-cert (default: in the certificate file)",
       "FILE"},
   {"no-rate-limit", 0, 0, G_OPTION_ARG_NONE, &no_rate_limit,
       "Turn off the 5 calls/second per stream and API limit", NULL},
@@ -92,7 +91,7 @@ static GOptionEntry entries[] = {
   {"chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk_size,
       "Send media bodies in HTTP chunks of BYTES (default: 65536)", "BYTES"},
   {"gather-chunks", 0, 0, G_OPTION_ARG_NONE, &gather_chunks,
-        "Send each chunk of an uncapped, fault-free media body in one write "
+      "Send each chunk of an uncapped, fault-free media body in one write "
         "and close the connection after it (default: libsoup's three writes "
         "a chunk, kept alive)", NULL},
   {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
@@ -154,11 +153,11 @@ static GOptionEntry entries[] = {
       "List fragments in order (debugging; the service does not)", NULL},
   {"sts-duration", 0, 0, G_OPTION_ARG_INT, &sts_duration,
       "Keys issued by AssumeRole, AssumeRoleWithWebIdentity and the SSO "
-      "portal expire after SECONDS (default: as asked, 1 h)", "SECONDS"},
+        "portal expire after SECONDS (default: as asked, 1 h)", "SECONDS"},
   {"sso-token", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sso_tokens,
       "A bearer token the SSO portal accepts (repeatable)", "TOKEN"},
   {"sso-refresh-token", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sso_refresh_tokens,
-        "A refresh token SSO OIDC's CreateToken (POST /token) accepts once "
+      "A refresh token SSO OIDC's CreateToken (POST /token) accepts once "
         "(repeatable)", "TOKEN"},
   {"request-log", 0, 0, G_OPTION_ARG_FILENAME, &request_log,
       "Write a JSON line per request to FILE (emptied at start)", "FILE"},
@@ -316,8 +315,7 @@ apply_faults (KvsEmulator * emu, GError ** error)
           fragment_errors[i]);
       return FALSE;
     }
-    kvs_emulator_add_fragment_error (emu, f[0], atoi (f[1]), atoi (f[2]),
-        f[3]);
+    kvs_emulator_add_fragment_error (emu, f[0], atoi (f[1]), atoi (f[2]), f[3]);
   }
   return TRUE;
 }
@@ -380,8 +378,7 @@ main (int argc, char **argv)
         "--port must be 0 to 65535");
     goto fail;
   }
-  if (!kvs_emulator_start (emu, listen_address, port, tls_cert, tls_key,
-          &err))
+  if (!kvs_emulator_start (emu, listen_address, port, tls_cert, tls_key, &err))
     goto fail;
 
   g_print ("PORT %u\n", kvs_emulator_get_port (emu));

@@ -134,8 +134,7 @@ GST_START_TEST (test_web_identity_errors)
 
   /* a token the identity provider does not know */
   kvs_emulator_add_web_identity_token (emu, "the-good-token");
-  file = write_file ("AWS_WEB_IDENTITY_TOKEN_FILE", "token",
-      "a-forged-token");
+  file = write_file ("AWS_WEB_IDENTITY_TOKEN_FILE", "token", "a-forged-token");
   keep_secret ("a-forged-token");
   keep_secret ("the-good-token");
   g_setenv ("AWS_ROLE_ARN", ROLE, TRUE);
@@ -435,7 +434,8 @@ GST_START_TEST (test_endpoint_variables)
   regional = kvam_sts_endpoint ("eu-central-1", NULL);
   china = kvam_sts_endpoint ("cn-north-1", NULL);
   global = kvam_sts_endpoint (NULL, NULL);
-  fail_unless_equals_string (regional, "https://sts.eu-central-1.amazonaws.com");
+  fail_unless_equals_string (regional,
+      "https://sts.eu-central-1.amazonaws.com");
   fail_unless_equals_string (china, "https://sts.cn-north-1.amazonaws.com.cn");
   fail_unless_equals_string (global, "https://sts.amazonaws.com");
   g_setenv ("AWS_ENDPOINT_URL", "http://127.0.0.1:1/", TRUE);
@@ -455,14 +455,12 @@ GST_START_TEST (test_endpoint_variables)
     b = kvam_client_begin_body (client);
     json_builder_set_member_name (b, "APIName");
     json_builder_add_string_value (b, "LIST_FRAGMENTS");
-    root = kvam_client_call (client, KVAM_API_GET_DATA_ENDPOINT, b, NULL,
-        &err);
+    root = kvam_client_call (client, KVAM_API_GET_DATA_ENDPOINT, b, NULL, &err);
     fail_unless (root != NULL, "%s", GST_STR_NULL (err.message));
     json_node_unref (root);
     g_object_unref (b);
   }
-  fail_unless_equals_int (kvs_emulator_count (emu, "GetDataEndpoint", NULL),
-      1);
+  fail_unless_equals_int (kvs_emulator_count (emu, "GetDataEndpoint", NULL), 1);
   kvam_aws_error_clear (&err);
 }
 
@@ -475,8 +473,7 @@ GST_END_TEST;
 GST_START_TEST (test_configured_endpoints)
 {
   g_autofree gchar *text = g_strdup_printf (BASE_PROFILE
-      "services = local\n"
-      "[profile work]\nservices = local\n"
+      "services = local\n" "[profile work]\nservices = local\n"
       /* nested settings stay apart from the profile's own */
       "s3 =\n  endpoint_url = http://127.0.0.1:7\n"
       "endpoint_url = http://127.0.0.1:3/\n"
@@ -565,13 +562,11 @@ GST_START_TEST (test_element_with_web_identity)
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
       GST_MESSAGE_ERROR);
-  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS,
-      "no EOS");
+  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS, "no EOS");
   gst_element_set_state (pipe, GST_STATE_NULL);
   fail_unless_equals_int (kvs_emulator_count (emu,
           "AssumeRoleWithWebIdentity", NULL), 1);
-  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >=
-      1);
+  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >= 1);
 }
 
 GST_END_TEST;

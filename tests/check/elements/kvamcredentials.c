@@ -69,7 +69,8 @@ get_creds (const KvamCredentialsConfig * config, GError ** error)
   return kvam_credentials_provider_get (p, NULL, error);
 }
 
-static const KvamCredentialsConfig no_props = { NULL, NULL, NULL, NULL, 2000, NULL, NULL };
+static const KvamCredentialsConfig no_props =
+    { NULL, NULL, NULL, NULL, 2000, NULL, NULL };
 
 #define CREDENTIALS_FILE \
   "[default]\naws_access_key_id = FILEDEFAULT\n" \
@@ -98,7 +99,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_half_properties_is_an_error)
 {
-  KvamCredentialsConfig config = { "PROPKEY", NULL, NULL, NULL, 2000, NULL, NULL };
+  KvamCredentialsConfig config =
+      { "PROPKEY", NULL, NULL, NULL, 2000, NULL, NULL };
   GError *err = NULL;
 
   g_setenv ("AWS_ACCESS_KEY_ID", "ENVKEY", TRUE);
@@ -425,10 +427,8 @@ GST_START_TEST (test_container_body_bounded)
   GError *err = NULL;
   gint64 t0;
 
-  kvam_test_server_add_handler (server, "/endless", endless_credentials,
-      NULL);
-  kvam_test_server_add_handler (server, "/trickle", trickled_credentials,
-      NULL);
+  kvam_test_server_add_handler (server, "/endless", endless_credentials, NULL);
+  kvam_test_server_add_handler (server, "/trickle", trickled_credentials, NULL);
   url = kvam_test_server_url (server, "/endless");
   g_setenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, TRUE);
   fail_if (get_creds (&no_props, &err));
@@ -481,8 +481,7 @@ wait_for_hits (Fake * fake, gint n)
 {
   gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
 
-  while (g_atomic_int_get (&fake->hits) < n &&
-      g_get_monotonic_time () < until)
+  while (g_atomic_int_get (&fake->hits) < n && g_get_monotonic_time () < until)
     g_usleep (10 * 1000);
   g_usleep (100 * 1000);
   return g_atomic_int_get (&fake->hits) >= n;

@@ -50,8 +50,7 @@ GST_START_TEST (test_credential_process)
   keep_secret ("process-token");
   c = get (p, &err);
   fail_unless (c != NULL, "%s", err ? err->message : "");
-  fail_unless_equals_string (c->access_key_id,
-      KVS_EMULATOR_DEFAULT_ACCESS_KEY);
+  fail_unless_equals_string (c->access_key_id, KVS_EMULATOR_DEFAULT_ACCESS_KEY);
   fail_unless_equals_string (c->session_token, "process-token");
   fail_unless_equals_int (c->expiration, g_date_time_to_unix (later));
   fail_unless (strstr (c->source, "credential_process") != NULL);
@@ -195,7 +194,7 @@ timed_get (KvamCredentialsProvider * p, gchar ** id)
   return (g_get_monotonic_time () - t0) / 1000.0;
 }
 
-#define HANG "sleep 60 & echo $! > " /* HOME/pid; wait */
+#define HANG "sleep 60 & echo $! > "    /* HOME/pid; wait */
 
 /* Keys that expire in 302 s enter the 300 s refresh window after 2 s: the
  * refresh (here a helper that hangs, behind a pipe) runs behind the cached
@@ -425,8 +424,7 @@ GST_START_TEST (test_sso_profile)
   c = get (p, &err);
   fail_unless (c != NULL, "%s", err ? err->message : "");
   fail_unless (c->expiration > now_s ());
-  fail_unless (strstr (c->source, "SSO 123456789012") != NULL, "%s",
-      c->source);
+  fail_unless (strstr (c->source, "SSO 123456789012") != NULL, "%s", c->source);
   assert_accepted (p);
   c2 = get (legacy, &err);
   fail_unless (c2 != NULL, "%s", err ? err->message : "");

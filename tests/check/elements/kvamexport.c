@@ -165,8 +165,7 @@ GST_START_TEST (test_export_mp4_and_mkv)
   for (i = 0; i < frames->len; i++) {
     const gchar *f = frames->pdata[i];
     if (g_str_has_prefix (f, "track 1 at ")) {
-      fail_unless_equals_int (g_ascii_strtoull (f + 11, NULL, 10),
-          video * 40);
+      fail_unless_equals_int (g_ascii_strtoull (f + 11, NULL, 10), video * 40);
       video++;
     } else {
       audio++;

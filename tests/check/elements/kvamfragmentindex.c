@@ -38,8 +38,12 @@ GST_START_TEST (test_number_compare)
   fail_unless (kvam_fragment_number_compare ("9", "10") < 0);
   fail_unless (kvam_fragment_number_compare ("10", "9") > 0);
   fail_unless (kvam_fragment_number_compare ("0010", "9") > 0);
-  fail_unless (kvam_fragment_number_compare ("91343852333181432392682062607743920146159169392", "91343852333181432392682062607743920146159169393") < 0);
-  fail_unless (kvam_fragment_number_compare ("913438523331814323926820626077439201461591693920", "91343852333181432392682062607743920146159169393") > 0);
+  fail_unless (kvam_fragment_number_compare
+      ("91343852333181432392682062607743920146159169392",
+          "91343852333181432392682062607743920146159169393") < 0);
+  fail_unless (kvam_fragment_number_compare
+      ("913438523331814323926820626077439201461591693920",
+          "91343852333181432392682062607743920146159169393") > 0);
   fail_unless (kvam_fragment_number_compare ("42", "42") == 0);
 }
 
@@ -84,8 +88,7 @@ GST_START_TEST (test_unordered_pages_sorted)
   kvam_fragment_index_publish (idx, G_MAXUINT64 - 1);
   kvam_fragment_index_finish (idx, NULL);
 
-  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &published,
-          &complete));
+  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &published, &complete));
   fail_unless (complete);
   fail_unless_equals_int (published, n);
   fail_unless_equals_int (kvam_fragment_index_get_listed (idx), n);
@@ -110,10 +113,10 @@ GST_START_TEST (test_java_doubles_and_range)
       (KVAM_SELECTOR_SERVER, 1764000002000 * GST_MSECOND,
       1764000003000 * GST_MSECOND);
   JsonNode *e[] = {
-    entry ("1", "1.764000002123E9", "1.764000001999E9"),      /* before */
-    entry ("2", "1.7640000021E9", "1.764000002E9"),   /* on the start */
-    entry ("3", "1.764000002123E9", "1.764000003E9"), /* on the end */
-    entry ("4", "1.764000002123E9", "1.764000003001E9"),      /* after */
+    entry ("1", "1.764000002123E9", "1.764000001999E9"),        /* before */
+    entry ("2", "1.7640000021E9", "1.764000002E9"),     /* on the start */
+    entry ("3", "1.764000002123E9", "1.764000003E9"),   /* on the end */
+    entry ("4", "1.764000002123E9", "1.764000003001E9"),        /* after */
   };
   JsonArray *page = page_of (e, 4);
   guint n;
@@ -212,8 +215,7 @@ static void
 record_notice (gpointer data, KvamIndexNotice notice, const KvamFragment * f,
     const gchar * why)
 {
-  g_ptr_array_add (data, g_strdup_printf ("%d %s: %s", notice, f->number,
-          why));
+  g_ptr_array_add (data, g_strdup_printf ("%d %s: %s", notice, f->number, why));
 }
 
 /* One entry whose times cannot be played (negative, after 2262, not a
@@ -327,8 +329,7 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
   gboolean complete;
 
   kvs_emulator_set_stream_start (emu, T0 * 1000);
-  fail_unless (kvs_emulator_add_synthetic (emu, "cam", count, 1, 32, 32,
-          &err));
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", count, 1, 32, 32, &err));
   kvs_emulator_set_rate_limit (emu, FALSE);
   fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
   client = emulator_client (emu, creds, "cam");
@@ -336,8 +337,7 @@ list_with_page_size (guint count, guint page_size, gint64 end_offset_ms)
       (T0 * 1000 + end_offset_ms) * GST_MSECOND);
 
   kvam_fragment_index_list (idx, client, page_size, NULL);
-  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &published,
-          &complete));
+  fail_unless (kvam_fragment_index_wait (idx, 0, NULL, &published, &complete));
   if (!complete) {
     KvamAwsError lerr = { 0 };
     g_autofree gchar *what = NULL;
@@ -374,8 +374,7 @@ list_failing (guint count, guint page_size, guint long_pages, guint cap,
   gchar *what;
 
   kvs_emulator_set_stream_start (emu, T0 * 1000);
-  fail_unless (kvs_emulator_add_synthetic (emu, "cam", count, 1, 32, 32,
-          &err));
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", count, 1, 32, 32, &err));
   kvs_emulator_set_rate_limit (emu, FALSE);
   kvs_emulator_set_short_pages (emu, 0);
   kvs_emulator_set_long_pages (emu, long_pages);
@@ -445,10 +444,8 @@ GST_START_TEST (test_find_last)
   kvs_emulator_set_stream_start (emu, T0 * 1000);
   /* 100 fragments of 1 s, listed 5 a page at most; the same again in a
    * stream of its own (the client's pacing is per stream) */
-  fail_unless (kvs_emulator_add_synthetic (emu, "cam", 100, 1, 32, 32,
-          &err));
-  fail_unless (kvs_emulator_add_synthetic (emu, "far", 100, 1, 32, 32,
-          &err));
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", 100, 1, 32, 32, &err));
+  fail_unless (kvs_emulator_add_synthetic (emu, "far", 100, 1, 32, 32, &err));
   kvs_emulator_set_rate_limit (emu, FALSE);
   kvs_emulator_set_short_pages (emu, 5);
   fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
@@ -473,8 +470,7 @@ GST_START_TEST (test_find_last)
           t0 + 500000, NULL, &end));
   took = g_get_monotonic_time () - t0;
   /* the deadline, plus the page under way (under load: a few more) */
-  fail_unless (took < 2 * G_USEC_PER_SEC, "took %" G_GINT64_FORMAT " us",
-      took);
+  fail_unless (took < 2 * G_USEC_PER_SEC, "took %" G_GINT64_FORMAT " us", took);
 }
 
 GST_END_TEST;
@@ -520,8 +516,7 @@ GST_START_TEST (test_publish_following)
   add_followed (idx, 2);
   fail_unless_equals_int (kvam_fragment_index_publish_following (idx,
           wait - 1, wait), 2);
-  fail_unless_equals_string (kvam_fragment_index_get (idx, 2)->number,
-      "1002");
+  fail_unless_equals_string (kvam_fragment_index_get (idx, 2)->number, "1002");
   fail_unless_equals_string (last_number (idx), "1003");
 
   /* 5 without 4: published once the wait is over; 4 then comes too late */
@@ -600,13 +595,11 @@ GST_START_TEST (test_start_at_newest)
   fail_unless (kvam_fragment_index_start_at_newest (idx));
   fail_unless_equals_uint64 (kvam_fragment_index_get_start (idx),
       (T0 + 14) * GST_SECOND);
-  fail_unless_equals_int (kvam_fragment_index_publish_following (idx, 0,
-          1), 1);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx, 0, 1), 1);
   fail_unless_equals_string (last_number (idx), "1007");
   /* older ones listed again are out of the range now */
   add_followed (idx, 6);
-  fail_unless_equals_int (kvam_fragment_index_publish_following (idx, 0,
-          1), 0);
+  fail_unless_equals_int (kvam_fragment_index_publish_following (idx, 0, 1), 0);
 }
 
 GST_END_TEST;

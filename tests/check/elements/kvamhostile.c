@@ -151,7 +151,8 @@ echo_canonical_request (SoupServer * s, SoupServerMessage * msg,
   const gchar *body = "{\"__type\":\"InvalidSignatureException\","
       "\"message\":\"The request signature we calculated does not match the "
       "signature you provided. (token " TOKEN ", " TOKEN_ENCODED ", "
-      TOKEN_ENCODED_LOWER ", " TOKEN_ENCODED_MIXED ")\\n\\nThe Canonical String "
+      TOKEN_ENCODED_LOWER ", " TOKEN_ENCODED_MIXED
+      ")\\n\\nThe Canonical String "
       "for this request should have been\\n'POST\\n/getDataEndpoint\\n\\n"
       "host:127.0.0.1\\nx-amz-security-token:" TOKEN "\\n'\"}";
 
@@ -354,11 +355,13 @@ GST_END_TEST;
 static KvamFragmentIndex *
 list_against_server (KvamAwsError * err)
 {
-  KvamCredentialsConfig cc = { "AKIDEXAMPLE", "secret", NULL, NULL, 2000, NULL, NULL };
+  KvamCredentialsConfig cc =
+      { "AKIDEXAMPLE", "secret", NULL, NULL, 2000, NULL, NULL };
   g_autoptr (KvamCredentialsProvider) creds =
       kvam_credentials_provider_new (&cc);
   g_autofree gchar *url = kvam_test_server_url (server, "");
-  KvamClientConfig conf = { "us-west-2", url, "cam", NULL, 2000, 1, creds, NULL, NULL };
+  KvamClientConfig conf =
+      { "us-west-2", url, "cam", NULL, 2000, 1, creds, NULL, NULL };
   g_autoptr (KvamClient) client = kvam_client_new (&conf);
   KvamFragmentIndex *idx = kvam_fragment_index_new (KVAM_SELECTOR_SERVER,
       1764000000 * GST_SECOND, 1764003600 * GST_SECOND);
@@ -430,8 +433,7 @@ GST_START_TEST (test_members_of_the_wrong_kind)
       (gpointer) "{\"DataEndpoint\":{\"url\":\"http://127.0.0.1:1\"}}");
   idx = list_against_server (&err);
   fail_unless_equals_int (err.kind, KVAM_AWS_ERROR_MALFORMED);
-  fail_unless (strstr (err.message, "no DataEndpoint URL"), "%s",
-      err.message);
+  fail_unless (strstr (err.message, "no DataEndpoint URL"), "%s", err.message);
   kvam_aws_error_clear (&err);
 
   kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,

@@ -136,17 +136,16 @@ play_document_with (GByteArray * doc, SoupServerCallback media)
   };
   g_autofree gchar *url = kvam_test_server_url (server, "");
   Served d = { doc, g_strdup_printf ("{\"Fragments\":[{\"FragmentNumber\":"
-          "\"" NUMBER "\",\"FragmentSizeInBytes\":%u,\"ProducerTimestamp\":"
-          "1764000000.5,\"ServerTimestamp\":1764000001.5,"
-          "\"FragmentLengthInMilliseconds\":2000}]}", doc->len)
+        "\"" NUMBER "\",\"FragmentSizeInBytes\":%u,\"ProducerTimestamp\":"
+        "1764000000.5,\"ServerTimestamp\":1764000001.5,"
+        "\"FragmentLengthInMilliseconds\":2000}]}", doc->len)
   };
   KvamPlayResult *r;
 
   kvam_test_server_add_handler (server, "/getDataEndpoint", data_endpoint,
       NULL);
   kvam_test_server_add_handler (server, "/listFragments", fixed, d.listing);
-  kvam_test_server_add_handler (server, "/getMediaForFragmentList", media,
-      &d);
+  kvam_test_server_add_handler (server, "/getMediaForFragmentList", media, &d);
   r = kvam_test_play_at (url, "fakesink name=sink", TRUE, 30, props, NULL,
       NULL);
   kvam_test_server_free (server);       /* before @d goes */

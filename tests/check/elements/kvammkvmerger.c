@@ -148,8 +148,7 @@ merge_in_chunks (Capture * c, gsize chunk)
     g_autoptr (GBytes) b = kvam_mkv_merger_push (m, in->data + pos,
         MIN (chunk, in->len - pos), &err);
     fail_unless (b != NULL, "%s", err ? err->message : "");
-    g_byte_array_append (out, g_bytes_get_data (b, NULL),
-        g_bytes_get_size (b));
+    g_byte_array_append (out, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
   }
   fail_unless_equals_int (kvam_mkv_merger_end_response (m, &resume), c->n);
   return out;
@@ -275,8 +274,7 @@ GST_END_TEST;
  * after the point the first got to): the third still writes every frame
  * once. */
 static void
-cut_twice_and_resume (Capture * c, gsize cut1, gsize cut2,
-    GPtrArray * want)
+cut_twice_and_resume (Capture * c, gsize cut1, gsize cut2, GPtrArray * want)
 {
   g_autoptr (KvamMkvMerger) m = kvam_mkv_merger_new (c->fragments[0].producer);
   g_autoptr (GByteArray) in = response_bytes (c, 0);
@@ -317,15 +315,13 @@ load_synthetic (guint count)
   guint i, j;
 
   kvs_emulator_set_stream_start (emu, G_GINT64_CONSTANT (1764000000000));
-  fail_unless (kvs_emulator_add_synthetic (emu, "s", count, 2, 64, 48,
-          NULL));
+  fail_unless (kvs_emulator_add_synthetic (emu, "s", count, 2, 64, 48, NULL));
   f = kvs_emulator_get_fragments (emu, "s", &c->n);
   c->docs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   c->fragments = g_new0 (KvamFragment, c->n);
   c->ptrs = g_new0 (const KvamFragment *, c->n);
   for (i = 0; i < c->n; i++) {
-    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[i],
-        KVS_TAGS_REAL);
+    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[i], KVS_TAGS_REAL);
     GByteArray *doc = g_byte_array_new ();
     for (j = 0; j < pieces->len; j++)
       g_byte_array_append (doc, g_bytes_get_data (pieces->pdata[j], NULL),
@@ -507,7 +503,7 @@ GST_START_TEST (test_absurd_cluster_times_clamped)
   kvam_test_doc_add_number (back, NUMBER);
   kvam_test_doc_add_cluster (back, 10000, 3);
   kvam_test_doc_add_cluster (back, 12000, 3);
-  kvam_test_doc_add_cluster (back, 2000, 3);  /* 8 s before the first */
+  kvam_test_doc_add_cluster (back, 2000, 3);    /* 8 s before the first */
   a = merge_document (back, NULL);
   fail_unless_equals_int (a->len, 9);
   fail_unless_equals_int64 (frame_time (a, 0), 0);
@@ -614,8 +610,7 @@ GST_START_TEST (test_frames_are_not_copied)
         "the read memory itself\n", reads[r], 100.0 * sliced / got->len);
     /* small reads get small blocks, where more frames straddle two */
     fail_unless (sliced > got->len * (reads[r] >= 65536 ? 8 : 6) / 10,
-        "only %" G_GUINT64_FORMAT " of %u bytes are slices", sliced,
-        got->len);
+        "only %" G_GUINT64_FORMAT " of %u bytes are slices", sliced, got->len);
     for (i = 0; i < kept->len; i++)
       fail_unless (gst_buffer_get_size (kept->pdata[i]) < G_MAXSIZE);
     g_array_unref (spans);

@@ -56,8 +56,7 @@ load_docs (guint count, KvsSyntheticFlags flags)
   d->fragments = g_new0 (KvamFragment, d->n);
   d->ptrs = g_new0 (const KvamFragment *, d->n);
   for (i = 0; i < d->n; i++) {
-    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[i],
-        KVS_TAGS_REAL);
+    g_autoptr (GPtrArray) pieces = kvs_fragment_pieces (&f[i], KVS_TAGS_REAL);
     GByteArray *doc = g_byte_array_new ();
     for (j = 0; j < pieces->len; j++)
       g_byte_array_append (doc, g_bytes_get_data (pieces->pdata[j], NULL),
@@ -291,8 +290,7 @@ GST_START_TEST (test_overlapping_sound_dropped)
   merge (over, in_over, 65536, &b);
   fail_unless_equals_int (a.dropped, 0);
   /* three frames again in each of fragments 1-15; fragment 0's before 0 */
-  fail_unless (b.dropped >= 3 * 15, "%" G_GUINT64_FORMAT " dropped",
-      b.dropped);
+  fail_unless (b.dropped >= 3 * 15, "%" G_GUINT64_FORMAT " dropped", b.dropped);
   fa = kvam_test_frames (a.out->data, a.out->len);
   fb = kvam_test_frames (b.out->data, b.out->len);
   /* from fragment 1 on, the same frames at the same times, exactly */

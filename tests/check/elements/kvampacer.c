@@ -66,8 +66,7 @@ list_fragments_repeatedly (gpointer data)
 
     json_builder_set_member_name (b, "MaxResults");
     json_builder_add_int_value (b, 10);
-    root = kvam_client_call (c->client, KVAM_API_LIST_FRAGMENTS, b, NULL,
-        &err);
+    root = kvam_client_call (c->client, KVAM_API_LIST_FRAGMENTS, b, NULL, &err);
     g_object_unref (b);
     c->ok += root != NULL;
     if (root)

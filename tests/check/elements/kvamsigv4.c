@@ -111,8 +111,7 @@ parse_timestamp (const gchar * ts)
 }
 
 static void
-run_suite_case (const gchar * dir, const gchar * name, Tally * t,
-    guint * cases)
+run_suite_case (const gchar * dir, const gchar * name, Tally * t, guint * cases)
 {
   g_autofree gchar *context_path = g_build_filename (dir, "context.json",
       NULL);

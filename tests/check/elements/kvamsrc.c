@@ -57,8 +57,7 @@ GST_START_TEST (test_properties_defaults_and_roundtrip)
   g_free (s);
 
   /* secrets never read back */
-  g_object_set (src, "secret-access-key", SECRET, "session-token", TOKEN,
-      NULL);
+  g_object_set (src, "secret-access-key", SECRET, "session-token", TOKEN, NULL);
   g_object_get (src, "secret-access-key", &s, NULL);
   fail_unless (s == NULL);
   g_object_get (src, "session-token", &s, NULL);
@@ -96,8 +95,7 @@ configured_src (void)
   g_object_set (src, "stream-name", "front-door", "start-time",
       "2026-11-24T10:00:00Z", "end-time", "2026-11-24T11:05:00+01:00",
       "region", "us-west-2", "access-key", "AKIDEXAMPLE",
-      "secret-access-key", SECRET, "endpoint-uri", "http://127.0.0.1:9",
-      NULL);
+      "secret-access-key", SECRET, "endpoint-uri", "http://127.0.0.1:9", NULL);
   return src;
 }
 
@@ -157,8 +155,7 @@ GST_START_TEST (test_missing_region_is_explained)
   fail_unless (msg != NULL);
   gst_message_parse_error (msg, &err, NULL);
   fail_unless (strstr (err->message, "region") != NULL, "%s", err->message);
-  fail_unless (strstr (err->message, "AWS_REGION") != NULL, "%s",
-      err->message);
+  fail_unless (strstr (err->message, "AWS_REGION") != NULL, "%s", err->message);
   g_error_free (err);
   gst_message_unref (msg);
 }
@@ -238,8 +235,7 @@ assert_no_secret (const gchar * where, const gchar * text)
 {
   fail_unless (strstr (text, SECRET) == NULL, "secret key in %s", where);
   fail_unless (strstr (text, TOKEN) == NULL, "session token in %s", where);
-  fail_unless (strstr (text, "zzSECRETzz") == NULL, "secret part in %s",
-      where);
+  fail_unless (strstr (text, "zzSECRETzz") == NULL, "secret part in %s", where);
   fail_unless (strstr (text, "zzTOKENzz") == NULL, "token part in %s", where);
 }
 

@@ -354,8 +354,7 @@ GST_START_TEST (test_live_replay_follows)
     fail_unless (g_array_index (l->pts, GstClockTime, i) >=
         g_array_index (l->pts, GstClockTime, i - 1));
   fail_unless (g_array_index (l->pts, GstClockTime, l->pts->len - 1) >=
-      g_array_index (l->delivered, Delivered,
-          l->delivered->len - 1).timestamp);
+      g_array_index (l->delivered, Delivered, l->delivered->len - 1).timestamp);
   live_free (l);
 }
 

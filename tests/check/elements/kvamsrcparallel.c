@@ -67,8 +67,7 @@ export (const gchar * concurrency)
 static void
 assert_same_export (KvamPlayResult * one, KvamPlayResult * many)
 {
-  g_autoptr (GPtrArray) want = kvam_test_frames (one->raw->data,
-      one->raw->len);
+  g_autoptr (GPtrArray) want = kvam_test_frames (one->raw->data, one->raw->len);
   g_autoptr (GPtrArray) got = kvam_test_frames (many->raw->data,
       many->raw->len);
   g_autofree gchar *diff = kvam_test_frames_diff (got, want);
@@ -254,7 +253,7 @@ wait_for_pts (FirstPts * f)
 {
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
-  while (!GST_CLOCK_TIME_IS_VALID (*(volatile GstClockTime *) & f->first) &&
+  while (!GST_CLOCK_TIME_IS_VALID (*(volatile GstClockTime *) &f->first) &&
       g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
 }
@@ -355,8 +354,7 @@ budget_emulator (void)
   GError *err = NULL;
 
   kvs_emulator_set_stream_start (e, START_MS);
-  fail_unless (kvs_emulator_add_synthetic (e, "many", MANY, 2, 320, 240,
-          &err));
+  fail_unless (kvs_emulator_add_synthetic (e, "many", MANY, 2, 320, 240, &err));
   /* the listing is not what this is about: whole pages, listed at once */
   kvs_emulator_set_short_pages (e, 0);
   fail_unless (kvs_emulator_start (e, "127.0.0.1", 0, NULL, NULL, &err));

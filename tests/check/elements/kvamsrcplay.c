@@ -41,8 +41,7 @@ start_emulator (void)
 }
 
 static void
-add_synthetic (const gchar * name, guint count, guint seconds, guint w,
-    guint h)
+add_synthetic (const gchar * name, guint count, guint seconds, guint w, guint h)
 {
   GError *err = NULL;
 
@@ -475,8 +474,7 @@ GST_START_TEST (test_timestamps_rebased_with_gaps)
   fail_unless_equals_int (r->fragment_times->len, n);
   /* the first starts at 0; the others where their listed times put them,
    * gaps included */
-  fail_unless_equals_uint64 (g_array_index (r->fragment_times, guint64, 0),
-      0);
+  fail_unless_equals_uint64 (g_array_index (r->fragment_times, guint64, 0), 0);
   for (i = 1; i < n; i++)
     fail_unless_equals_uint64 (g_array_index (r->fragment_times, guint64, i),
         (f[i].producer_ms - f[0].producer_ms) * GST_MSECOND);
@@ -569,7 +567,8 @@ GST_START_TEST (test_unknown_stream)
 
   start_emulator ();
   r = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, props);
-  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "'nope'");
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+      "'nope'");
   gst_message_parse_error_details (r->error, &details);
   fail_unless_equals_string (gst_structure_get_string (details,
           "aws-error-type"), "ResourceNotFoundException");
@@ -596,10 +595,10 @@ assert_auth_error (const gchar * key, const gchar * secret,
   g_autoptr (KvamPlayResult) r = kvam_test_play (emu, "fakesink name=sink",
       FALSE, 30, props);
 
-  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
-      needle);
-  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
-      "'cam'");
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, needle);
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "'cam'");
 }
 
 GST_START_TEST (test_bad_credentials_say_which)
@@ -631,7 +630,8 @@ GST_START_TEST (test_no_fragments_in_range)
   r = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, props);
   kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
       "no fragments between 2023-11-14T22:13:20.000Z");
-  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "'cam'");
+  kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+      "'cam'");
 }
 
 GST_END_TEST;

@@ -353,8 +353,7 @@ GST_START_TEST (test_clock_skew_corrected_from_date_header)
   /* once per thread at most: the lister's and the streaming thread's first
    * calls may go out before either learns the offset */
   expired = kvs_emulator_count (emu, NULL, "InvalidSignatureException");
-  fail_unless (expired >= 1 && expired <= 2, "%u expired signatures",
-      expired);
+  fail_unless (expired >= 1 && expired <= 2, "%u expired signatures", expired);
 
   /* without a retry the error says what to check */
   refused = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, no_retry);
@@ -420,8 +419,7 @@ GST_START_TEST (test_in_band_error_skipped_with_warning)
   fail_unless_equals_int (r->frames, 4 * FPS);
   fail_unless_equals_int (r->warnings->len, 1);
   gst_message_parse_warning (r->warnings->pdata[0], &err, NULL);
-  fail_unless (strstr (err->message, f[3].number) != NULL, "%s",
-      err->message);
+  fail_unless (strstr (err->message, f[3].number) != NULL, "%s", err->message);
   fail_unless (strstr (err->message, "INTERNAL_ERROR") != NULL);
   fail_unless_equals_int (r->disconts, 1);
   fail_unless_equals_int (stat_uint (r, "fragments-skipped"), 1);

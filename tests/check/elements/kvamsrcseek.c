@@ -383,8 +383,7 @@ GST_START_TEST (test_seek_then_cut_and_in_band_error)
   g_object_get (src, "stats", &stats, NULL);
   fail_unless (gst_structure_get_uint (stats, "fragments-skipped", &skipped));
   fail_unless_equals_int (skipped, 1);
-  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >=
-      3);
+  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >= 3);
   gst_object_unref (src);
 }
 
@@ -468,8 +467,7 @@ GST_START_TEST (test_uri_refuses_secrets)
     fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (e), refused[i], &err),
         "%s taken", refused[i]);
     fail_unless (err && err->domain == GST_URI_ERROR);
-    fail_if (i < 2 && strstr (err->message, "TOKENVALUE"), "%s",
-        err->message);
+    fail_if (i < 2 && strstr (err->message, "TOKENVALUE"), "%s", err->message);
     g_error_free (err);
   }
   name = get_string (e, "stream-name");
@@ -516,8 +514,7 @@ GST_START_TEST (test_uri_cannot_lower_trust)
     g_clear_error (&err);
   }
   endpoint = get_string (e, "endpoint-uri");
-  fail_unless (endpoint == NULL, "a refused URI set endpoint-uri %s",
-      endpoint);
+  fail_unless (endpoint == NULL, "a refused URI set endpoint-uri %s", endpoint);
   for (i = 0; i < G_N_ELEMENTS (taken); i++) {
     fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (e), taken[i],
             &err), "%s: %s", taken[i], err ? err->message : "");
@@ -528,8 +525,7 @@ GST_START_TEST (test_uri_cannot_lower_trust)
           &err), "%s", err ? err->message : "");
   g_unsetenv ("KVAMSRC_URI_ANY_ENDPOINT");
   /* what a URI cannot say, a property still can */
-  g_object_set (e, "ssl-strict", FALSE, "proxy", "http://127.0.0.1:3128",
-      NULL);
+  g_object_set (e, "ssl-strict", FALSE, "proxy", "http://127.0.0.1:3128", NULL);
 }
 
 GST_END_TEST;

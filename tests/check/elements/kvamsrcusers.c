@@ -124,8 +124,7 @@ GST_START_TEST (test_overlapping_sound_over_a_long_range)
    * that repeats */
   kvam_test_assert_timeline (r, emu, "cam", 0, n);
   fail_unless_equals_int (r->fragments->len, n);
-  fail_unless (gst_structure_get_uint64 (r->stats, "frames-dropped",
-          &dropped));
+  fail_unless (gst_structure_get_uint64 (r->stats, "frames-dropped", &dropped));
   fail_unless (dropped >= 3 * (n - 1), "%" G_GUINT64_FORMAT " dropped",
       dropped);
   /* decoded: the pictures end at 2000 s, the sound within 50 ms */
@@ -200,8 +199,7 @@ GST_START_TEST (test_unusable_entry_skipped)
       gst_structure_to_string (gst_message_get_structure (r->error)) : "");
   fail_unless_equals_int (r->warnings->len, 1);
   fail_unless_equals_int (warnings_naming (r, f[5].number), 1);
-  fail_unless (gst_structure_get_uint (r->stats, "entries-skipped",
-          &skipped));
+  fail_unless (gst_structure_get_uint (r->stats, "entries-skipped", &skipped));
   fail_unless_equals_int (skipped, 1);
   fail_unless_equals_int (r->fragments->len, n - 1);
   for (i = 0, k = 0; i < n; i++) {

@@ -474,8 +474,7 @@ accept_thread (gpointer data)
   Proxy *p = data;
   GSocketConnection *conn;
 
-  while ((conn = g_socket_listener_accept (p->listener, NULL, p->stop,
-              NULL))) {
+  while ((conn = g_socket_listener_accept (p->listener, NULL, p->stop, NULL))) {
     Serve *sv = g_new0 (Serve, 1);
     sv->proxy = p;
     sv->conn = conn;
@@ -539,8 +538,7 @@ GST_START_TEST (test_proxy_property_with_auth)
   fail_unless_equals_string (p->target, want);
   /* every request the emulator saw came through a tunnel */
   fail_unless (kvs_emulator_count (emu, "ListFragments", NULL) >= 1);
-  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >=
-      1);
+  fail_unless (kvs_emulator_count (emu, "GetMediaForFragmentList", NULL) >= 1);
   proxy_free (p);
 }
 
@@ -618,8 +616,7 @@ GST_START_TEST (test_transport_properties)
   fail_unless (strict);
   /* a password in the proxy URL never reads back */
   g_object_set (src, "proxy", "http://bob:hunter2@127.0.0.1:3128",
-      "proxy-pw", PROXY_PASS, "ssl-strict", FALSE, "stream-name", "cam",
-      NULL);
+      "proxy-pw", PROXY_PASS, "ssl-strict", FALSE, "stream-name", "cam", NULL);
   g_object_get (src, "proxy", &proxy, "proxy-pw", &pw, NULL);
   fail_if (strstr (proxy, "hunter2"), "%s", proxy);
   fail_unless (strstr (proxy, "127.0.0.1:3128") != NULL);

@@ -236,8 +236,7 @@ GST_START_TEST (test_data_endpoint_and_arn)
   all = list_all (client, "PRODUCER_TIMESTAMP", 0, G_MAXINT32 * 1000LL, 1000,
       &pages);
   fail_unless_equals_int (all->len, N_FRAGMENTS);
-  fail_unless_equals_int (kvs_emulator_count (emu, "GetDataEndpoint", NULL),
-      1);
+  fail_unless_equals_int (kvs_emulator_count (emu, "GetDataEndpoint", NULL), 1);
 }
 
 GST_END_TEST;
@@ -445,8 +444,7 @@ GST_START_TEST (test_resolution_change_appends)
   guint n;
   const KvsFragment *f;
 
-  fail_unless (kvs_emulator_add_synthetic (emu, STREAM, 3, 1, 320, 240,
-          &err));
+  fail_unless (kvs_emulator_add_synthetic (emu, STREAM, 3, 1, 320, 240, &err));
   f = kvs_emulator_get_fragments (emu, STREAM, &n);
   fail_unless_equals_int (n, N_FRAGMENTS + 3);
   fail_unless_equals_int (f[N_FRAGMENTS].producer_ms,

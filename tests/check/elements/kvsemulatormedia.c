@@ -229,8 +229,7 @@ raw_chunks (guint64 * body_bytes, GByteArray * body, gboolean * closes)
   /* the headers, up to the empty line */
   if (closes)
     *closes = FALSE;
-  while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL)) &&
-      *line) {
+  while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL)) && *line) {
     if (closes && g_ascii_strcasecmp (line, "Connection: close") == 0)
       *closes = TRUE;
     g_free (line);
