@@ -198,18 +198,37 @@ give_back_freed_memory (void)
 static void
 release_streaming_state (GstKvamSrc * self)
 {
+  KvamFollow *follow;
+  KvamSession *session;
+  KvamFragmentIndex *index;
+  KvamClient *client;
+  KvamCredentialsProvider *credentials;
+  KvamTransport *transport;
+  gchar *region;
+
   if (self->lister) {
     g_cancellable_cancel (self->lister_cancellable);
     g_thread_join (self->lister);
     self->lister = NULL;
   }
-  g_clear_pointer (&self->follow, kvam_follow_free);
-  g_clear_pointer (&self->session, kvam_session_free);
-  g_clear_pointer (&self->index, kvam_fragment_index_free);
-  g_clear_pointer (&self->client, kvam_client_free);
-  g_clear_pointer (&self->credentials, kvam_credentials_provider_free);
-  g_clear_pointer (&self->transport, kvam_transport_unref);
-  g_clear_pointer (&self->active_region, g_free);
+  /* stats, queries and seeks read them under the object lock from other
+   * threads: taken away under it, freed after */
+  GST_OBJECT_LOCK (self);
+  follow = g_steal_pointer (&self->follow);
+  session = g_steal_pointer (&self->session);
+  index = g_steal_pointer (&self->index);
+  client = g_steal_pointer (&self->client);
+  credentials = g_steal_pointer (&self->credentials);
+  transport = g_steal_pointer (&self->transport);
+  region = g_steal_pointer (&self->active_region);
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&follow, kvam_follow_free);
+  g_clear_pointer (&session, kvam_session_free);
+  g_clear_pointer (&index, kvam_fragment_index_free);
+  g_clear_pointer (&client, kvam_client_free);
+  g_clear_pointer (&credentials, kvam_credentials_provider_free);
+  g_clear_pointer (&transport, kvam_transport_unref);
+  g_free (region);
   give_back_freed_memory ();
 }
 

@@ -110,76 +110,6 @@ kvam_session_take_discont (KvamSession * self)
   return discont;
 }
 
-/* ---- errors -------------------------------------------------------------- */
-
-/* What an authentication failure means, in words a user can act on. */
-static const gchar *
-explain_auth_error (const KvamAwsError * err)
-{
-  if (g_strcmp0 (err->type, "UnrecognizedClientException") == 0)
-    return "the access key or session token is not known to AWS";
-  if (g_strcmp0 (err->type, "ExpiredTokenException") == 0)
-    return "the session token has expired";
-  if (err->message && strstr (err->message, "Signature expired"))
-    return "the request time is more than 5 minutes off: check the clock";
-  if (g_strcmp0 (err->type, "InvalidSignatureException") == 0)
-    return "the signature does not match: check the secret access key and "
-        "the region";
-  if (g_strcmp0 (err->type, "ProxyAuthenticationRequired") == 0)
-    return "the proxy refused";
-  return "access denied";
-}
-
-/* Posts a failed call as an element error with the AWS details. */
-static void
-post_aws_error (KvamSession * self, const KvamAwsError * err)
-{
-  g_autofree gchar *desc = kvam_aws_error_describe (err);
-  g_autofree gchar *text = NULL;
-  GstStructure *details;
-  GQuark domain = GST_RESOURCE_ERROR;
-  gint code = GST_RESOURCE_ERROR_READ;
-
-  switch (err->kind) {
-    case KVAM_AWS_ERROR_NOT_FOUND:
-      code = GST_RESOURCE_ERROR_NOT_FOUND;
-      text = g_strdup_printf ("Stream '%s' not found: %s", self->stream, desc);
-      break;
-    case KVAM_AWS_ERROR_AUTH:
-    case KVAM_AWS_ERROR_CREDENTIALS:
-      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
-      text = g_strdup_printf ("Not authorized to read stream '%s' (%s): %s",
-          self->stream, err->kind == KVAM_AWS_ERROR_CREDENTIALS ?
-          "no credentials" : explain_auth_error (err), desc);
-      break;
-    case KVAM_AWS_ERROR_INVALID:
-      if (g_strcmp0 (err->type, "TLSError") == 0) {
-        /* souphttpsrc's code for a failed secure connection */
-        code = GST_RESOURCE_ERROR_OPEN_READ;
-        text = g_strdup_printf ("Stream '%s': no secure connection: %s",
-            self->stream, desc);
-        break;
-      }
-      code = GST_RESOURCE_ERROR_SETTINGS;
-      text = g_strdup_printf ("Stream '%s': the service refused the request: "
-          "%s", self->stream, desc);
-      break;
-    default:
-      text = g_strdup_printf ("Stream '%s': reading failed after %u retries: "
-          "%s", self->stream, self->retry_attempts, desc);
-      break;
-  }
-  details = gst_structure_new ("details",
-      "stream", G_TYPE_STRING, self->stream,
-      "api", G_TYPE_STRING, err->operation,
-      "aws-error-type", G_TYPE_STRING, GST_STR_NULL (err->type),
-      "http-status", G_TYPE_UINT, err->status,
-      "request-id", G_TYPE_STRING, GST_STR_NULL (err->request_id), NULL);
-  gst_element_message_full_with_details (self->element,
-      GST_MESSAGE_ERROR, domain, code, g_steal_pointer (&text), NULL,
-      __FILE__, GST_FUNCTION, __LINE__, details);
-}
-
 /* ---- the streaming loop -------------------------------------------------- */
 
 /* Closes the response and moves past what it completed. */
@@ -270,7 +200,7 @@ next_batch (KvamSession * self)
     if (g_cancellable_is_cancelled (self->cancellable))
       return GST_FLOW_FLUSHING;
     kvam_fragment_index_get_error (self->index, &err);
-    post_aws_error (self, &err);
+    kvam_session_post_aws_error (self, &err);
     kvam_aws_error_clear (&err);
     return GST_FLOW_ERROR;
   }
@@ -279,11 +209,11 @@ next_batch (KvamSession * self)
     g_autofree gchar *to = kvam_time_to_iso8601 (self->range_end);
     if (self->next_fragment > 0)
       return GST_FLOW_EOS;
-    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, RESOURCE, NOT_FOUND,
-        ("Stream '%s' has no fragments between %s and %s (%s timestamps)",
-            self->stream, from, to,
-            self->selector == KVAM_SELECTOR_SERVER ? "server" : "producer"),
-        (NULL), ("stream", G_TYPE_STRING, self->stream, NULL));
+    kvam_session_post (self, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NOT_FOUND, NULL, NULL,
+        g_strdup_printf ("Stream '%s' has no fragments between %s and %s "
+            "(%s timestamps)", self->stream, from, to,
+            self->selector == KVAM_SELECTOR_SERVER ? "server" : "producer"));
     return GST_FLOW_ERROR;
   }
 
@@ -332,7 +262,7 @@ open_response (KvamSession * self)
     if (err.kind == KVAM_AWS_ERROR_CANCELLED) {
       ret = GST_FLOW_FLUSHING;
     } else {
-      post_aws_error (self, &err);
+      kvam_session_post_aws_error (self, &err);
       ret = GST_FLOW_ERROR;
     }
     g_clear_pointer (&self->batch, g_ptr_array_unref);
@@ -379,7 +309,7 @@ retry_after_short_response (KvamSession * self, const gchar * why,
   kvam_aws_error_set (&err, KVAM_AWS_ERROR_NETWORK,
       kvam_api_name (KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST), 0,
       "IncompleteResponse", why, NULL);
-  post_aws_error (self, &err);
+  kvam_session_post_aws_error (self, &err);
   kvam_aws_error_clear (&err);
   return GST_FLOW_ERROR;
 }
@@ -502,9 +432,9 @@ read_and_merge (KvamSession * self, guint blocksize, GstBuffer ** out)
 
   merged = kvam_mkv_merger_push_input_buffer (self->merger, n, &err);
   if (!merged) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, STREAM, DEMUX,
-        ("Stream '%s': %s", self->stream, err->message), (NULL),
-        ("stream", G_TYPE_STRING, self->stream, NULL));
+    kvam_session_post (self, GST_MESSAGE_ERROR, GST_STREAM_ERROR,
+        GST_STREAM_ERROR_DEMUX, NULL, NULL, g_strdup_printf ("Stream '%s': %s",
+            self->stream, err->message));
     g_error_free (err);
     return GST_FLOW_ERROR;
   }

@@ -87,31 +87,46 @@ kvam_session_count_delivered (KvamSession * self)
   self->pending_delivered = 0;
 }
 
+/* A fragment that cannot be played whole: an error that stops (with
+ * on-fragment-error=fail, @fail_text), else a warning (@skip_text) and
+ * counted as skipped. Texts taken; @err (may be NULL) says what AWS said.
+ * FALSE when it stops. */
+static gboolean
+fail_or_skip (KvamSession * self, const KvamFragment * f, GQuark domain,
+    gint code, const KvamAwsError * err, gchar * fail_text, gchar * skip_text)
+{
+  if (self->fail_on_fragment_error) {
+    kvam_session_post (self, GST_MESSAGE_ERROR, domain, code, f, err,
+        fail_text);
+    g_free (skip_text);
+    return FALSE;
+  }
+  kvam_session_post (self, GST_MESSAGE_WARNING, domain, code, f, err,
+      skip_text);
+  g_free (fail_text);
+  g_mutex_lock (&self->stats_lock);
+  self->skipped++;
+  g_mutex_unlock (&self->stats_lock);
+  return TRUE;
+}
+
 /* A fragment that keeps failing (in-band errors, or a document that never
  * arrives whole): skip it with a warning, or stop, as the property says. */
 gboolean
 kvam_session_give_up_on_fragment (KvamSession * self, const KvamFragment * f,
     const gchar * code, const gchar * message)
 {
-  if (self->fail_on_fragment_error) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, RESOURCE, READ,
-        ("Stream '%s': fragment %s failed: %s (%s)", self->stream,
-            f->number, code, GST_STR_NULL (message)), (NULL),
-        ("stream", G_TYPE_STRING, self->stream,
-            "fragment-number", G_TYPE_STRING, f->number,
-            "aws-error-type", G_TYPE_STRING, code, NULL));
+  KvamAwsError err = { KVAM_AWS_ERROR_SERVER,
+    "GetMediaForFragmentList", 0, (gchar *) code, (gchar *) message, NULL
+  };
+
+  if (!fail_or_skip (self, f, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+          &err, g_strdup_printf ("Stream '%s': fragment %s failed: %s (%s)",
+              self->stream, f->number, code, GST_STR_NULL (message)),
+          g_strdup_printf ("Stream '%s': skipping fragment %s after %u "
+              "attempts: %s (%s)", self->stream, f->number,
+              self->retry_attempts + 1, code, GST_STR_NULL (message))))
     return FALSE;
-  }
-  GST_ELEMENT_WARNING_WITH_DETAILS (self->element, RESOURCE, READ,
-      ("Stream '%s': skipping fragment %s after %u attempts: %s (%s)",
-          self->stream, f->number, self->retry_attempts + 1, code,
-          GST_STR_NULL (message)), (NULL),
-      ("stream", G_TYPE_STRING, self->stream,
-          "fragment-number", G_TYPE_STRING, f->number,
-          "aws-error-type", G_TYPE_STRING, code, NULL));
-  g_mutex_lock (&self->stats_lock);
-  self->skipped++;
-  g_mutex_unlock (&self->stats_lock);
   self->next_fragment++;
   self->fragment_failures = 0;
   self->failures = 0;
@@ -127,23 +142,11 @@ kvam_session_give_up_on_fragment (KvamSession * self, const KvamFragment * f,
 static gboolean
 fragment_damaged (KvamSession * self, const KvamFragment * f, const gchar * why)
 {
-  if (self->fail_on_fragment_error) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self->element, STREAM, DEMUX,
-        ("Stream '%s': fragment %s is damaged: %s", self->stream,
-            f->number, why), (NULL),
-        ("stream", G_TYPE_STRING, self->stream,
-            "fragment-number", G_TYPE_STRING, f->number, NULL));
-    return FALSE;
-  }
-  GST_ELEMENT_WARNING_WITH_DETAILS (self->element, STREAM, DEMUX,
-      ("Stream '%s': fragment %s is damaged (%s): the rest of it is skipped",
-          self->stream, f->number, why), (NULL),
-      ("stream", G_TYPE_STRING, self->stream,
-          "fragment-number", G_TYPE_STRING, f->number, NULL));
-  g_mutex_lock (&self->stats_lock);
-  self->skipped++;
-  g_mutex_unlock (&self->stats_lock);
-  return TRUE;
+  return fail_or_skip (self, f, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX, NULL,
+      g_strdup_printf ("Stream '%s': fragment %s is damaged: %s",
+          self->stream, f->number, why),
+      g_strdup_printf ("Stream '%s': fragment %s is damaged (%s): the rest "
+          "of it is skipped", self->stream, f->number, why));
 }
 
 /* Events of the last push: messages, counts, in-band errors. FALSE to stop

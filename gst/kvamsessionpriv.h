@@ -122,6 +122,16 @@ void kvam_session_events_init (void);
 const KvamFragment *kvam_session_batch_fragment (KvamSession * self,
     guint i);
 void kvam_session_post_pending_messages (KvamSession * self);
+
+/* kvamsessionposts.c: the element's errors and warnings (@type), @text
+ * taken; details: the stream, @fragment's number and what AWS said in
+ * @err (both may be NULL). */
+void kvam_session_post (KvamSession * self, GstMessageType type,
+    GQuark domain, gint code, const KvamFragment * fragment,
+    const KvamAwsError * err, gchar * text);
+/* A failed call, as the error a user can act on. */
+void kvam_session_post_aws_error (KvamSession * self,
+    const KvamAwsError * err);
 void kvam_session_count_delivered (KvamSession * self);
 gboolean kvam_session_give_up_on_fragment (KvamSession * self,
     const KvamFragment * f, const gchar * code, const gchar * message);

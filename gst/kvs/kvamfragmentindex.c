@@ -41,7 +41,7 @@ kvam_fragment_index_new (KvamSelector selector, GstClockTime start,
   static gsize once = 0;
 
   if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (kvam_index_debug, "kvamindex", 0,
+    GST_DEBUG_CATEGORY_INIT (kvam_index_debug, "kvamfragmentindex", 0,
         "kvamsrc fragment index");
     kvam_fragment_lister_init ();
     g_once_init_leave (&once, 1);

@@ -167,10 +167,13 @@ reader_thread (gpointer data)
       KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST, self->body, self->cancellable,
       &err);
   if (!response) {
+    GST_DEBUG ("read-ahead response %p could not open: %s", self,
+        err.message ? err.message : "");
     finish_reading (self, error_from_aws (&err));
     kvam_aws_error_clear (&err);
     return NULL;
   }
+  GST_DEBUG ("read-ahead response %p open", self);
   while (TRUE) {
     guint8 *buf;
     gssize n;
@@ -195,6 +198,8 @@ reader_thread (gpointer data)
     g_mutex_unlock (&self->lock);
   }
   g_object_unref (response);
+  GST_DEBUG ("read-ahead response %p ended%s%s", self, error ? ": " : "",
+      error ? error->message : "");
   finish_reading (self, error);
   return NULL;
 }
@@ -292,6 +297,7 @@ kvam_prefetch_stream_make_head (KvamPrefetchStream * self)
 {
   KvamBudget *b = self->budget;
 
+  GST_DEBUG ("read-ahead response %p is the one read now", self);
   g_mutex_lock (&b->lock);
   self->head = TRUE;
   g_cond_broadcast (&b->cond);

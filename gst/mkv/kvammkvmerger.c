@@ -55,7 +55,7 @@ kvam_mkv_merger_new (GstClockTime base)
   static gsize once = 0;
 
   if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (kvam_merger_debug, "kvammerger", 0,
+    GST_DEBUG_CATEGORY_INIT (kvam_merger_debug, "kvammkvmerger", 0,
         "kvamsrc Matroska merger");
     g_once_init_leave (&once, 1);
   }

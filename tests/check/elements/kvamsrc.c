@@ -294,6 +294,73 @@ GST_START_TEST (test_secrets_never_logged)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstElement *src;
+  gint stop;
+  guint reads;
+} StatsReader;
+
+static gpointer
+read_stats (gpointer data)
+{
+  StatsReader *r = data;
+
+  while (!g_atomic_int_get (&r->stop)) {
+    GstStructure *stats = NULL;
+    guint listed = 0;
+
+    g_object_get (r->src, "stats", &stats, NULL);
+    fail_unless (gst_structure_get_uint (stats, "fragments-listed", &listed));
+    gst_structure_free (stats);
+    r->reads++;
+  }
+  return NULL;
+}
+
+/* stats (read under the object lock by any thread) while the element
+ * starts and stops again and again: the session, index and client it
+ * reads are taken away under that lock before they are freed (ASan finds
+ * a read of a freed one). */
+GST_START_TEST (test_stats_while_stopping)
+{
+  g_autoptr (KvsEmulator) emu = kvs_emulator_new ();
+  g_autofree gchar *emu_url = NULL;
+  GstElement *pipeline, *src;
+  StatsReader r = { NULL, 0, 0 };
+  GError *err = NULL;
+  GThread *t;
+  guint i;
+
+  kvs_emulator_set_stream_start (emu, G_GINT64_CONSTANT (1764000000000));
+  fail_unless (kvs_emulator_add_synthetic (emu, "cam", 20, 1, 32, 32, &err));
+  kvs_emulator_set_rate_limit (emu, FALSE);
+  fail_unless (kvs_emulator_start (emu, NULL, 0, NULL, NULL, &err));
+  emu_url = kvs_emulator_get_url (emu);
+  pipeline = gst_parse_launch ("kvamsrc name=src ! fakesink sync=false", NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  g_object_set (src, "endpoint-uri", emu_url, "stream-name", "cam", "region",
+      KVS_EMULATOR_DEFAULT_REGION, "access-key",
+      KVS_EMULATOR_DEFAULT_ACCESS_KEY, "secret-access-key",
+      KVS_EMULATOR_DEFAULT_SECRET_KEY, "start-time", "1764000000",
+      "end-time", "1764000019", NULL);
+  r.src = src;
+  t = g_thread_new ("stats", read_stats, &r);
+  for (i = 0; i < 20; i++) {
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    g_usleep ((i % 4) * 20 * 1000);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+  }
+  g_atomic_int_set (&r.stop, 1);
+  g_thread_join (t);
+  g_print ("%u stats reads over 20 starts and stops\n", r.reads);
+  fail_unless (r.reads > 20);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* The property table of @file's "## Properties" section lists exactly the
  * element's own properties, with the defaults gst-inspect shows (cell
  * @default_col) and, when @range_col > 0, the numeric ranges. */
@@ -472,6 +539,7 @@ kvamsrc_suite (void)
   tcase_add_test (tc, test_reference_property_table);
   tcase_add_test (tc, test_default_aws_endpoint_url);
   tcase_add_test (tc, test_proxy_from_environment);
+  tcase_add_test (tc, test_stats_while_stopping);
   return s;
 }
 
