@@ -26,9 +26,9 @@ G_BEGIN_DECLS
 #define DEFAULT_ON_FRAGMENT_ERROR GST_KVAM_SRC_ON_ERROR_SKIP
 #define DEFAULT_BLOCKSIZE (64 * 1024)
 #define MAX_BLOCKSIZE (16 * 1024 * 1024)
-/* measured (README, Performance): 4 responses at 25 MB/s each reach 3.5x
- * one session's speed, and leave the stream's fifth connection to another
- * client */
+/* 4 responses at 25 MB/s each beat 3x one session's speed
+ * (docs/performance.md) and leave the stream's fifth connection to
+ * another client */
 #define DEFAULT_MAX_CONCURRENT 4
 #define DEFAULT_MAX_BYTES_AHEAD (96 * 1024 * 1024)
 

@@ -7,6 +7,7 @@
 #endif
 
 #include "gstkvamsrcpriv.h"
+#include "kvamsecret.h"
 
 #include <string.h>
 
@@ -69,9 +70,7 @@ gst_kvam_src_playback_mode_get_type (void)
 static void
 clear_secret (gchar ** secret)
 {
-  if (*secret)
-    memset (*secret, 0, strlen (*secret));
-  g_clear_pointer (secret, g_free);
+  g_clear_pointer (secret, kvam_secret_free);
 }
 
 void

@@ -226,9 +226,9 @@ printed_words (GByteArray * out)
   for (i = 0; words[i]; i++)
     if (strlen (words[i]) >= 8)
       g_ptr_array_add (found, g_strdup (words[i]));
-  memset (text, 0, strlen (text));
+  kvam_secret_wipe (text);
   for (i = 0; words[i]; i++)
-    memset (words[i], 0, strlen (words[i]));
+    kvam_secret_wipe (words[i]);
   return found;
 }
 
@@ -245,7 +245,7 @@ scrubbed_line (KvamCredsContext * ctx, GByteArray * err, GByteArray * out)
     g_ptr_array_add (printed, g_strdup (ctx->secrets[i]));
   g_ptr_array_add (printed, NULL);
   clean = kvam_scrub_secrets (line, (const gchar * const *) printed->pdata);
-  memset (line, 0, strlen (line));
+  kvam_secret_wipe (line);
   return clean;
 }
 

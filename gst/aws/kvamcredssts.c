@@ -195,7 +195,7 @@ form_add (GString * form, const gchar * name, const gchar * value)
     return;
   escaped = g_uri_escape_string (value, NULL, FALSE);
   g_string_append_printf (form, "%s%s=%s", form->len ? "&" : "", name, escaped);
-  memset (escaped, 0, strlen (escaped));
+  kvam_secret_wipe (escaped);
 }
 
 /* POSTs @form to STS, signed by @signer when not NULL. */

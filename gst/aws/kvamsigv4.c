@@ -11,6 +11,7 @@
 #endif
 
 #include "kvamsigv4.h"
+#include "kvamsecret.h"
 
 #include <string.h>
 #include <openssl/crypto.h>
@@ -155,7 +156,7 @@ kvam_sigv4_result_clear (KvamSigv4Result * r)
   g_clear_pointer (&r->signature, g_free);
   g_clear_pointer (&r->amz_date, g_free);
   if (r->authorization)
-    memset (r->authorization, 0, strlen (r->authorization));
+    kvam_secret_wipe (r->authorization);
   g_clear_pointer (&r->authorization, g_free);
   g_clear_pointer (&r->content_sha256, g_free);
   g_clear_pointer (&r->query, g_free);
@@ -407,7 +408,7 @@ sign_canonical (const KvamSigv4Options * opts, const KvamCredentials * creds,
 
   secret = g_strconcat ("AWS4", creds->secret_access_key, NULL);
   hmac_sha256 ((const guint8 *) secret, strlen (secret), date, k);
-  memset (secret, 0, strlen (secret));
+  kvam_secret_wipe (secret);
   hmac_sha256 (k, sizeof (k), opts->region, k);
   hmac_sha256 (k, sizeof (k), opts->service, k);
   hmac_sha256 (k, sizeof (k), "aws4_request", k);

@@ -245,8 +245,8 @@ property_proxy_resolver (KvamTransport * self)
 /* proxy-id/proxy-pw as Basic credentials, sent with the first CONNECT (and
  * with plain-http requests, which go to the proxy itself) rather than after
  * a 407: libsoup 3.2 answers a 407 to CONNECT by retrying the tunnel to
- * the wrong port (measured: the retried CONNECT named the proxy's own
- * address), and curl sends Basic this way too. Never added to a request
+ * the wrong port (docs/design.md, facts), and curl sends Basic this way
+ * too. Never added to a request
  * inside a TLS tunnel: that would hand the password to the server. */
 static void
 add_proxy_authorization (SoupSession * session, SoupMessage * msg,
@@ -368,10 +368,8 @@ ca_database (KvamTransport * self)
 }
 
 /* The bundle is applied when a session queues its first https request,
- * not when the session is made: parsing a system bundle took 30 ms and
- * 5 MB of memory per copy (measured with AWS_CA_BUNDLE pointing at
- * Debian's 140 kB ca-certificates.crt), which an http endpoint never
- * needs and which delayed the first buffer of every export. Every https
+ * not when the session is made: parsing a bundle costs tens of ms and
+ * megabytes (docs/design.md, facts), which an http endpoint never needs. Every https
  * request passes here before libsoup opens its connection, and the lock
  * orders the first one before the others. */
 static void

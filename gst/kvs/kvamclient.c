@@ -210,7 +210,7 @@ kvam_backoff_us (guint attempt)
   gint64 ceiling = BACKOFF_BASE_US;
 
   /* doubled step by step and stopped at the cap: a shift by the attempt
-   * number overflowed from the 16th retry on (retries back to back) */
+   * number would overflow for large attempt counts */
   while (attempt-- > 0 && ceiling < BACKOFF_CAP_US)
     ceiling *= 2;
   ceiling = MIN (ceiling, BACKOFF_CAP_US);

@@ -10,9 +10,8 @@
 
 #include <string.h>
 
-/* Length of a variable-size integer from its first byte, 0 if invalid. */
-static guint
-vint_length (guint8 first, guint max)
+guint
+kvam_ebml_vint_length (guint8 first, guint max)
 {
   guint len = 1;
 
@@ -30,12 +29,12 @@ kvam_ebml_read_header (const guint8 * data, gsize avail, KvamEbmlHeader * out)
 
   if (avail < 1)
     return KVAM_EBML_NEED_MORE;
-  id_len = vint_length (data[0], 4);
+  id_len = kvam_ebml_vint_length (data[0], 4);
   if (!id_len)
     return KVAM_EBML_INVALID;
   if (avail < id_len + 1)
     return KVAM_EBML_NEED_MORE;
-  size_len = vint_length (data[id_len], 8);
+  size_len = kvam_ebml_vint_length (data[id_len], 8);
   if (!size_len)
     return KVAM_EBML_INVALID;
   if (avail < id_len + size_len)
@@ -137,6 +136,43 @@ kvam_ebml_write_string (GByteArray * out, guint32 id, const gchar * s)
   kvam_ebml_write_id (out, id);
   kvam_ebml_write_size (out, len, 0);
   g_byte_array_append (out, (const guint8 *) s, len);
+}
+
+void
+kvam_ebml_write_double (GByteArray * out, guint32 id, gdouble value)
+{
+  guint64 bits;
+  guint8 be[8];
+  guint i;
+
+  memcpy (&bits, &value, sizeof (bits));
+  for (i = 0; i < 8; i++)
+    be[i] = (bits >> (56 - 8 * i)) & 0xFF;
+  kvam_ebml_write_id (out, id);
+  kvam_ebml_write_size (out, sizeof (be), 0);
+  g_byte_array_append (out, be, sizeof (be));
+}
+
+void
+kvam_ebml_write_id_value (GByteArray * out, guint32 id, guint32 value)
+{
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+
+  kvam_ebml_write_id (bytes, value);
+  kvam_ebml_write_id (out, id);
+  kvam_ebml_write_size (out, bytes->len, 0);
+  g_byte_array_append (out, bytes->data, bytes->len);
+}
+
+void
+kvam_ebml_start_unknown (GByteArray * out, guint32 id)
+{
+  static const guint8 unknown[8] = { 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF
+  };
+
+  kvam_ebml_write_id (out, id);
+  g_byte_array_append (out, unknown, sizeof (unknown));
 }
 
 gsize

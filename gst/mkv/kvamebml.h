@@ -34,6 +34,15 @@ G_BEGIN_DECLS
 #define KVAM_EBML_ID_BLOCKGROUP    0xA0
 #define KVAM_EBML_ID_BLOCK         0xA1
 #define KVAM_EBML_ID_REFERENCEBLOCK 0xFB
+#define KVAM_EBML_ID_DOCTYPE       0x4282
+#define KVAM_EBML_ID_SEEK          0x4DBB
+#define KVAM_EBML_ID_SEEKID        0x53AB
+#define KVAM_EBML_ID_SEEKPOSITION  0x53AC
+#define KVAM_EBML_ID_CUEPOINT      0xBB
+#define KVAM_EBML_ID_CUETIME       0xB3
+#define KVAM_EBML_ID_CUETRACKPOSITIONS 0xB7
+#define KVAM_EBML_ID_CUETRACK      0xF7
+#define KVAM_EBML_ID_CUECLUSTERPOSITION 0xF1
 
 #define KVAM_EBML_SIZE_UNKNOWN G_MAXUINT64
 
@@ -53,6 +62,9 @@ typedef struct
   guint header_len;
 } KvamEbmlHeader;
 
+/* Length of a variable-size integer (at most @max bytes) from its first
+ * byte, 0 if invalid. */
+guint kvam_ebml_vint_length (guint8 first, guint max);
 KvamEbmlResult kvam_ebml_read_header (const guint8 * data, gsize avail,
     KvamEbmlHeader * out);
 guint64 kvam_ebml_read_uint (const guint8 * data, gsize len);
@@ -65,6 +77,13 @@ void kvam_ebml_write_id (GByteArray * out, guint32 id);
 void kvam_ebml_write_size (GByteArray * out, guint64 size, guint width);
 void kvam_ebml_write_uint (GByteArray * out, guint32 id, guint64 value);
 void kvam_ebml_write_string (GByteArray * out, guint32 id, const gchar * s);
+/* An 8-byte big-endian IEEE float element (Matroska's Duration). */
+void kvam_ebml_write_double (GByteArray * out, guint32 id, gdouble value);
+/* An element whose data is the bytes of the ID @value (SeekID). */
+void kvam_ebml_write_id_value (GByteArray * out, guint32 id, guint32 value);
+/* ID and the 8-byte "unknown" size: a master whose end is not known (a
+ * Segment or a Cluster written as it arrives). */
+void kvam_ebml_start_unknown (GByteArray * out, guint32 id);
 /* Writes ID and an 8-byte size placeholder; returns where the size goes. */
 gsize kvam_ebml_start_master (GByteArray * out, guint32 id);
 void kvam_ebml_end_master (GByteArray * out, gsize mark);

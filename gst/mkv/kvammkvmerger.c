@@ -183,10 +183,6 @@ write_info (KvamMkvMerger * self, GBytes * info)
   gsize size, mark;
   const guint8 *data = g_bytes_get_data (info, &size);
   KvamEbmlHeader h;
-  gdouble ticks;
-  guint64 bits;
-  guint8 be[8];
-  guint i;
 
   if (!GST_CLOCK_TIME_IS_VALID (self->duration) ||
       kvam_ebml_read_header (data, size, &h) != KVAM_EBML_OK) {
@@ -195,13 +191,8 @@ write_info (KvamMkvMerger * self, GBytes * info)
   }
   mark = kvam_ebml_start_master (out, KVAM_EBML_ID_INFO);
   g_byte_array_append (out, data + h.header_len, size - h.header_len);
-  ticks = (gdouble) self->duration / (gdouble) self->scale;
-  memcpy (&bits, &ticks, sizeof (bits));
-  for (i = 0; i < 8; i++)
-    be[i] = (bits >> (56 - 8 * i)) & 0xFF;
-  kvam_ebml_write_id (out, KVAM_EBML_ID_DURATION);
-  kvam_ebml_write_size (out, sizeof (be), 0);
-  g_byte_array_append (out, be, sizeof (be));
+  kvam_ebml_write_double (out, KVAM_EBML_ID_DURATION,
+      (gdouble) self->duration / (gdouble) self->scale);
   kvam_ebml_end_master (out, mark);
   kvam_merger_write_bytes (self, out->data, out->len);
 }
@@ -209,18 +200,17 @@ write_info (KvamMkvMerger * self, GBytes * info)
 static void
 write_stream_header (KvamMkvMerger * self, const guint8 * tracks, gsize size)
 {
-  static const guint8 segment[12] = { 0x18, 0x53, 0x80, 0x67, 0x01, 0xFF,
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
-  };
   Document *d = &self->doc;
   g_autoptr (GByteArray) seek_head = g_byte_array_new ();
+  g_autoptr (GByteArray) segment = g_byte_array_new ();
 
   if (d->ebml)
     kvam_merger_write_bytes (self, g_bytes_get_data (d->ebml, NULL),
         g_bytes_get_size (d->ebml));
-  kvam_merger_write_bytes (self, segment, sizeof (segment));
+  kvam_ebml_start_unknown (segment, KVAM_EBML_ID_SEGMENT);
+  kvam_merger_write_bytes (self, segment->data, segment->len);
   self->segment_start = (d->ebml ? g_bytes_get_size (d->ebml) : 0) +
-      sizeof (segment);
+      segment->len;
   /* where matroskademux finds the Cues when asked to seek */
   kvam_seek_write_seek_head (seek_head);
   kvam_merger_write_bytes (self, seek_head->data, seek_head->len);
@@ -649,15 +639,6 @@ merge (KvamMkvMerger * self, GError ** error)
     return FALSE;
   }
   return TRUE;
-}
-
-GBytes *
-kvam_mkv_merger_push_input (KvamMkvMerger * self, gsize used, GError ** error)
-{
-  kvam_merger_io_add_input (self, NULL, used);
-  if (!merge (self, error))
-    return NULL;
-  return kvam_merger_io_take_bytes (self);
 }
 
 GstBuffer *

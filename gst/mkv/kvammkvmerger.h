@@ -75,13 +75,11 @@ GBytes *kvam_mkv_merger_push (KvamMkvMerger * merger, const guint8 * data,
     gsize size, GError ** error);
 /* The same without a copy into the merger: read up to @size bytes straight
  * into the buffer _take_input_space() returns, then merge the @used of them
- * with _push_input(). */
+ * with _push_input_buffer(): a buffer whose memories are slices of the
+ * input (the frames) and what the merger wrote between them, so frame data
+ * is not copied. */
 guint8 *kvam_mkv_merger_take_input_space (KvamMkvMerger * merger,
     gsize size);
-GBytes *kvam_mkv_merger_push_input (KvamMkvMerger * merger, gsize used,
-    GError ** error);
-/* The same as a buffer whose memories are slices of the input (the frames)
- * and what the merger wrote between them: frame data is not copied. */
 GstBuffer *kvam_mkv_merger_push_input_buffer (KvamMkvMerger * merger,
     gsize used, GError ** error);
 /* Nothing was read into it. */

@@ -67,14 +67,10 @@ all_present (guintptr start, gsize len, gsize page)
 #endif
 
 /* Fresh memory costs a page fault per page on first touch, each paid
- * inside the recv() that fills it. In a VM that is dear: on the
- * (Firecracker) development machine 14 ms per 4 MiB touched, against
- * 0.9 ms to populate the same pages in one call; an export's first few
- * blocks ran at ~200 MB/s for it. Most blocks after the first few are
- * ones glibc reuses, every page present: populating those still walks
- * each page (16 us a MiB, ~3 % of an uncapped loopback export), asking
- * mincore() first 2 us. Best effort: kernels before 5.14 refuse it, and
- * nothing changes. */
+ * inside the recv() that fills it, which in a VM is dear (docs/design.md,
+ * facts): the pages are populated in one call first. Blocks glibc reuses
+ * have every page present already, so mincore() is asked first. Best
+ * effort: kernels before 5.14 refuse it, and nothing changes. */
 static void
 populate (guint8 * mem, gsize size)
 {

@@ -20,12 +20,12 @@
 
 #define GST_CAT_DEFAULT kvam_merger_debug_category ()
 
+/* the bytes of KVAM_EBML_ID_HEADER and _SEGMENT, searched for */
 static const guint8 ebml_magic[4] = { 0x1A, 0x45, 0xDF, 0xA3 };
 static const guint8 segment_magic[4] = { 0x18, 0x53, 0x80, 0x67 };
 
 /* an EBML header is a few dozen bytes */
 #define MAX_EBML_HEADER 256
-#define ID_DOCTYPE 0x4282
 
 typedef enum
 {
@@ -45,7 +45,7 @@ names_matroska (const guint8 * p, gsize n)
     if (kvam_ebml_read_header (p + pos, n - pos, &h) != KVAM_EBML_OK ||
         h.size > n - pos - h.header_len)
       return FALSE;
-    if (h.id == ID_DOCTYPE) {
+    if (h.id == KVAM_EBML_ID_DOCTYPE) {
       const gchar *v = (const gchar *) p + pos + h.header_len;
       gsize len = h.size;
       /* GStreamer's matroskamux writes the string's NUL too */

@@ -45,8 +45,8 @@ block_info (const Element * e, guint64 * track, gint16 * tc)
   }
   if (n < 1)
     return FALSE;
-  track_len = p[0] & 0x80 ? 1 : p[0] & 0x40 ? 2 : p[0] & 0x20 ? 3 : 4;
-  if (n < track_len + 3)
+  track_len = kvam_ebml_vint_length (p[0], 4);
+  if (track_len == 0 || n < track_len + 3)
     return FALSE;
   /* a vint of L bytes: the length marker is bit 7L */
   *track = kvam_ebml_read_uint (p, track_len) &
@@ -148,13 +148,10 @@ keep_frame (KvamMkvMerger * self, guint64 track, gint64 t)
 static void
 write_cluster_header (KvamMkvMerger * self)
 {
-  static const guint8 cluster[12] = { 0x1F, 0x43, 0xB6, 0x75, 0x01, 0xFF,
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
-  };
   g_autoptr (GByteArray) tc = g_byte_array_new ();
 
   /* unknown size: a cut can end it anywhere between complete elements */
-  kvam_merger_write_bytes (self, cluster, sizeof (cluster));
+  kvam_ebml_start_unknown (tc, KVAM_EBML_ID_CLUSTER);
   kvam_ebml_write_uint (tc, KVAM_EBML_ID_TIMECODE, self->cluster_out);
   kvam_merger_write_bytes (self, tc->data, tc->len);
   self->cluster_written = TRUE;

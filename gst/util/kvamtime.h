@@ -13,8 +13,8 @@ G_BEGIN_DECLS
  * the epoch in @out. */
 /* Times are nanoseconds since the epoch, in GstClockTime and, signed, in
  * GstClockTimeDiff, which ends in April 2262: anything from
- * 2262-01-01T00:00:00Z on is refused rather than wrapped (2600-01-01 once
- * became 2015). */
+ * 2262-01-01T00:00:00Z on is refused rather than wrapped into a time that
+ * looks valid. */
 #define KVAM_TIME_MAX_SECONDS G_GINT64_CONSTANT (9214646400)
 
 gboolean kvam_time_parse (const gchar * text, GstClockTime * out);
