@@ -468,10 +468,18 @@ read_and_merge (KvamSession * self, guint blocksize, GstBuffer ** out)
 
 /* ---- seeking ------------------------------------------------------------ */
 
-/* What a BYTES seek to @offset of the output means: -2 the Cues, -3 the
- * start, a fragment's index, or -1 nothing kvamsrc can serve. */
-static gint64
-seek_target (KvamSession * self, guint64 offset)
+/* What a BYTES seek to an offset of the output asks for. */
+typedef enum
+{
+  SEEK_NOWHERE,                 /* nothing kvamsrc serves there */
+  SEEK_TO_START,                /* 0: the stream header again */
+  SEEK_TO_CUES,                 /* the Cues' virtual position */
+  SEEK_TO_FRAGMENT,             /* a fragment's first cluster */
+} SeekTarget;
+
+/* What a seek to @offset means; for SEEK_TO_FRAGMENT, which in @fragment. */
+static SeekTarget
+seek_target (KvamSession * self, guint64 offset, guint * fragment)
 {
   guint64 start;
   gint64 k;
@@ -480,21 +488,24 @@ seek_target (KvamSession * self, guint64 offset)
   start = self->segment_start;
   g_mutex_unlock (&self->stats_lock);
   if (offset == 0)
-    return -3;
+    return SEEK_TO_START;
   if (start == 0 || offset < start)
-    return -1;
+    return SEEK_NOWHERE;
   if (offset - start == KVAM_SEEK_CUES_POSITION)
-    return -2;
+    return SEEK_TO_CUES;
   k = kvam_seek_fragment_at (offset - start);
   if (k < 0 || k >= kvam_fragment_index_get_published (self->index))
-    return -1;
-  return k;
+    return SEEK_NOWHERE;
+  *fragment = (guint) k;
+  return SEEK_TO_FRAGMENT;
 }
 
 gboolean
 kvam_session_can_seek (KvamSession * self, guint64 offset)
 {
-  return seek_target (self, offset) != -1;
+  guint ignored;
+
+  return seek_target (self, offset, &ignored) != SEEK_NOWHERE;
 }
 
 /* Drops the response being read and what was pending with it. */
@@ -522,26 +533,31 @@ drop_response (KvamSession * self)
 gboolean
 kvam_session_seek (KvamSession * self, guint64 offset)
 {
-  gint64 target = seek_target (self, offset);
+  guint fragment = 0;
+  SeekTarget target = seek_target (self, offset, &fragment);
 
-  if (target == -1)
+  if (target == SEEK_NOWHERE)
     return FALSE;
   drop_response (self);
-  self->serve_cues = target == -2;
+  self->serve_cues = target == SEEK_TO_CUES;
   self->after_cues = FALSE;
-  if (target == -3) {
-    /* from the top: the stream header again */
-    g_clear_pointer (&self->merger, kvam_mkv_merger_free);
-    g_mutex_lock (&self->stats_lock);
-    self->segment_start = 0;
-    g_mutex_unlock (&self->stats_lock);
-    self->next_fragment = 0;
-  } else if (target >= 0) {
-    GST_DEBUG_OBJECT (self->element, "seeking to fragment %" G_GINT64_FORMAT,
-        target);
-    kvam_mkv_merger_seek (self->merger);
-    self->next_fragment = target;
-    self->discont = TRUE;
+  switch (target) {
+    case SEEK_TO_START:
+      g_clear_pointer (&self->merger, kvam_mkv_merger_free);
+      g_mutex_lock (&self->stats_lock);
+      self->segment_start = 0;
+      g_mutex_unlock (&self->stats_lock);
+      self->next_fragment = 0;
+      break;
+    case SEEK_TO_FRAGMENT:
+      GST_DEBUG_OBJECT (self->element, "seeking to fragment %u", fragment);
+      kvam_mkv_merger_seek (self->merger);
+      self->next_fragment = fragment;
+      self->discont = TRUE;
+      break;
+    case SEEK_TO_CUES:         /* served by the next read */
+    case SEEK_NOWHERE:
+      break;
   }
   return TRUE;
 }
