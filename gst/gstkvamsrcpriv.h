@@ -106,23 +106,27 @@ struct _GstKvamSrc
   guint max_concurrent;
   guint64 max_bytes_ahead;
 
-  /* set up in start(), used by the streaming thread */
-  GCancellable *cancellable;    /* unlock() */
-  GCancellable *lister_cancellable;     /* stop() */
+  /* made in init(), for the element's life; thread-safe objects */
+  GCancellable *cancellable;    /* unlock() cancels, unlock_stop() resets */
+  GCancellable *lister_cancellable;     /* stop() cancels */
+
+  /* Running state: exists only between start() and stop(). Set by start()
+   * and taken away by stop() (release_streaming_state ()) under the object
+   * lock; the streaming and lister threads use it without the lock, since
+   * they run only between the two; other threads (stats, queries, seeks)
+   * read it under the object lock. */
   KvamTransport *transport;
   KvamCredentialsProvider *credentials;
   gchar *active_region;
-  GstClockTime range_start;     /* ns since the epoch */
+  GstClockTime range_start;     /* ns since the epoch; check_settings () */
   GstClockTime range_end;
   KvamClient *client;
   KvamFragmentIndex *index;
-  GThread *lister;
+  GThread *lister;              /* start()/stop() only */
   KvamFollow *follow;           /* live modes: the lister's state */
+  KvamSession *session;         /* the streaming state machine */
 
-  /* the streaming state machine */
-  KvamSession *session;
-
-  /* stats, under the object lock */
+  /* stats: under the object lock */
   guint64 bytes_out;
 };
 
