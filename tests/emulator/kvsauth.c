@@ -4,7 +4,7 @@
  *
  * Recomputes each request's signature with kvamsrc's own signer from what
  * the client says it signed; the signer itself is checked against AWS's
- * published suite (tests/check/elements/kvamsigv4.c).
+ * published suite (tests/check/aws/kvamsigv4.c).
  */
 #include "kvsemulatorpriv.h"
 #include "kvamsigv4.h"
