@@ -379,8 +379,13 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
 
 /* ---- endpoints and retries ----------------------------------------------- */
 
-static GInputStream *send_with_retries (KvamClient * self, KvamApi api,
-    const gchar * body, GCancellable * cancellable, KvamAwsError * err);
+/* What a call does with a 200's body: a result, or NULL with @err set
+ * (a malformed one is retried like a failed call). */
+typedef gpointer (*KvamReadFunc) (KvamClient * self, KvamApi api,
+    GInputStream * in, gpointer data, GCancellable * c, KvamAwsError * err);
+static gpointer send_with_retries (KvamClient * self, KvamApi api,
+    const gchar * body, KvamReadFunc read, gpointer data,
+    GCancellable * cancellable, KvamAwsError * err);
 
 /* The body of a 200, read within KVAM_JSON_MAX_BODY bytes and
  * request-timeout from its headers, then parsed. */
@@ -413,6 +418,30 @@ parse_json_stream (KvamClient * self, GInputStream * in, KvamApi api,
   return root;
 }
 
+typedef struct
+{
+  KvamResponseCheck check;
+  gpointer user_data;
+} JsonRead;
+
+/* A 200's JSON, and what @data's check says of it */
+static gpointer
+read_json (KvamClient * self, KvamApi api, GInputStream * in, gpointer data,
+    GCancellable * cancellable, KvamAwsError * err)
+{
+  JsonRead *r = data;
+  JsonNode *root = parse_json_stream (self, in, api, cancellable, err);
+  GError *e = NULL;
+
+  if (root && r && r->check && !r->check (root, r->user_data, &e)) {
+    kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api),
+        200, "MalformedResponse", e->message, NULL);
+    g_clear_error (&e);
+    g_clear_pointer (&root, json_node_unref);
+  }
+  return root;
+}
+
 /* The data endpoint of @api, from the cache or GetDataEndpoint. */
 static gchar *
 look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
@@ -421,7 +450,6 @@ look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
   g_autoptr (JsonBuilder) b = NULL;
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (JsonNode) body_node = NULL;
-  g_autoptr (GInputStream) in = NULL;
   g_autofree gchar *body = NULL;
   gchar *endpoint;
   gchar *cached;
@@ -440,12 +468,8 @@ look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
   json_builder_end_object (b);
   body_node = json_builder_get_root (b);
   body = json_to_string (body_node, FALSE);
-  in = send_with_retries (self, KVAM_API_GET_DATA_ENDPOINT, body,
-      cancellable, err);
-  if (!in)
-    return NULL;
-  root = parse_json_stream (self, in, KVAM_API_GET_DATA_ENDPOINT, cancellable,
-      err);
+  root = send_with_retries (self, KVAM_API_GET_DATA_ENDPOINT, body,
+      read_json, NULL, cancellable, err);
   if (!root)
     return NULL;
   endpoint = kvam_url_canonical (kvam_json_get_string (json_node_get_object
@@ -578,9 +602,12 @@ prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
   return kvam_aws_error_is_retryable (err);
 }
 
-static GInputStream *
+/* One call, retried as prepare_retry () says: sent, then its 200 read by
+ * @read (NULL: the response stream itself is the result). */
+static gpointer
 send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
-    GCancellable * cancellable, KvamAwsError * err)
+    KvamReadFunc read, gpointer data, GCancellable * cancellable,
+    KvamAwsError * err)
 {
   gboolean refreshed_credentials = FALSE, refreshed_endpoint = FALSE;
   guint attempt;
@@ -588,13 +615,17 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
   for (attempt = 0;; attempt++) {
     g_autofree gchar *base = data_endpoint (self, api, cancellable, err);
     GInputStream *in;
+    gpointer result;
 
     if (!base)
       return NULL;
     in = send_once (self, api, base, body, cancellable, err);
-    if (in) {
+    result = in && read ? read (self, api, in, data, cancellable, err) : in;
+    if (in && read)
+      g_object_unref (in);
+    if (result) {
       kvam_aws_error_clear (err);       /* earlier attempts' errors are past */
-      return in;
+      return result;
     }
     if (attempt >= self->retry_attempts ||
         !prepare_retry (self, api, err, &refreshed_credentials,
@@ -637,39 +668,11 @@ kvam_client_call_checked (KvamClient * self, KvamApi api, JsonBuilder * body,
     KvamAwsError * err)
 {
   g_autofree gchar *text = finish_body (body);
-  guint attempt;
+  JsonRead r = { check, user_data };
 
   /* a 200 with a body we cannot read, or that @check refuses, is retried
-   * like a failed call */
-  for (attempt = 0;; attempt++) {
-    g_autoptr (GInputStream) in = send_with_retries (self, api, text,
-        cancellable, err);
-    JsonNode *root;
-    GError *e = NULL;
-
-    if (!in)
-      return NULL;
-    root = parse_json_stream (self, in, api, cancellable, err);
-    if (root && check && !check (root, user_data, &e)) {
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_MALFORMED, kvam_api_name (api),
-          200, "MalformedResponse", e->message, NULL);
-      g_clear_error (&e);
-      g_clear_pointer (&root, json_node_unref);
-    }
-    if (root)
-      kvam_aws_error_clear (err);
-    if (root || attempt >= self->retry_attempts ||
-        !kvam_aws_error_is_retryable (err))
-      return root;
-    g_mutex_lock (&self->lock);
-    self->stats.retries++;
-    g_mutex_unlock (&self->lock);
-    if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
-      kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0,
-          "Cancelled", "cancelled", NULL);
-      return NULL;
-    }
-  }
+   * like a failed call, in the same loop */
+  return send_with_retries (self, api, text, read_json, &r, cancellable, err);
 }
 
 GInputStream *
@@ -678,14 +681,14 @@ kvam_client_open (KvamClient * self, KvamApi api, JsonBuilder * body,
 {
   g_autofree gchar *text = finish_body (body);
 
-  return send_with_retries (self, api, text, cancellable, err);
+  return send_with_retries (self, api, text, NULL, NULL, cancellable, err);
 }
 
 GInputStream *
 kvam_client_open_text (KvamClient * self, KvamApi api, const gchar * body,
     GCancellable * cancellable, KvamAwsError * err)
 {
-  return send_with_retries (self, api, body, cancellable, err);
+  return send_with_retries (self, api, body, NULL, NULL, cancellable, err);
 }
 
 gchar *
