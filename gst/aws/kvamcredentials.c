@@ -71,17 +71,6 @@ kvam_creds_home_dir (void)
   return home && *home ? home : g_get_home_dir ();
 }
 
-gboolean
-kvam_creds_parse_time (const gchar * iso, gint64 * out)
-{
-  g_autoptr (GDateTime) dt = iso ? g_date_time_new_from_iso8601 (iso, NULL) :
-      NULL;
-
-  if (dt)
-    *out = g_date_time_to_unix (dt);
-  return dt != NULL;
-}
-
 static gboolean
 is_true (const gchar * v)
 {

@@ -14,6 +14,7 @@
 #include "kvamcredentials.h"
 #include "kvamconfigfile.h"
 #include "kvamtransport.h"
+#include "kvamtime.h"
 
 #include <gst/gst.h>
 #include <libsoup/soup.h>
@@ -57,11 +58,6 @@ gchar *kvam_creds_read_token_file (const gchar * path, GError ** error);
 
 /* $HOME as the AWS SDKs read it (tests move it), else the passwd entry. */
 const gchar *kvam_creds_home_dir (void);
-
-/* An ISO 8601 time (an Expiration, an expiresAt) as epoch seconds in
- * *@out; FALSE when @iso is NULL or not one. */
-gboolean kvam_creds_parse_time (const gchar * iso, gint64 * out);
-
 
 /* kvamcredsfiles.c */
 gchar *kvam_creds_shared_file_path (const gchar * env_var,

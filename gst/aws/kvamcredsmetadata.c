@@ -112,7 +112,7 @@ kvam_credentials_from_json (GBytes * body, const gchar * source,
         "%s: the response has no AccessKeyId or SecretAccessKey", source);
     return NULL;
   }
-  if (expiration && !kvam_creds_parse_time (expiration, &expires_at)) {
+  if (expiration && !kvam_time_parse_iso8601 (expiration, &expires_at)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED,
         "%s: Expiration '%s' is not an ISO 8601 time", source, expiration);

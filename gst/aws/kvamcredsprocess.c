@@ -278,7 +278,7 @@ kvam_process_read_output (const guint8 * data, gsize size,
         "SecretAccessKey", source);
     return NULL;
   }
-  if (expiration && !kvam_creds_parse_time (expiration, &expires_at)) {
+  if (expiration && !kvam_time_parse_iso8601 (expiration, &expires_at)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: Expiration is not an ISO 8601 "
         "time", source);

@@ -110,7 +110,7 @@ read_cache (SsoProfile * sso, gchar ** path, GError ** error)
   o = root ? json_node_get_object (root) : NULL;
   token = kvam_json_get_string (o, "accessToken");
   if (!token || !*token ||
-      !kvam_creds_parse_time (kvam_json_get_string (o, "expiresAt"),
+      !kvam_time_parse_iso8601 (kvam_json_get_string (o, "expiresAt"),
           &expires)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "the SSO token cache %s has no "
@@ -222,7 +222,7 @@ refresh_token (KvamCredsContext * ctx, SsoProfile * sso, JsonObject * cache,
         KVAM_CREDENTIALS_ERROR_NOT_FOUND, "the cache holds no refreshToken");
     return FALSE;
   }
-  if (!kvam_creds_parse_time (kvam_json_get_string (cache,
+  if (!kvam_time_parse_iso8601 (kvam_json_get_string (cache,
               "registrationExpiresAt"), &registered) ||
       registered <= g_get_real_time () / G_USEC_PER_SEC) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
@@ -279,7 +279,7 @@ cached_token (KvamCredsContext * ctx, SsoProfile * sso, GError ** error)
   if (!o)
     return NULL;
   /* read_cache checked it */
-  kvam_creds_parse_time (kvam_json_get_string (o, "expiresAt"), &expires);
+  kvam_time_parse_iso8601 (kvam_json_get_string (o, "expiresAt"), &expires);
   if (sso->refreshable && expires - now < REFRESH_WINDOW_S) {
     if (refresh_token (ctx, sso, o, &why)) {
       write_cache (path, root);

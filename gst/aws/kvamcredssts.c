@@ -125,7 +125,7 @@ credentials_from_xml (GHashTable * v, const gchar * source, GError ** error)
   gint64 expires_at;
 
   if (!id || !*id || !secret || !*secret || !token || !*token ||
-      !kvam_creds_parse_time (expiration, &expires_at)) {
+      !kvam_time_parse_iso8601 (expiration, &expires_at)) {
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
         KVAM_CREDENTIALS_ERROR_MALFORMED, "%s: the STS answer has no "
         "complete Credentials (AccessKeyId, SecretAccessKey, SessionToken, "

@@ -83,10 +83,27 @@ kvam_time_parse_relative (const gchar * text, GstClockTime now,
   return kvam_time_parse (text, out);
 }
 
+static GDateTime *
+parse_iso8601 (const gchar * text)
+{
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+
+  return text && *text ? g_date_time_new_from_iso8601 (text, utc) : NULL;
+}
+
+gboolean
+kvam_time_parse_iso8601 (const gchar * text, gint64 * seconds)
+{
+  g_autoptr (GDateTime) dt = parse_iso8601 (text);
+
+  if (dt)
+    *seconds = g_date_time_to_unix (dt);
+  return dt != NULL;
+}
+
 gboolean
 kvam_time_parse (const gchar * text, GstClockTime * out)
 {
-  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
   g_autoptr (GDateTime) dt = NULL;
   gint64 secs;
 
@@ -94,7 +111,7 @@ kvam_time_parse (const gchar * text, GstClockTime * out)
     return FALSE;
   if (parse_epoch_seconds (text, out))
     return TRUE;
-  dt = g_date_time_new_from_iso8601 (text, utc);
+  dt = parse_iso8601 (text);
   if (!dt)
     return FALSE;
   secs = g_date_time_to_unix (dt);

@@ -23,6 +23,11 @@ gboolean kvam_time_parse (const gchar * text, GstClockTime * out);
 gboolean kvam_time_parse_relative (const gchar * text, GstClockTime now,
     GstClockTime * out);
 
+/* ISO 8601 only (an Expiration, an expiresAt: "2026-11-24T10:00:00Z"; no
+ * zone means UTC) as whole epoch seconds; FALSE for NULL or anything else.
+ * The one ISO 8601 parser: kvam_time_parse () uses it too. */
+gboolean kvam_time_parse_iso8601 (const gchar * text, gint64 * seconds);
+
 /* "2026-11-24T10:00:00.250Z", for logs and messages; free with g_free */
 gchar *kvam_time_to_iso8601 (GstClockTime epoch_ns);
 
