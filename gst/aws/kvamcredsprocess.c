@@ -109,7 +109,7 @@ wait_done (GObject * src, GAsyncResult * res, gpointer data)
 
   g_subprocess_wait_finish (G_SUBPROCESS (src), res, NULL);
   /* a killed leader may leave its group: children holding the pipes */
-  if (g_cancellable_is_cancelled (run->cancel))
+  if (g_cancellable_is_cancelled (run->cancel) && run->group > 0)
     kill (-run->group, SIGKILL);
   g_atomic_int_set (&run->exited, 1);
   run->pending--;
@@ -330,6 +330,7 @@ kvam_creds_from_process (KvamCredsContext * ctx, const gchar * command,
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   Run run = { NULL, 0, 0, cancel, 0, FALSE, FALSE };
   KvamCredentials *creds = NULL;
+  const gchar *id;
   GError *e = NULL;
 
   argv = command_argv (command, &e);
@@ -341,7 +342,9 @@ kvam_creds_from_process (KvamCredsContext * ctx, const gchar * command,
     g_error_free (e);
     return NULL;
   }
-  run.group = atoi (g_subprocess_get_identifier (run.proc));
+  /* NULL once it has exited (and been reaped) already: nothing to kill */
+  id = g_subprocess_get_identifier (run.proc);
+  run.group = id ? atoi (id) : 0;
   GST_DEBUG ("%s: running %s", source, argv[0]);
   collect (ctx, &run, out, err);
   if (check_exit (ctx, &run, err, out, source, error))

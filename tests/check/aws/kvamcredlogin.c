@@ -369,12 +369,14 @@ GST_START_TEST (test_credential_process_answers_checked)
   keep_secret ("token-of-PROCKEYOLD");
   keep_secret ("printed-then-echoed-secret");
   keep_secret ("environment-session-token-secret");
+  /* set before any helper ran: setenv() while GLib's worker thread may be
+   * reading the environment (a child just exited) can crash; the next
+   * test's set-up unsets it */
+  g_setenv ("AWS_SESSION_TOKEN", "environment-session-token-secret", TRUE);
   assert_profile_error ("expired", "profile expired (credential_process) "
       "gave keys that had already expired");
-  g_setenv ("AWS_SESSION_TOKEN", "environment-session-token-secret", TRUE);
   assert_profile_error ("leaks", "exited with status 2: helper failed with "
       "**** and ****");
-  g_unsetenv ("AWS_SESSION_TOKEN");
 }
 
 GST_END_TEST;
