@@ -349,7 +349,8 @@ kvam_creds_from_process (KvamCredsContext * ctx, const gchar * command,
   collect (ctx, &run, out, err);
   if (check_exit (ctx, &run, err, out, source, error))
     creds = kvam_process_read_output (out->data, out->len, source, error);
-  memset (out->data, 0, out->len);
+  if (out->len)                 /* the keys it printed */
+    memset (out->data, 0, out->len);
   g_object_unref (run.proc);
   return creds;
 }
