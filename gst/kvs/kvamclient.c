@@ -563,16 +563,22 @@ kvam_client_invalidate_endpoint (KvamClient * self, KvamApi api)
   g_mutex_unlock (&self->lock);
 }
 
-/* After an error: note it, refresh what it points at, and say whether the
- * call is worth trying again. */
-static gboolean
-prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
-    gboolean * refreshed_credentials, gboolean * refreshed_endpoint)
+/* Every throttled answer is counted, the last of a call's attempts too. */
+static void
+count_throttle (KvamClient * self, const KvamAwsError * err)
 {
   g_mutex_lock (&self->lock);
   if (err->kind == KVAM_AWS_ERROR_THROTTLED)
     self->stats.throttles++;
   g_mutex_unlock (&self->lock);
+}
+
+/* After an error: refresh what it points at, and say whether the call is
+ * worth trying again. */
+static gboolean
+prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
+    gboolean * refreshed_credentials, gboolean * refreshed_endpoint)
+{
 
   if (err->kind == KVAM_AWS_ERROR_AUTH &&
       (g_strcmp0 (err->type, "ExpiredTokenException") == 0 ||
@@ -627,6 +633,7 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
       kvam_aws_error_clear (err);       /* earlier attempts' errors are past */
       return result;
     }
+    count_throttle (self, err);
     if (attempt >= self->retry_attempts ||
         !prepare_retry (self, api, err, &refreshed_credentials,
             &refreshed_endpoint))
