@@ -189,7 +189,7 @@ kvam_client_get_stats (KvamClient * self, KvamClientStats * stats)
 static gboolean
 pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
 {
-  gint64 wait = kvam_pacer_reserve (self->pacers[api]);
+  gint64 booked, wait = kvam_pacer_reserve (self->pacers[api], &booked);
 
   if (wait > 0) {
     GST_LOG ("pacing %s: waiting %" G_GINT64_FORMAT " us", kvam_api_name (api),
@@ -197,6 +197,7 @@ pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
     if (!kvam_cancellable_sleep (cancellable, wait))
       return FALSE;
   }
+  kvam_pacer_sent (self->pacers[api], booked);
   g_mutex_lock (&self->lock);
   self->stats.requests[api]++;
   g_mutex_unlock (&self->lock);

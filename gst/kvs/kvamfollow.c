@@ -24,6 +24,10 @@ GST_DEBUG_CATEGORY_STATIC (kvam_follow_debug);
 /* live starts at the newest fragment of the last minute; a stream quiet
  * for longer starts with the next one */
 #define LIVE_LOOKBACK (60 * GST_SECOND)
+/* ...looked for in the last few seconds first: one short listing (a page
+ * or two) instead of a minute's worth of pages, which at 5 calls a second
+ * could cost a pacing window before the first frame */
+#define LIVE_RECENT (10 * GST_SECOND)
 /* live-replay lists with windows up to this long ago, then follows: the
  * fragments before it are taken as settled */
 #define REPLAY_SETTLED (10 * GST_SECOND)
@@ -193,8 +197,14 @@ find_newest (KvamFollow * self, KvamAwsError * err)
   /* the range starts now: fragments of the look-back must be kept */
   kvam_fragment_index_set_start (self->config.index, now - LIVE_LOOKBACK);
   if (!kvam_fragment_index_list_pages (self->config.index,
-          self->config.client, self->config.max_results, now - LIVE_LOOKBACK,
+          self->config.client, self->config.max_results, now - LIVE_RECENT,
           now + POLL_AHEAD, self->config.cancellable, err))
+    return FALSE;
+  if (kvam_fragment_index_start_at_newest (self->config.index))
+    return TRUE;
+  if (!kvam_fragment_index_list_pages (self->config.index,
+          self->config.client, self->config.max_results, now - LIVE_LOOKBACK,
+          now - LIVE_RECENT, self->config.cancellable, err))
     return FALSE;
   if (!kvam_fragment_index_start_at_newest (self->config.index)) {
     GST_INFO_OBJECT (self->config.element, "no fragment in the last minute: "

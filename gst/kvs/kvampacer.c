@@ -73,7 +73,7 @@ kvam_pacer_release (KvamPacer * pacer)
 }
 
 gint64
-kvam_pacer_reserve (KvamPacer * pacer)
+kvam_pacer_reserve (KvamPacer * pacer, gint64 * booked)
 {
   gint64 now, at;
 
@@ -85,7 +85,27 @@ kvam_pacer_reserve (KvamPacer * pacer)
   pacer->sends[pacer->next] = at;
   pacer->next = (pacer->next + 1) % KVAM_PACER_CALLS;
   g_mutex_unlock (&pacers_lock);
+  *booked = at;
   return at - now;
+}
+
+void
+kvam_pacer_sent (KvamPacer * pacer, gint64 booked)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint i;
+
+  if (now <= booked)
+    return;
+  g_mutex_lock (&pacers_lock);
+  /* the slot still holds the booking unless 5 later calls reused it, and
+   * those were booked after it anyway */
+  for (i = 0; i < KVAM_PACER_CALLS; i++)
+    if (pacer->sends[i] == booked) {
+      pacer->sends[i] = now;
+      break;
+    }
+  g_mutex_unlock (&pacers_lock);
 }
 
 void

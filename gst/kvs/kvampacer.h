@@ -7,7 +7,6 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
-
 /* Kinesis Video allows 5 calls per second per stream per API, counted by
  * the service across all clients. Every element of the process that calls
  * the same API of the same stream shares one pacer, found by its key. */
@@ -23,9 +22,15 @@ typedef struct _KvamPacer KvamPacer;
 KvamPacer *kvam_pacer_acquire (const gchar * key);
 void kvam_pacer_release (KvamPacer * pacer);
 
-/* Books the next free send time and returns how many µs from now it is
- * (0: send at once). A booked time is spent even if the caller gives up. */
-gint64 kvam_pacer_reserve (KvamPacer * pacer);
+/* Books the next free send time, stores it in @booked (monotonic µs) and
+ * returns how many µs from now it is (0: send at once). A booked time is
+ * spent even if the caller gives up. */
+gint64 kvam_pacer_reserve (KvamPacer * pacer, gint64 * booked);
+
+/* The call booked at @booked goes out now: if that is later than booked (a
+ * sleep that overslept, a busy machine), calls booked after it keep their
+ * distance from the real send, not the booked one. */
+void kvam_pacer_sent (KvamPacer * pacer, gint64 booked);
 
 /* GetMediaForFragmentList allows 5 connections at once per stream, counted
  * like the calls. A session's own response always gets one (_take); a

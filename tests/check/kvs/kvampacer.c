@@ -16,32 +16,56 @@ GST_START_TEST (test_five_free_then_a_window)
   KvamPacer *a = kvam_pacer_acquire ("uri cam ListFragments");
   KvamPacer *b = kvam_pacer_acquire ("uri cam ListFragments");
   KvamPacer *other = kvam_pacer_acquire ("uri cam GetDataEndpoint");
-  gint64 wait;
+  gint64 wait, booked;
   guint i;
 
   /* two holders of one key draw from one budget */
   for (i = 0; i < KVAM_PACER_CALLS; i++)
-    fail_unless_equals_int64 (kvam_pacer_reserve (i % 2 ? a : b), 0);
-  wait = kvam_pacer_reserve (a);
+    fail_unless_equals_int64 (kvam_pacer_reserve (i % 2 ? a : b, &booked), 0);
+  wait = kvam_pacer_reserve (a, &booked);
   fail_unless (wait > KVAM_PACER_WINDOW_US - 200 * G_TIME_SPAN_MILLISECOND
       && wait <= KVAM_PACER_WINDOW_US, "sixth call waits %" G_GINT64_FORMAT
       " us", wait);
   /* the seventh waits too: the budget is spent for the window */
-  fail_unless (kvam_pacer_reserve (b) > 0);
+  fail_unless (kvam_pacer_reserve (b, &booked) > 0);
   /* another API of the stream has its own budget */
-  fail_unless_equals_int64 (kvam_pacer_reserve (other), 0);
+  fail_unless_equals_int64 (kvam_pacer_reserve (other, &booked), 0);
 
   kvam_pacer_release (a);
   kvam_pacer_release (b);
   kvam_pacer_release (other);
   /* released by all: the next holder still waits for the window... */
   a = kvam_pacer_acquire ("uri cam ListFragments");
-  fail_unless (kvam_pacer_reserve (a) > 0);
+  fail_unless (kvam_pacer_reserve (a, &booked) > 0);
   kvam_pacer_release (a);
   /* ...and once it is over, starts with a full budget */
   g_usleep (3 * KVAM_PACER_WINDOW_US + 100 * G_TIME_SPAN_MILLISECOND);
   a = kvam_pacer_acquire ("uri cam ListFragments");
-  fail_unless_equals_int64 (kvam_pacer_reserve (a), 0);
+  fail_unless_equals_int64 (kvam_pacer_reserve (a, &booked), 0);
+  kvam_pacer_release (a);
+}
+
+GST_END_TEST;
+
+/* A call that went out later than booked (a busy machine) pushes back the
+ * call five after it: the window is kept from the real send. */
+GST_START_TEST (test_late_send_keeps_the_window)
+{
+  KvamPacer *a = kvam_pacer_acquire ("uri late ListFragments");
+  gint64 first_booked = 0, booked = 0, wait;
+  guint i;
+
+  fail_unless_equals_int64 (kvam_pacer_reserve (a, &first_booked), 0);
+  for (i = 1; i < KVAM_PACER_CALLS; i++)
+    fail_unless_equals_int64 (kvam_pacer_reserve (a, &booked), 0);
+  g_usleep (300 * G_TIME_SPAN_MILLISECOND);
+  kvam_pacer_sent (a, first_booked);
+  /* booked from the first call's real send, 300 ms after its booking */
+  wait = kvam_pacer_reserve (a, &booked);
+  fail_unless (booked >= first_booked + 300 * G_TIME_SPAN_MILLISECOND +
+      KVAM_PACER_WINDOW_US, "sixth call booked %" G_GINT64_FORMAT
+      " us after the first's booking", booked - first_booked);
+  fail_unless (wait > KVAM_PACER_WINDOW_US - 200 * G_TIME_SPAN_MILLISECOND);
   kvam_pacer_release (a);
 }
 
@@ -156,6 +180,7 @@ kvampacer_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_five_free_then_a_window);
+  tcase_add_test (tc, test_late_send_keeps_the_window);
   tcase_add_test (tc, test_backoff_full_jitter_capped);
   tcase_add_test (tc, test_two_clients_share_the_stream_budget);
   return s;
