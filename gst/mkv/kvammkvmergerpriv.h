@@ -2,19 +2,19 @@
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * kvammkvmerger.c scans the response and writes the stream header, Tags
- * and the elements kept; kvammkvmtimeline.c places clusters and frames on
- * the output timeline; kvammkvmresync.c finds the next document after a
- * damaged one.
+ * Calls run one way: kvammkvmscan.c (reads the response, writes the
+ * stream header, Tags and the elements kept) -> kvammkvmtimeline.c (places
+ * clusters and frames on the output timeline) and kvammkvmresync.c (finds
+ * the next document after a damaged one) -> kvammkvmio.c (the input block
+ * and the output pieces) -> kvammkvmerger.c (documents, events, the
+ * consumed count: declared here).
  */
 #pragma once
 
 #include "kvammkvmerger.h"
 #include "kvamebml.h"
 
-G_BEGIN_DECLS
-
-GstDebugCategory *kvam_merger_debug_category (void);
+G_BEGIN_DECLS GstDebugCategory *kvam_merger_debug_category (void);
 
 /* no element of a fragment is this large; more means garbage */
 #define MAX_ELEMENT_SIZE (256 * 1024 * 1024)
@@ -129,51 +129,14 @@ typedef struct
 #define PAYLOAD_SIZE(e) ((e)->size - (e)->h.header_len)
 
 
+/* kvammkvmerger.c */
 void kvam_merger_document_clear (Document * d);
 void kvam_merger_end_document (KvamMkvMerger * self);
 const KvamFragment *kvam_merger_expected_fragment (KvamMkvMerger * self);
 KvamMergerEvent *kvam_merger_add_event (KvamMkvMerger * self,
     KvamMergerEventType type);
-/* kvammkvmio.c */
-void kvam_merger_io_init (KvamMkvMerger * self);
-void kvam_merger_io_clear (KvamMkvMerger * self);
-void kvam_merger_io_reset_input (KvamMkvMerger * self);
-/* @data NULL: the @size bytes read into the lent space */
-void kvam_merger_io_add_input (KvamMkvMerger * self, const guint8 * data,
-    gsize size);
-GBytes *kvam_merger_io_take_bytes (KvamMkvMerger * self);
-GstBuffer *kvam_merger_io_take_buffer (KvamMkvMerger * self);
-gsize kvam_merger_io_output_size (KvamMkvMerger * self);
-/* Writes a copy of @data. */
-void kvam_merger_write_bytes (KvamMkvMerger * self, const guint8 * data,
-    gsize size);
-/* Writes @data, an element of the input, as a slice of it (no copy). */
-void kvam_merger_write_input (KvamMkvMerger * self, const guint8 * data,
-    gsize size);
 void kvam_merger_consume (KvamMkvMerger * self, gsize n);
 gboolean kvam_merger_malformed (KvamMkvMerger * self, GError ** error,
     const gchar * what);
-
-/* kvammkvmtimeline.c */
-void kvam_merger_begin_cluster_time (KvamMkvMerger * self, guint64 tc);
-void kvam_merger_handle_cluster_child (KvamMkvMerger * self,
-    const Element * e);
-
-/* kvammkvmresync.c */
-gboolean kvam_merger_resync (KvamMkvMerger * self);
-gboolean kvam_merger_damaged (KvamMkvMerger * self, GError ** error,
-    const gchar * why);
-typedef enum
-{
-  KVAM_DOCUMENT_NONE,
-  KVAM_DOCUMENT_FOUND,
-  KVAM_DOCUMENT_MAYBE,          /* the bytes that would tell are not in */
-} KvamDocumentSearch;
-/* Whether a document starts at an offset in [@from, @to) of the input
- * not yet consumed (*@at): the element there was stored truncated and
- * runs into the next document. *@searched: where a search that found
- * nothing stopped (the bytes that have arrived). */
-KvamDocumentSearch kvam_merger_next_document_inside (KvamMkvMerger * self,
-    gsize from, gsize to, gsize * at, gsize * searched);
 
 G_END_DECLS

@@ -14,7 +14,7 @@
 #include "config.h"
 #endif
 
-#include "kvammkvmergerpriv.h"
+#include "kvammkvmio.h"
 
 #include <string.h>
 #ifdef G_OS_UNIX

@@ -14,7 +14,8 @@
 #include "config.h"
 #endif
 
-#include "kvammkvmergerpriv.h"
+#include "kvammkvmresync.h"
+#include "kvammkvmio.h"
 
 #include <string.h>
 

@@ -11,7 +11,8 @@
 #include "config.h"
 #endif
 
-#include "kvammkvmergerpriv.h"
+#include "kvammkvmtimeline.h"
+#include "kvammkvmio.h"
 
 #include <string.h>
 
