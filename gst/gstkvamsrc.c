@@ -172,12 +172,9 @@ stream_label (GstKvamSrc * self)
 static void
 post_error (GstKvamSrc * self, GError * err)
 {
-  GstStructure *details = gst_structure_new ("details",
-      "stream", G_TYPE_STRING, stream_label (self), NULL);
-
-  gst_element_message_full_with_details (GST_ELEMENT (self),
-      GST_MESSAGE_ERROR, err->domain, err->code, g_strdup (err->message),
-      NULL, __FILE__, GST_FUNCTION, __LINE__, details);
+  kvam_post_message (GST_ELEMENT (self), stream_label (self),
+      GST_MESSAGE_ERROR, err->domain, err->code, NULL, NULL,
+      g_strdup (err->message));
 }
 
 /* ---- start and stop ------------------------------------------------------ */
@@ -238,9 +235,10 @@ untrusted_certificate (const gchar * host, const gchar * reason,
 {
   GstKvamSrc *self = user_data;
 
-  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("The TLS certificate of "
-          "%s is not trusted (%s); accepted because ssl-strict is false.",
-          host, reason), (NULL));
+  kvam_post_message (GST_ELEMENT (self), stream_label (self),
+      GST_MESSAGE_WARNING, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      NULL, NULL, g_strdup_printf ("The TLS certificate of %s is not trusted "
+          "(%s); accepted because ssl-strict is false.", host, reason));
 }
 
 /* Called with the object lock held. */
@@ -335,10 +333,10 @@ index_notice (gpointer data, KvamIndexNotice notice, const KvamFragment * f,
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_element (GST_OBJECT (self), s));
   }
-  GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
-      ("Stream '%s': skipping fragment %s: %s", stream, f->number, why),
-      (NULL), ("stream", G_TYPE_STRING, stream,
-          "fragment-number", G_TYPE_STRING, f->number, NULL));
+  kvam_post_message (GST_ELEMENT (self), stream, GST_MESSAGE_WARNING,
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, f, NULL,
+      g_strdup_printf ("Stream '%s': skipping fragment %s: %s", stream,
+          f->number, why));
 }
 
 /* Called with the object lock held. */

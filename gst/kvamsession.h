@@ -9,7 +9,6 @@
 #include "kvamfragmentindex.h"
 
 G_BEGIN_DECLS
-
 /* The streaming state machine of kvamsrc, apart from the element's GObject
  * and GstBaseSrc glue: which fragments come next, the GetMediaForFragment
  * List response being read, the merger, resuming after cuts, in-band and
@@ -35,6 +34,13 @@ typedef struct
   guint max_concurrent;         /* media responses at once, 1-5 */
   guint64 max_bytes_ahead;      /* read-ahead responses' memory */
 } KvamSessionConfig;
+
+/* The one poster of element errors and warnings (@type), the session's and
+ * the element's: @text taken; details: @stream, @fragment's number and
+ * what AWS said in @err (both may be NULL). Any thread. */
+void kvam_post_message (GstElement * element, const gchar * stream,
+    GstMessageType type, GQuark domain, gint code,
+    const KvamFragment * fragment, const KvamAwsError * err, gchar * text);
 
 KvamSession *kvam_session_new (const KvamSessionConfig * config);
 void kvam_session_free (KvamSession * session);
@@ -73,5 +79,4 @@ typedef struct
 void kvam_session_get_stats (KvamSession * session, KvamSessionStats * stats);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamSession, kvam_session_free)
-
-G_END_DECLS
+    G_END_DECLS

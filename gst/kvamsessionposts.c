@@ -2,8 +2,9 @@
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The one place element errors and warnings are made, as souphttpsrc's
- * one mapping of failures: every message names the stream in its text and
+ * The one place element errors and warnings are made (the element's own
+ * too, through kvam_post_message), as souphttpsrc's one mapping of
+ * failures: every message names the stream in its text and
  * in its details, the fragment when there is one, and what AWS said when
  * a call failed.
  */
@@ -16,12 +17,12 @@
 #include <string.h>
 
 void
-kvam_session_post (KvamSession * self, GstMessageType type, GQuark domain,
-    gint code, const KvamFragment * fragment, const KvamAwsError * err,
-    gchar * text)
+kvam_post_message (GstElement * element, const gchar * stream,
+    GstMessageType type, GQuark domain, gint code,
+    const KvamFragment * fragment, const KvamAwsError * err, gchar * text)
 {
   GstStructure *details = gst_structure_new ("details",
-      "stream", G_TYPE_STRING, self->stream, NULL);
+      "stream", G_TYPE_STRING, stream, NULL);
 
   if (fragment)
     gst_structure_set (details, "fragment-number", G_TYPE_STRING,
@@ -36,8 +37,17 @@ kvam_session_post (KvamSession * self, GstMessageType type, GQuark domain,
   if (err && err->request_id)
     gst_structure_set (details, "request-id", G_TYPE_STRING,
         err->request_id, NULL);
-  gst_element_message_full_with_details (self->element, type, domain, code,
+  gst_element_message_full_with_details (element, type, domain, code,
       text, NULL, __FILE__, GST_FUNCTION, __LINE__, details);
+}
+
+void
+kvam_session_post (KvamSession * self, GstMessageType type, GQuark domain,
+    gint code, const KvamFragment * fragment, const KvamAwsError * err,
+    gchar * text)
+{
+  kvam_post_message (self->element, self->stream, type, domain, code,
+      fragment, err, text);
 }
 
 /* What an authentication failure means, in words a user can act on. */

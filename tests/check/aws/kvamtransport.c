@@ -319,6 +319,7 @@ GST_START_TEST (test_ssl_strict_false_warns)
 {
   const gchar *extra[] = { "ssl-strict", "false", NULL };
   g_autoptr (KvamPlayResult) r = NULL;
+  const GstStructure *details = NULL;
   GError *e = NULL;
 
   NEED_CERTIFICATE ("test_ssl_strict_false_warns");
@@ -331,6 +332,11 @@ GST_START_TEST (test_ssl_strict_false_warns)
       "%s", e->message);
   fail_unless (strstr (e->message, "ssl-strict is false") != NULL);
   g_error_free (e);
+  /* from the one poster: the stream in the details, like every warning */
+  gst_message_parse_warning_details (r->warnings->pdata[0], &details);
+  fail_unless (details != NULL);
+  fail_unless_equals_string (gst_structure_get_string (details, "stream"),
+      "cam");
 }
 
 GST_END_TEST;
