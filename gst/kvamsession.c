@@ -25,6 +25,36 @@ GST_DEBUG_CATEGORY_STATIC (kvam_session_debug);
 #define LAST_WAIT_US (2 * G_USEC_PER_SEC)
 /* how long a seek waits for the listing before its Cues are served */
 #define CUES_WAIT_US (600 * G_USEC_PER_SEC)
+static const gchar *const state_names[] = {
+  "between responses", "reading", "ending", "serving the Cues",
+  "after the Cues",
+};
+
+/* the states each may go to: a seek leaves any for BETWEEN */
+#define TO(s) (1u << KVAM_SERVE_##s)
+static const guint transitions[] = {
+  [KVAM_SERVE_BETWEEN] = TO (BETWEEN) | TO (READING) | TO (CUES),
+  [KVAM_SERVE_READING] = TO (BETWEEN) | TO (ENDING),
+  [KVAM_SERVE_ENDING] = TO (BETWEEN) | TO (READING),
+  [KVAM_SERVE_CUES] = TO (BETWEEN) | TO (AFTER_CUES),
+  [KVAM_SERVE_AFTER_CUES] = TO (BETWEEN),
+};
+
+#undef TO
+
+/* A way not in the table is a bug: critical (fatal in the tests). */
+void
+kvam_session_set_state (KvamSession * self, KvamServeState state)
+{
+  if (!(transitions[self->state] & (1u << state)))
+    g_critical ("kvamsession: no way from %s to %s",
+        state_names[self->state], state_names[state]);
+  if (state != self->state)
+    GST_LOG_OBJECT (self->element, "%s -> %s", state_names[self->state],
+        state_names[state]);
+  self->state = state;
+}
+
 KvamSession *
 kvam_session_new (const KvamSessionConfig * config)
 {
@@ -357,7 +387,7 @@ read_available (KvamSession * self, guint8 * buf, gsize count)
 
   if (!in || !g_pollable_input_stream_can_poll (in))
     return 0;
-  while (got < count && !self->response_ended) {
+  while (got < count && self->state == KVAM_SERVE_READING) {
     GError *err = NULL;
     gssize n = g_pollable_input_stream_read_nonblocking (in, buf + got,
         count - got, self->cancellable, &err);
@@ -373,8 +403,8 @@ read_available (KvamSession * self, guint8 * buf, gsize count)
       g_error_free (err);
       break;
     }
-    self->response_ended = TRUE;
     self->response_error = err;
+    kvam_session_set_state (self, KVAM_SERVE_ENDING);
   }
   return got;
 }
@@ -386,8 +416,8 @@ read_response (KvamSession * self, guint8 * buf, gsize count, GError ** err)
   gint64 waited = g_get_monotonic_time ();
   gssize n;
 
-  if (self->response_ended) {
-    self->response_ended = FALSE;
+  if (self->state == KVAM_SERVE_ENDING) {
+    kvam_session_set_state (self, KVAM_SERVE_READING);
     if (!self->response_error)
       return 0;
     g_propagate_error (err, g_steal_pointer (&self->response_error));
@@ -539,8 +569,6 @@ kvam_session_seek (KvamSession * self, guint64 offset)
   if (target == SEEK_NOWHERE)
     return FALSE;
   drop_response (self);
-  self->serve_cues = target == SEEK_TO_CUES;
-  self->after_cues = FALSE;
   switch (target) {
     case SEEK_TO_START:
       g_clear_pointer (&self->merger, kvam_mkv_merger_free);
@@ -555,7 +583,9 @@ kvam_session_seek (KvamSession * self, guint64 offset)
       self->next_fragment = fragment;
       self->discont = TRUE;
       break;
-    case SEEK_TO_CUES:         /* served by the next read */
+    case SEEK_TO_CUES:
+      kvam_session_set_state (self, KVAM_SERVE_CUES);
+      break;
     case SEEK_NOWHERE:
       break;
   }
@@ -586,8 +616,7 @@ read_cues (KvamSession * self, GstBuffer ** out)
   *out = gst_buffer_new_wrapped_bytes (cues);
   GST_DEBUG_OBJECT (self->element, "serving the Cues of %u fragments",
       kvam_fragment_index_get_published (self->index));
-  self->serve_cues = FALSE;
-  self->after_cues = TRUE;
+  kvam_session_set_state (self, KVAM_SERVE_AFTER_CUES);
   return GST_FLOW_OK;
 }
 
@@ -613,15 +642,15 @@ kvam_session_read (KvamSession * self, guint blocksize, GstBuffer ** out)
   *out = g_queue_pop_head (&self->held);
   if (*out)
     return GST_FLOW_OK;
-  if (self->serve_cues)
+  if (self->state == KVAM_SERVE_CUES)
     return read_cues (self, out);
-  if (self->after_cues)
-    return GST_FLOW_EOS;        /* until the seek that follows them */
+  if (self->state == KVAM_SERVE_AFTER_CUES)
+    return GST_FLOW_EOS;
   while (!*out && ret == GST_FLOW_OK) {
     /* a gap after the last buffer: the next one follows it */
     self->discont |= self->discont_next;
     self->discont_next = FALSE;
-    if (!self->response) {
+    if (self->state == KVAM_SERVE_BETWEEN) {
       ret = next_batch (self);
       if (ret == GST_FLOW_OK)
         ret = open_response (self);

@@ -50,6 +50,7 @@ kvam_session_set_response (KvamSession * self, GInputStream * response,
     gboolean own)
 {
   self->response = response;
+  kvam_session_set_state (self, KVAM_SERVE_READING);
   self->response_is_own = own;
   self->response_bytes = 0;
   if (own) {
@@ -66,8 +67,8 @@ kvam_session_clear_response (KvamSession * self)
     g_atomic_int_add (&self->open_connections, -1);
   }
   g_clear_object (&self->response);
-  self->response_ended = FALSE;
   g_clear_error (&self->response_error);
+  kvam_session_set_state (self, KVAM_SERVE_BETWEEN);
 }
 
 /* The batch starting at fragment @first: up to MEDIA_BATCH fragments and

@@ -33,7 +33,23 @@ G_BEGIN_DECLS
  * output: slow playback never gets there, so it never reads ahead */
 #define ADAPT_WINDOW_BYTES (512 * 1024)
 #define ADAPT_WINDOW_US G_USEC_PER_SEC
-    struct _KvamSession
+    /* Where the streaming thread is; it changes in kvam_session_set_state
+     * only, which knows the transitions:
+     *   BETWEEN -> READING (a response opened) -> BETWEEN (it ended, was
+     *   dropped or given up on); READING -> ENDING (a read that filled its
+     *   block met the end or an error) -> READING (the end is handed to the
+     *   next read, after that block is merged); a seek: any -> BETWEEN, then
+     *   -> CUES (a BYTES seek to the Cues) -> AFTER_CUES (they went out). */
+    typedef enum
+{
+  KVAM_SERVE_BETWEEN,           /* no response: the next read opens one */
+  KVAM_SERVE_READING,
+  KVAM_SERVE_ENDING,
+  KVAM_SERVE_CUES,              /* the next read serves the Cues */
+  KVAM_SERVE_AFTER_CUES,        /* EOS until the seek that follows them */
+} KvamServeState;
+
+struct _KvamSession
 {
   GstElement *element;
   gchar *stream;
@@ -61,12 +77,10 @@ G_BEGIN_DECLS
   KvamMkvMerger *merger;
   guint64 merger_dropped;       /* its dropped frames counted in dropped */
   GstClockTime base;            /* epoch time of output time 0; NONE: kept */
-  gboolean serve_cues;          /* a BYTES seek asked for the Cues */
-  gboolean after_cues;          /* they went out: nothing follows them */
-  GInputStream *response;
+  KvamServeState state;
+  GInputStream *response;       /* READING and ENDING only */
   gboolean response_is_own;     /* not a read-ahead one: holds a connection */
-  gboolean response_ended;      /* a read that filled a block met the end */
-  GError *response_error;       /* what ended it (NULL: its end) */
+  GError *response_error;       /* ENDING: what ended it (NULL: its end) */
   GPtrArray *batch;             /* const KvamFragment * of the response */
   guint batch_end;              /* the planned batch's end: a resumed
                                  * response stops there, where the next
@@ -84,6 +98,7 @@ G_BEGIN_DECLS
   guint failures;               /* consecutive, reset when data arrives */
   guint fragment_failures;      /* in-band errors of next_fragment */
   gboolean discont;
+  /* not states, what goes out next: */
   gboolean discont_next;        /* a gap after the buffer going out now */
   GQueue held;                  /* GstBuffer after a gap, merged already */
   GPtrArray *pending_messages;  /* posted with the next buffer */
@@ -98,6 +113,9 @@ G_BEGIN_DECLS
   GstClockTime current_producer;
 };
 
+
+/* kvamsession.c */
+void kvam_session_set_state (KvamSession * self, KvamServeState state);
 
 /* kvamsessionbatches.c */
 void kvam_session_batches_init (void);

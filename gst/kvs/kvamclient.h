@@ -42,11 +42,6 @@ typedef struct
 KvamClient *kvam_client_new (const KvamClientConfig * config);
 void kvam_client_free (KvamClient * client);
 
-/* Proxies as the AWS SDKs take them: HTTPS_PROXY, HTTP_PROXY and NO_PROXY
- * (or lower case) from the environment; NULL for none. Not GLib's default
- * resolver: its libproxy was seen to corrupt the heap when the lister and
- * streaming threads asked it at once. */
-
 /* https://kinesisvideo.REGION.amazonaws.com (.com.cn in China regions) */
 gchar *kvam_client_default_control_uri (const gchar * region);
 
