@@ -73,6 +73,7 @@ static gboolean
 shard_range (const gchar * shard, gchar ** start, gchar ** end)
 {
   GstClockTime now = g_get_real_time () * GST_USECOND, s, e, a, b;
+  g_autofree gchar *why = NULL;
   guint i, n;
   GstClockTime len;
 
@@ -81,9 +82,16 @@ shard_range (const gchar * shard, gchar ** start, gchar ** end)
         shard);
     return FALSE;
   }
-  if (!kvam_time_parse_relative (*start, now, &s) ||
-      !kvam_time_parse_relative (*end, now, &e) || e < s) {
-    g_printerr ("kvam-export: --shard needs a valid --start and --end\n");
+  if (!kvam_time_parse_relative (*start, now, &s, &why)) {
+    g_printerr ("kvam-export: --start %s: %s\n", *start, GST_STR_NULL (why));
+    return FALSE;
+  }
+  if (!kvam_time_parse_relative (*end, now, &e, &why)) {
+    g_printerr ("kvam-export: --end %s: %s\n", *end, GST_STR_NULL (why));
+    return FALSE;
+  }
+  if (e < s) {
+    g_printerr ("kvam-export: --end %s is before --start %s\n", *end, *start);
     return FALSE;
   }
   /* in whole milliseconds, so that every worker cuts at the same ms */

@@ -104,11 +104,15 @@ endpoint_is_valid (const gchar * uri)
   return canonical != NULL;
 }
 
+#define TIME_FORMS "Expected ISO 8601 (2026-11-24T10:00:00Z, 2026-11-24), " \
+    "epoch seconds, 'now' or a time from it (-15m, -1h30m, +10s)"
+
 /* Fails with a message naming the property and its value; called with the
  * object lock held. */
 static gboolean
 check_settings (GstKvamSrc * self, GError ** error)
 {
+  g_autofree gchar *why = NULL;
   GstClockTime now;
 
 #define SETTINGS_ERROR(...) \
@@ -136,17 +140,15 @@ check_settings (GstKvamSrc * self, GError ** error)
   /* live starts at the newest fragment and follows: its range is open */
   self->range_start = now;
   if (self->mode != GST_KVAM_SRC_LIVE && !kvam_time_parse_relative
-      (self->start_time, now, &self->range_start))
-    return SETTINGS_ERROR ("Invalid 'start-time' value '%s': expected ISO "
-        "8601 (2026-11-24T10:00:00Z), epoch seconds, 'now' or a time "
-        "before it (-15m, -1h30m)", self->start_time);
+      (self->start_time, now, &self->range_start, &why))
+    return SETTINGS_ERROR ("Invalid 'start-time' value '%s': %s. " TIME_FORMS,
+        self->start_time, why);
   self->range_end = self->mode == GST_KVAM_SRC_ON_DEMAND ? now :
       GST_CLOCK_TIME_NONE;
   if (self->end_time && !kvam_time_parse_relative (self->end_time, now,
-          &self->range_end))
-    return SETTINGS_ERROR ("Invalid 'end-time' value '%s': expected ISO 8601 "
-        "(2026-11-24T10:00:00Z), epoch seconds, 'now' or a time before it "
-        "(-15m, -1h30m)", self->end_time);
+          &self->range_end, &why))
+    return SETTINGS_ERROR ("Invalid 'end-time' value '%s': %s. " TIME_FORMS,
+        self->end_time, why);
   if (GST_CLOCK_TIME_IS_VALID (self->range_end) &&
       self->range_end < self->range_start)
     return SETTINGS_ERROR ("Invalid range: 'end-time' %s is before "

@@ -442,13 +442,15 @@ gst_kvam_src_install_properties (GObjectClass * gobject_class)
       "ARN of the Kinesis video stream to play. Set this or stream-name");
   install_string (gobject_class, PROP_START_TIME, "start-time", "Start time",
       "Start of the range to play (inclusive, on fragment start times): "
-      "ISO 8601 such as 2026-11-24T10:00:00Z or +01:00 offsets, epoch "
-      "seconds such as 1764000000.25, or relative to when playback starts: "
-      "now, -15m, -1h30m, -2d. Required, but in playback-mode=live");
+      "ISO 8601 such as 2026-11-24T10:00:00Z, +01:00 offsets or a date "
+      "alone (its midnight, UTC), epoch seconds such as 1764000000.25, or "
+      "relative to when playback starts: now, -15m, -1h30m, -2d, +10s. "
+      "Required except in playback-mode=live");
   install_string (gobject_class, PROP_END_TIME, "end-time", "End time",
       "End of the range to play (inclusive), in the same forms as "
-      "start-time. Unset means now, the moment playback starts (in the "
-      "live playback modes: no end)");
+      "start-time; it may lie in the future (live-replay: +10m). Unset "
+      "means now, the moment playback starts (in the live playback modes: "
+      "no end)");
   install_string (gobject_class, PROP_REGION, "region", "Region",
       "AWS region of the stream, such as us-west-2. Unset: AWS_REGION, "
       "AWS_DEFAULT_REGION, then the profile's region");

@@ -11,6 +11,7 @@ int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   gchar *text = g_strndup ((const gchar *) data, size);
+  gchar *why = NULL;
   GstClockTime t;
 
   if (kvam_time_parse (text, &t)) {
@@ -20,6 +21,14 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
       __builtin_trap ();
     g_free (back);
   }
+  /* relative forms, and the reason given for what is no time */
+  if (kvam_time_parse_relative (text, 1764000000 * GST_SECOND, &t, &why)) {
+    if (t >= (GstClockTime) KVAM_TIME_MAX_SECONDS * GST_SECOND || why)
+      __builtin_trap ();
+  } else if (!why) {
+    __builtin_trap ();
+  }
+  g_free (why);
   g_free (text);
   return 0;
 }

@@ -180,16 +180,29 @@ GST_END_TEST;
 GST_START_TEST (test_export_errors)
 {
   g_autofree gchar *mkv = out_path ("none.mkv");
-  g_autofree gchar *err = NULL, *err2 = NULL;
+  g_autofree gchar *err = NULL, *err2 = NULL, *err3 = NULL, *err4 = NULL;
   const gchar *range[] = { "--start", START, "--end", "1764000019", NULL };
   const gchar *bad_shard[] = { "--start", START, "--end", "1764000019",
     "--shard", "4/4", NULL
+  };
+  const gchar *backwards[] = { "--start", START, "--end", "1763999999",
+    "--shard", "0/4", NULL
+  };
+  const gchar *no_date[] = { "--start", "2026-02-30", "--end", "1764000019",
+    "--shard", "0/4", NULL
   };
 
   fail_unless_equals_int (run_export ("nope", mkv, &err, range), 1);
   fail_unless (strstr (err, "Stream 'nope' not found") != NULL, "%s", err);
   fail_unless_equals_int (run_export ("cam", mkv, &err2, bad_shard), 2);
   fail_unless (strstr (err2, "--shard 4/4") != NULL, "%s", err2);
+  /* a shard's range: what is wrong with it, named */
+  fail_unless_equals_int (run_export ("cam", mkv, &err3, backwards), 2);
+  fail_unless (strstr (err3, "--end 1763999999 is before --start") != NULL,
+      "%s", err3);
+  fail_unless_equals_int (run_export ("cam", mkv, &err4, no_date), 2);
+  fail_unless (strstr (err4, "--start 2026-02-30: February 2026 has 28 days, "
+          "not 30") != NULL, "%s", err4);
 }
 
 GST_END_TEST;

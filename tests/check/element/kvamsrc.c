@@ -134,6 +134,10 @@ GST_START_TEST (test_invalid_settings_fail_start)
   assert_settings_error ("start-time", "yesterday", "'yesterday'");
   assert_settings_error ("start-time", "(unset)", "start-time");
   assert_settings_error ("end-time", "2026-13-40T99:00:00Z", "end-time");
+  assert_settings_error ("end-time", "2026-02-30T00:00:00Z",
+      "'2026-02-30T00:00:00Z': February 2026 has 28 days, not 30");
+  assert_settings_error ("start-time", "1764000000000",
+      "milliseconds since the epoch: give seconds");
   assert_settings_error ("end-time", "2026-11-24T08:00:00Z", "before");
   assert_settings_error ("start-time", "-5", "'-5'");
   assert_settings_error ("start-time", "1e400", "'1e400'");

@@ -667,6 +667,41 @@ GST_START_TEST (test_live_replay_end_time)
 
 GST_END_TEST;
 
+/* end-time relative and in the future ("+6s"): live-replay follows until
+ * then and ends with EOS; every fragment played starts before it. */
+GST_START_TEST (test_live_replay_relative_future_end)
+{
+  const gchar *props[] = { "playback-mode", "live-replay", "start-time",
+    "-4s", "end-time", "+6s", NULL
+  };
+  gint64 began_ms = now_ms (), start_ms = began_ms / 1000 * 1000 - 4000;
+  const KvsFragment *f;
+  guint i, n;
+  Live *l;
+
+  start_emulator (start_ms, 20);
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  live_run (l, 20);
+  assert_no_error (l);
+  fail_unless (l->eos, "no EOS after end-time +6s");
+  assert_in_order (l, 0);
+  fail_unless (l->delivered->len >= 3, "%u played", l->delivered->len);
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  for (i = 0; i < l->delivered->len; i++) {
+    gint idx = fragment_index (g_array_index (l->delivered, Delivered,
+            i).number);
+
+    fail_unless (idx >= 0 && (guint) idx < n);
+    /* server times are the selector's; "+6s" was read after began_ms */
+    fail_unless (f[idx].server_ms <= now_ms () && f[idx].server_ms <
+        began_ms + 6000 + 2000, "fragment %d at %" G_GINT64_FORMAT
+        " ms after playback began", idx, f[idx].server_ms - began_ms);
+  }
+  live_free (l);
+}
+
+GST_END_TEST;
+
 /* The mode in a kvs:// URI, both ways. */
 GST_START_TEST (test_playback_mode_in_uri)
 {
@@ -704,6 +739,7 @@ kvamsrclive_suite (void)
   tcase_add_test (tc, test_live_pause_keeps_gap);
   tcase_add_test (tc, test_live_sync_playback);
   tcase_add_test (tc, test_live_replay_end_time);
+  tcase_add_test (tc, test_live_replay_relative_future_end);
   tcase_add_test (tc, test_playback_mode_in_uri);
   return s;
 }

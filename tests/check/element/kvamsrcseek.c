@@ -613,25 +613,59 @@ GST_START_TEST (test_discoverer_reports_duration)
 
 GST_END_TEST;
 
-/* "now" and "-15m" count from when playback starts. */
+/* "now", "-15m" and "+10s" count from when playback starts; a value that
+ * is no time says what is wrong with it. */
 GST_START_TEST (test_relative_times)
 {
+  static const struct
+  {
+    const gchar *text, *why;
+  } bad[] = {
+    {"-", NULL}, {"-5x", "unknown unit 'x'"}, {"--5m", NULL},
+    {"-15", "a unit must follow 15"}, {"2026-13-01", "month 13 does not exist"},
+    {"2026-02-30T00:00:00Z", "February 2026 has 28 days, not 30"},
+    {"2028-02-30T00:00:00Z", "February 2028 has 29 days, not 30"},
+    {"2026-11-24T24:00:00Z", "hour 24 does not exist"},
+    {"2026-11-24T10:61:00Z", "minute 61 does not exist"},
+    {"1764000000000", "milliseconds since the epoch: give seconds "
+          "(1764000000.000)"},
+    {"20000000000", "after 2262-01-01T00:00:00Z"},
+    {"2300-01-01T00:00:00Z", "after 2262-01-01T00:00:00Z"},
+    {"1969-12-31T23:59:59Z", "before 1970"},
+    {"-100000d", "before 1970"}, {"yesterday", "not ISO 8601"},
+  };
   GstClockTime now = 1764000000 * GST_SECOND, t;
+  guint i;
 
-  fail_unless (kvam_time_parse_relative ("now", now, &t));
+  fail_unless (kvam_time_parse_relative ("now", now, &t, NULL));
   fail_unless_equals_uint64 (t, now);
-  fail_unless (kvam_time_parse_relative ("-1h30m", now, &t));
+  fail_unless (kvam_time_parse_relative ("-1h30m", now, &t, NULL));
   fail_unless_equals_uint64 (t, now - 5400 * GST_SECOND);
-  fail_unless (kvam_time_parse_relative ("-2d", now, &t));
+  fail_unless (kvam_time_parse_relative ("-2d", now, &t, NULL));
   fail_unless_equals_uint64 (t, now - 2 * 86400 * GST_SECOND);
-  fail_unless (kvam_time_parse_relative ("-90s", now, &t));
+  fail_unless (kvam_time_parse_relative ("-90s", now, &t, NULL));
   fail_unless_equals_uint64 (t, now - 90 * GST_SECOND);
-  fail_unless (kvam_time_parse_relative ("2026-11-24T10:00:00Z", now, &t));
-  fail_if (kvam_time_parse_relative ("-", now, &t));
-  fail_if (kvam_time_parse_relative ("-5x", now, &t));
-  fail_if (kvam_time_parse_relative ("--5m", now, &t));
-  fail_if (kvam_time_parse_relative ("-15", now, &t));
-  fail_if (kvam_time_parse_relative ("+15m", now, &t));
+  /* an end-time in the future (live-replay) */
+  fail_unless (kvam_time_parse_relative ("+15m", now, &t, NULL));
+  fail_unless_equals_uint64 (t, now + 900 * GST_SECOND);
+  fail_unless (kvam_time_parse_relative ("2026-11-24T10:00:00Z", now, &t,
+          NULL));
+  fail_unless_equals_uint64 (t, 1795514400 * GST_SECOND);
+  /* ISO 8601 also has lower case and a date alone (its midnight, UTC) */
+  fail_unless (kvam_time_parse_relative ("2026-11-24t10:00:00.5z", now, &t,
+          NULL));
+  fail_unless_equals_uint64 (t, 1795514400 * GST_SECOND + GST_SECOND / 2);
+  fail_unless (kvam_time_parse_relative ("2026-11-24", now, &t, NULL));
+  fail_unless_equals_uint64 (t, 1795478400 * GST_SECOND);
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree gchar *why = NULL;
+
+    fail_if (kvam_time_parse_relative (bad[i].text, now, &t, &why),
+        "%s parsed", bad[i].text);
+    fail_unless (why != NULL, "%s: no reason", bad[i].text);
+    fail_unless (bad[i].why == NULL || strstr (why, bad[i].why) != NULL,
+        "%s: %s", bad[i].text, why);
+  }
 }
 
 GST_END_TEST;
