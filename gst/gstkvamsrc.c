@@ -84,19 +84,6 @@ stream_name_is_valid (const gchar * name)
 }
 
 static gboolean
-region_is_valid (const gchar * region)
-{
-  const gchar *p;
-
-  if (!*region || strlen (region) > 64)
-    return FALSE;
-  for (p = region; *p; p++)
-    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '-')
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
 endpoint_is_valid (const gchar * uri)
 {
   g_autofree gchar *canonical = kvam_url_canonical (uri);
@@ -154,9 +141,9 @@ check_settings (GstKvamSrc * self, GError ** error)
     return SETTINGS_ERROR ("Invalid range: 'end-time' %s is before "
         "'start-time' %s", self->end_time ? self->end_time : "(now)",
         self->start_time);
-  if (self->region && !region_is_valid (self->region))
-    return SETTINGS_ERROR ("Invalid 'region' value '%s': expected a region "
-        "code such as us-west-2", self->region);
+  if (self->region && !kvam_region_is_valid (self->region))
+    return SETTINGS_ERROR ("Invalid 'region' value '%s': " KVAM_REGION_FORM,
+        self->region);
   if (self->endpoint_uri && !endpoint_is_valid (self->endpoint_uri))
     return SETTINGS_ERROR ("Invalid 'endpoint-uri' value '%s': expected an "
         "http:// or https:// URL with a host (no user, query or fragment)",

@@ -78,7 +78,10 @@ kvam_session_post_aws_error (KvamSession * self, const KvamAwsError * err)
   switch (err->kind) {
     case KVAM_AWS_ERROR_NOT_FOUND:
       code = GST_RESOURCE_ERROR_NOT_FOUND;
-      text = g_strdup_printf ("Stream '%s' not found: %s", self->stream, desc);
+      /* the usual cause: another region or endpoint than the stream's */
+      text = g_strdup_printf ("Stream '%s' not found in region %s (endpoint "
+          "%s): %s", self->stream, kvam_client_get_region (self->client),
+          kvam_client_get_control_uri (self->client), desc);
       break;
     case KVAM_AWS_ERROR_AUTH:
     case KVAM_AWS_ERROR_CREDENTIALS:

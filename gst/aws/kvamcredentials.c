@@ -645,9 +645,8 @@ kvam_resolve_region (const gchar * property, const gchar * profile,
     if (kvam_region_is_valid (region))
       return g_strdup (region);
     g_set_error (error, KVAM_CREDENTIALS_ERROR,
-        KVAM_CREDENTIALS_ERROR_NO_REGION, "%s is not a region: '%s' (expected "
-        "a region code such as us-west-2: letters, digits and '-')", from,
-        region);
+        KVAM_CREDENTIALS_ERROR_NO_REGION, "%s is not a region: '%s' ("
+        KVAM_REGION_FORM ")", from, region);
     return NULL;
   }
   g_set_error (error, KVAM_CREDENTIALS_ERROR, KVAM_CREDENTIALS_ERROR_NO_REGION,

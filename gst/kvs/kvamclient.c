@@ -174,6 +174,18 @@ kvam_client_begin_body (KvamClient * self)
   return b;
 }
 
+const gchar *
+kvam_client_get_region (KvamClient * self)
+{
+  return self->region;
+}
+
+const gchar *
+kvam_client_get_control_uri (KvamClient * self)
+{
+  return self->control_uri;
+}
+
 void
 kvam_client_get_stats (KvamClient * self, KvamClientStats * stats)
 {

@@ -13,9 +13,8 @@
 #include "kvamtransport.h"
 
 G_BEGIN_DECLS
-
 /* Counters a client keeps, for the element's stats. */
-typedef struct
+    typedef struct
 {
   guint requests[KVAM_API_COUNT];
   guint retries;
@@ -34,13 +33,18 @@ typedef struct
   const gchar *stream_arn;
   guint timeout_ms;             /* connect and each read stall */
   guint retry_attempts;         /* retries after the first try */
-  KvamCredentialsProvider *credentials;       /* not owned */
+  KvamCredentialsProvider *credentials; /* not owned */
   KvamTransport *transport;     /* NULL: defaults */
   const gchar *profile;         /* for configured endpoints; may be NULL */
 } KvamClientConfig;
 
 KvamClient *kvam_client_new (const KvamClientConfig * config);
 void kvam_client_free (KvamClient * client);
+
+/* The region requests are signed for, and the control plane they go to
+ * (for messages); owned by the client, fixed from kvam_client_new () on. */
+const gchar *kvam_client_get_region (KvamClient * client);
+const gchar *kvam_client_get_control_uri (KvamClient * client);
 
 /* https://kinesisvideo.REGION.amazonaws.com (.com.cn in China regions) */
 gchar *kvam_client_default_control_uri (const gchar * region);
@@ -92,5 +96,4 @@ gint64 kvam_backoff_us (guint attempt);
 void kvam_client_get_stats (KvamClient * client, KvamClientStats * stats);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamClient, kvam_client_free)
-
-G_END_DECLS
+    G_END_DECLS

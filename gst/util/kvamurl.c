@@ -83,13 +83,25 @@ kvam_url_is_loopback (const gchar * url)
 gboolean
 kvam_region_is_valid (const gchar * region)
 {
-  gsize len = region ? strlen (region) : 0;
-  gsize i;
+  g_auto (GStrv) parts = NULL;
+  guint n, i;
+  const gchar *p;
 
-  if (len == 0 || len > 63 || region[0] == '-' || region[len - 1] == '-')
+  if (!region || !*region || strlen (region) > 63)
     return FALSE;
-  for (i = 0; i < len; i++)
-    if (!g_ascii_isalnum (region[i]) && region[i] != '-')
+  for (p = region; *p; p++)
+    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '-')
       return FALSE;
+  parts = g_strsplit (region, "-", -1);
+  n = g_strv_length (parts);
+  if (n < 3 || strlen (parts[n - 1]) > 2)
+    return FALSE;
+  for (i = 0; i < n; i++) {
+    if (!*parts[i])
+      return FALSE;
+    for (p = parts[i]; *p; p++)
+      if (i == n - 1 ? !g_ascii_isdigit (*p) : !g_ascii_islower (*p))
+        return FALSE;
+  }
   return TRUE;
 }

@@ -142,6 +142,13 @@ GST_START_TEST (test_invalid_settings_fail_start)
   assert_settings_error ("start-time", "-5", "'-5'");
   assert_settings_error ("start-time", "1e400", "'1e400'");
   assert_settings_error ("region", "US WEST", "'US WEST'");
+  /* typos refused at start, not found as DNS errors after the retries */
+  assert_settings_error ("region", "us-west2",
+      "'us-west2': expected a region code such as us-west-2");
+  assert_settings_error ("region", "uswest-2", "'uswest-2'");
+  assert_settings_error ("region", "us-west-234", "'us-west-234'");
+  assert_settings_error ("region", "us--west-2", "'us--west-2'");
+  assert_settings_error ("region", "us-west-", "'us-west-'");
   assert_settings_error ("endpoint-uri", "ftp://x", "'ftp://x'");
   assert_settings_error ("endpoint-uri", "not a url", "endpoint-uri");
 }

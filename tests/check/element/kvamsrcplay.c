@@ -569,6 +569,17 @@ GST_START_TEST (test_unknown_stream)
   r = kvam_test_play (emu, "fakesink name=sink", FALSE, 30, props);
   kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
       "'nope'");
+  {
+    GError *e = NULL;
+    g_autofree gchar *url = kvs_emulator_get_url (emu);
+    g_autofree gchar *where = g_strdup_printf ("not found in region %s "
+        "(endpoint %s)", KVS_EMULATOR_DEFAULT_REGION, url);
+
+    /* the usual cause, another region or endpoint, named */
+    gst_message_parse_error (r->error, &e, NULL);
+    fail_unless (strstr (e->message, where) != NULL, "%s", e->message);
+    g_error_free (e);
+  }
   gst_message_parse_error_details (r->error, &details);
   fail_unless_equals_string (gst_structure_get_string (details,
           "aws-error-type"), "ResourceNotFoundException");
