@@ -411,9 +411,20 @@ gst_kvam_src_start (GstBaseSrc * src)
   GError *err = NULL;
   gboolean ok;
 
+  gboolean do_timestamp = gst_base_src_get_do_timestamp (src);
+
   g_cancellable_reset (self->lister_cancellable);
   GST_OBJECT_LOCK (self);
   ok = check_settings (self, &err);
+  /* basesrc then works in TIME, and the demuxer's byte seeks (the
+   * archive's only way to seek) could not reach kvamsrc */
+  if (ok && do_timestamp && self->mode == GST_KVAM_SRC_ON_DEMAND) {
+    g_set_error (&err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "'do-timestamp' is for the live playback modes: an archived range "
+        "keeps the recording's times (matroskademux stamps every frame) "
+        "and seeks in bytes, which a timestamping source cannot");
+    ok = FALSE;
+  }
   self->bytes_out = 0;
   GST_OBJECT_UNLOCK (self);
 
@@ -563,6 +574,10 @@ gst_kvam_src_do_seek (GstBaseSrc * src, GstSegment * segment)
 {
   GstKvamSrc *self = GST_KVAM_SRC (src);
 
+  /* do-timestamp (live modes): only the start, which is where a live
+   * stream is anyway */
+  if (segment->format == GST_FORMAT_TIME && gst_base_src_is_live (src))
+    return segment->start == 0;
   if (segment->format != GST_FORMAT_BYTES)
     return FALSE;
   if (!self->session)

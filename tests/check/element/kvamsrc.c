@@ -150,6 +150,10 @@ GST_START_TEST (test_invalid_settings_fail_start)
   assert_settings_error ("region", "us--west-2", "'us--west-2'");
   assert_settings_error ("region", "us-west-", "'us-west-'");
   assert_settings_error ("endpoint-uri", "ftp://x", "'ftp://x'");
+  /* basesrc's own property: refused with the reason, not a bare failed
+   * initial seek */
+  assert_settings_error ("do-timestamp", "true",
+      "'do-timestamp' is for the live playback modes");
   assert_settings_error ("endpoint-uri", "not a url", "endpoint-uri");
 }
 

@@ -702,6 +702,33 @@ GST_START_TEST (test_live_replay_relative_future_end)
 
 GST_END_TEST;
 
+/* do-timestamp=true in a live mode: basesrc starts in TIME at 0, which
+ * kvamsrc takes; the fragments play in order as without it. */
+GST_START_TEST (test_live_replay_do_timestamp)
+{
+  gint64 start_ms = now_ms () / 1000 * 1000 - 6000;
+  g_autofree gchar *start = g_strdup_printf ("%" G_GINT64_FORMAT,
+      start_ms / 1000);
+  g_autofree gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
+      start_ms / 1000 + 5);
+  const gchar *props[] = { "playback-mode", "live-replay", "start-time",
+    start, "end-time", end, "do-timestamp", "true", NULL
+  };
+  Live *l;
+
+  start_emulator (start_ms, 10);
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  live_run (l, 15);
+  assert_no_error (l);
+  fail_unless (l->eos, "no EOS after end-time");
+  assert_in_order (l, 0);
+  /* server times 1.2 s after the producer's 0, 2, 4 s: two before 5 s */
+  fail_unless_equals_int (l->delivered->len, 2);
+  live_free (l);
+}
+
+GST_END_TEST;
+
 /* The mode in a kvs:// URI, both ways. */
 GST_START_TEST (test_playback_mode_in_uri)
 {
@@ -740,6 +767,7 @@ kvamsrclive_suite (void)
   tcase_add_test (tc, test_live_sync_playback);
   tcase_add_test (tc, test_live_replay_end_time);
   tcase_add_test (tc, test_live_replay_relative_future_end);
+  tcase_add_test (tc, test_live_replay_do_timestamp);
   tcase_add_test (tc, test_playback_mode_in_uri);
   return s;
 }
