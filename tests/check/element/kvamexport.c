@@ -4,6 +4,10 @@
  * Copyright (C) 2026 kvamsrc authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -154,7 +158,8 @@ GST_START_TEST (test_export_mp4_and_mkv)
 
   /* 10 fragments of video and sound into MP4 */
   fail_unless_equals_int (run_export ("av", mp4, &err, range), 0);
-  fail_unless (strstr (err, "10/10 fragments (100%)") != NULL, "%s", err);
+  fail_unless (strstr (err, "100% of the range, 10 fragments") != NULL, "%s",
+      err);
   fail_unless_equals_int (mp4_video_frames (mp4, &last),
       10 * FRAMES_PER_FRAGMENT);
   fail_unless_equals_uint64 (last, 20 * GST_SECOND - GST_SECOND / 25);
@@ -194,6 +199,12 @@ GST_START_TEST (test_export_errors)
 
   fail_unless_equals_int (run_export ("nope", mkv, &err, range), 1);
   fail_unless (strstr (err, "Stream 'nope' not found") != NULL, "%s", err);
+  /* a failed export leaves nothing a script could take for a file */
+  fail_if (g_file_test (mkv, G_FILE_TEST_EXISTS));
+  {
+    g_autofree gchar *part = g_strconcat (mkv, ".part", NULL);
+    fail_if (g_file_test (part, G_FILE_TEST_EXISTS));
+  }
   fail_unless_equals_int (run_export ("cam", mkv, &err2, bad_shard), 2);
   fail_unless (strstr (err2, "--shard 4/4") != NULL, "%s", err2);
   /* a shard's range: what is wrong with it, named */
@@ -203,6 +214,62 @@ GST_START_TEST (test_export_errors)
   fail_unless_equals_int (run_export ("cam", mkv, &err4, no_date), 2);
   fail_unless (strstr (err4, "--start 2026-02-30: February 2026 has 28 days, "
           "not 30") != NULL, "%s", err4);
+}
+
+GST_END_TEST;
+
+/* A shard in a recording gap: exit 0 with a note, no file (an Indexed Job
+ * with restartPolicy: OnFailure would retry a failure for ever); the same
+ * range not as a shard is an error. */
+GST_START_TEST (test_empty_shard_is_no_failure)
+{
+  g_autofree gchar *mkv = out_path ("gap.mkv");
+  g_autofree gchar *err = NULL, *err2 = NULL;
+  const gchar *gap[] = { "--start", "1764000100", "--end", "1764000199",
+    "--shard", "1/2", NULL
+  };
+  const gchar *whole[] = { "--start", "1764000100", "--end", "1764000199",
+    NULL
+  };
+
+  fail_unless_equals_int (run_export ("cam", mkv, &err, gap), 0);
+  fail_unless (strstr (err, "shard 1/2 holds no fragment "
+          "(2025-11-24T16:02:29.500Z to 2025-11-24T16:03:19.000Z): no file "
+          "written") != NULL, "%s", err);
+  fail_if (g_file_test (mkv, G_FILE_TEST_EXISTS));
+  fail_unless_equals_int (run_export ("cam", mkv, &err2, whole), 1);
+  fail_unless (strstr (err2, "has no fragments between") != NULL, "%s", err2);
+}
+
+GST_END_TEST;
+
+/* Usage errors say what is missing or wrong; --version answers. */
+GST_START_TEST (test_usage_names_the_problem)
+{
+  g_autofree gchar *mov = out_path ("clip.mov");
+  g_autofree gchar *upper = out_path ("CLIP.MP4");
+  g_autofree gchar *err = NULL, *err2 = NULL, *err3 = NULL, *out = NULL;
+  g_autofree gchar *exe = g_build_filename (KVAM_TEST_BUILD_DIR, "examples",
+      "kvam-export", NULL);
+  const gchar *range[] = { "--start", START, "--end", "1764000003", NULL };
+  const gchar *argv[] = { exe, "--output", "x.mp4", "--start", START, NULL };
+  const gchar *version[] = { exe, "--version", NULL };
+  GstClockTime last = 0;
+  gint status = -1;
+
+  fail_unless_equals_int (run_export ("cam", mov, &err, range), 2);
+  fail_unless (strstr (err, "clip.mov: the output must end in .mp4 or .mkv")
+      != NULL, "%s", err);
+  /* upper case is a name like another */
+  fail_unless_equals_int (run_export ("cam", upper, &err2, range), 0);
+  fail_unless (mp4_video_frames (upper, &last) > 0);
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
+          NULL, &err3, &status, NULL));
+  fail_unless (strstr (err3, "missing --stream --end") != NULL, "%s", err3);
+  fail_unless (g_spawn_sync (NULL, (gchar **) version, NULL, 0, NULL, NULL,
+          &out, NULL, &status, NULL));
+  fail_unless (g_str_has_prefix (out, "kvam-export (kvamsrc) " VERSION),
+      "%s", out);
 }
 
 GST_END_TEST;
@@ -269,14 +336,18 @@ GST_START_TEST (test_shards_stitch_to_the_whole)
 
 GST_END_TEST;
 
-/* Ctrl-C (SIGINT) mid-export: a playable file of what was exported so far,
- * exit status 0. The emulator is slowed so the export is still running. */
-GST_START_TEST (test_interrupt_finishes_the_file)
+/* Ctrl-C (SIGINT) or SIGTERM mid-export: a playable file of what was
+ * exported so far, and an exit status a script can tell from a whole
+ * export (130, 143). The emulator is slowed so the export is still
+ * running. */
+static void
+interrupt_export (gint signum)
 {
   g_autofree gchar *url = kvs_emulator_get_url (emu);
   g_autofree gchar *exe = g_build_filename (KVAM_TEST_BUILD_DIR, "examples",
       "kvam-export", NULL);
   g_autofree gchar *mp4 = out_path ("cut.mp4");
+  g_autofree gchar *part = g_strconcat (mp4, ".part", NULL);
   g_autofree gchar *end = g_strdup_printf ("%" G_GINT64_FORMAT,
       START_MS / 1000 + 2 * FRAGMENTS - 1);
   const gchar *argv[] = { exe, "--stream", "cam", "--start", START, "--end",
@@ -293,16 +364,29 @@ GST_START_TEST (test_interrupt_finishes_the_file)
   fail_unless (g_spawn_async (NULL, (gchar **) argv, NULL,
           G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL));
   g_usleep (3 * G_USEC_PER_SEC);
-  kill (pid, SIGINT);
+  kill (pid, signum);
   fail_unless (waitpid (pid, &status, 0) == pid);
   g_spawn_close_pid (pid);
-  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) == 128 + signum,
       "status %d", status);
+  fail_if (g_file_test (part, G_FILE_TEST_EXISTS), "%s left", part);
   frames = mp4_video_frames (mp4, &last);
   g_print ("interrupted export: %u frames, the last at %" GST_TIME_FORMAT
       "\n", frames, GST_TIME_ARGS (last));
   fail_unless (frames > 0 && frames < FRAGMENTS * FRAMES_PER_FRAGMENT);
   fail_unless_equals_uint64 (last, (frames - 1) * GST_SECOND / 25);
+}
+
+GST_START_TEST (test_interrupt_finishes_the_file)
+{
+  interrupt_export (SIGINT);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sigterm_finishes_the_file)
+{
+  interrupt_export (SIGTERM);
 }
 
 GST_END_TEST;
@@ -320,6 +404,9 @@ kvamexport_suite (void)
   tcase_add_test (tc, test_export_errors);
   tcase_add_test (tc, test_shards_stitch_to_the_whole);
   tcase_add_test (tc, test_interrupt_finishes_the_file);
+  tcase_add_test (tc, test_sigterm_finishes_the_file);
+  tcase_add_test (tc, test_empty_shard_is_no_failure);
+  tcase_add_test (tc, test_usage_names_the_problem);
   return s;
 }
 
