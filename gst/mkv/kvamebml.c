@@ -138,19 +138,32 @@ kvam_ebml_write_string (GByteArray * out, guint32 id, const gchar * s)
   g_byte_array_append (out, (const guint8 *) s, len);
 }
 
-void
-kvam_ebml_write_double (GByteArray * out, guint32 id, gdouble value)
+static void
+write_eight (GByteArray * out, guint32 id, guint64 bits)
 {
-  guint64 bits;
   guint8 be[8];
   guint i;
 
-  memcpy (&bits, &value, sizeof (bits));
   for (i = 0; i < 8; i++)
     be[i] = (bits >> (56 - 8 * i)) & 0xFF;
   kvam_ebml_write_id (out, id);
   kvam_ebml_write_size (out, sizeof (be), 0);
   g_byte_array_append (out, be, sizeof (be));
+}
+
+void
+kvam_ebml_write_double (GByteArray * out, guint32 id, gdouble value)
+{
+  guint64 bits;
+
+  memcpy (&bits, &value, sizeof (bits));
+  write_eight (out, id, bits);
+}
+
+void
+kvam_ebml_write_date (GByteArray * out, guint32 id, gint64 ns)
+{
+  write_eight (out, id, (guint64) ns);
 }
 
 void

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 #define KVAM_EBML_ID_INFO          0x1549A966
 #define KVAM_EBML_ID_TIMECODESCALE 0x2AD7B1
 #define KVAM_EBML_ID_DURATION      0x4489
+#define KVAM_EBML_ID_DATEUTC       0x4461
 #define KVAM_EBML_ID_TRACKS        0x1654AE6B
 #define KVAM_EBML_ID_CUES          0x1C53BB6B
 #define KVAM_EBML_ID_CHAPTERS      0x1043A770
@@ -76,6 +77,10 @@ void kvam_ebml_write_uint (GByteArray * out, guint32 id, guint64 value);
 void kvam_ebml_write_string (GByteArray * out, guint32 id, const gchar * s);
 /* An 8-byte big-endian IEEE float element (Matroska's Duration). */
 void kvam_ebml_write_double (GByteArray * out, guint32 id, gdouble value);
+/* An 8-byte EBML date: @ns since 2001-01-01T00:00:00Z, signed (DateUTC). */
+void kvam_ebml_write_date (GByteArray * out, guint32 id, gint64 ns);
+/* Nanoseconds from the Unix epoch to EBML's, 2001-01-01T00:00:00Z. */
+#define KVAM_EBML_EPOCH_NS (G_GINT64_CONSTANT (978307200) * GST_SECOND)
 /* An element whose data is the bytes of the ID @value (SeekID). */
 void kvam_ebml_write_id_value (GByteArray * out, guint32 id, guint32 value);
 /* ID and the 8-byte "unknown" size: a master whose end is not known (a

@@ -102,25 +102,30 @@ begin_document (KvamMkvMerger * self, GError ** error)
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* Info, with the range's Duration when it is known (the fragments' own
- * were dropped: a fragment is not the stream). */
+/* Info, with the range's Duration when it is known and the date of its
+ * first fragment (the fragments' own were dropped: a fragment is not the
+ * stream, and its DateUTC is when it was muxed, not the recording). */
 static void
 write_info (KvamMkvMerger * self, GBytes * info)
 {
   g_autoptr (GByteArray) out = g_byte_array_new ();
+  const KvamFragment *first = kvam_merger_expected_fragment (self);
   gsize size, mark;
   const guint8 *data = g_bytes_get_data (info, &size);
   KvamEbmlHeader h;
 
-  if (!GST_CLOCK_TIME_IS_VALID (self->duration) ||
-      kvam_ebml_read_header (data, size, &h) != KVAM_EBML_OK) {
+  if (kvam_ebml_read_header (data, size, &h) != KVAM_EBML_OK) {
     kvam_merger_write_bytes (self, data, size);
     return;
   }
   mark = kvam_ebml_start_master (out, KVAM_EBML_ID_INFO);
   g_byte_array_append (out, data + h.header_len, size - h.header_len);
-  kvam_ebml_write_double (out, KVAM_EBML_ID_DURATION,
-      (gdouble) self->duration / (gdouble) self->scale);
+  if (GST_CLOCK_TIME_IS_VALID (self->duration))
+    kvam_ebml_write_double (out, KVAM_EBML_ID_DURATION,
+        (gdouble) self->duration / (gdouble) self->scale);
+  if (first && GST_CLOCK_TIME_IS_VALID (first->producer))
+    kvam_ebml_write_date (out, KVAM_EBML_ID_DATEUTC,
+        (gint64) first->producer - KVAM_EBML_EPOCH_NS);
   kvam_ebml_end_master (out, mark);
   kvam_merger_write_bytes (self, out->data, out->len);
 }
@@ -184,8 +189,8 @@ filter_info_child (const Element * c, gpointer user)
 
   if (c->h.id == KVAM_EBML_ID_TIMECODESCALE)
     f->scale = kvam_ebml_read_uint (PAYLOAD (c), PAYLOAD_SIZE (c));
-  /* a fragment's Duration is not the stream's */
-  if (c->h.id != KVAM_EBML_ID_DURATION)
+  /* a fragment's Duration and DateUTC are not the stream's */
+  if (c->h.id != KVAM_EBML_ID_DURATION && c->h.id != KVAM_EBML_ID_DATEUTC)
     g_byte_array_append (f->out, c->data, c->size);
 }
 

@@ -110,6 +110,7 @@ kvam_play_result_free (KvamPlayResult * r)
   g_clear_pointer (&r->error, gst_message_unref);
   g_ptr_array_unref (r->warnings);
   g_clear_pointer (&r->stats, gst_structure_free);
+  g_clear_pointer (&r->datetime, gst_date_time_unref);
   g_free (r);
 }
 
@@ -215,6 +216,15 @@ handle_message (KvamPlayResult * r, GstMessage * msg)
       break;
     case GST_MESSAGE_WARNING:
       g_ptr_array_add (r->warnings, gst_message_ref (msg));
+      break;
+    case GST_MESSAGE_TAG:
+      if (!r->datetime) {
+        GstTagList *tags = NULL;
+
+        gst_message_parse_tag (msg, &tags);
+        gst_tag_list_get_date_time (tags, GST_TAG_DATE_TIME, &r->datetime);
+        gst_tag_list_unref (tags);
+      }
       break;
     case GST_MESSAGE_ERROR:
       if (!r->error)

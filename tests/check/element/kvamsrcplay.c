@@ -557,6 +557,38 @@ GST_START_TEST (test_output_is_a_valid_file)
 
 GST_END_TEST;
 
+/* The stream's date is the recording's: the first fragment's producer
+ * time as DateUTC, which matroskademux posts as GST_TAG_DATE_TIME (the
+ * fragments' own DateUTC is when they were muxed). */
+GST_START_TEST (test_date_is_the_first_fragment)
+{
+  g_autofree gchar *from = g_strdup_printf ("%" G_GINT64_FORMAT,
+      START_MS / 1000 + 10);
+  g_autofree gchar *to = g_strdup_printf ("%" G_GINT64_FORMAT,
+      START_MS / 1000 + 19);
+  const gchar *props[] = { "stream-name", "cam", "start-time", from,
+    "end-time", to, "fragment-selector-type", "producer", NULL
+  };
+  g_autoptr (KvamPlayResult) r = NULL;
+  const KvsFragment *f;
+  guint n, i;
+
+  add_synthetic ("cam", 20, 2, 64, 48);
+  start_emulator ();
+  r = kvam_test_play (emu, "matroskademux ! fakesink name=sink", FALSE, 30,
+      props);
+  fail_unless (r->eos);
+  fail_unless (r->datetime != NULL, "no date-time tag");
+  f = kvs_emulator_get_fragments (emu, "cam", &n);
+  for (i = 0; i < n && f[i].producer_ms < START_MS + 10000; i++);
+  fail_unless (i < n);
+  fail_unless_equals_string (r->fragments->pdata[0], f[i].number);
+  fail_unless_equals_int64 (g_date_time_to_unix (gst_date_time_to_g_date_time
+          (r->datetime)), f[i].producer_ms / 1000);
+}
+
+GST_END_TEST;
+
 /* ---- errors -------------------------------------------------------------- */
 
 GST_START_TEST (test_unknown_stream)
@@ -724,6 +756,7 @@ kvamsrcplay_suite (void)
   tcase_add_test (tc, test_stats_follow_playback);
   tcase_add_test (tc, test_seek_refused);
   tcase_add_test (tc, test_output_is_a_valid_file);
+  tcase_add_test (tc, test_date_is_the_first_fragment);
   tcase_add_test (tc, test_unknown_stream);
   tcase_add_test (tc, test_bad_credentials_say_which);
   tcase_add_test (tc, test_no_fragments_in_range);
