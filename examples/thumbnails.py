@@ -23,20 +23,46 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
 
+def positive_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0")
+    return value
+
+
+def join_relative_times(argv):
+    """--start -15m as --start=-15m: argparse takes '-15m' for an option."""
+    out = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--start", "--end") and i + 1 < len(argv) and \
+                argv[i + 1][:1] in "-+":
+            out.append(argv[i] + "=" + argv[i + 1])
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--stream", required=True)
     p.add_argument("--start", required=True,
                    help="ISO 8601, epoch seconds or -15m style")
     p.add_argument("--end", required=True)
-    p.add_argument("--every", type=float, required=True, help="seconds")
+    p.add_argument("--every", type=positive_seconds, required=True,
+                   help="seconds")
     p.add_argument("-o", "--output", required=True, help="directory")
     p.add_argument("--endpoint-uri")
     p.add_argument("--region")
     p.add_argument("--fragment-selector-type", default="server")
     p.add_argument("--width", type=int, default=0,
                    help="scale to this width (default: as recorded)")
-    return p.parse_args()
+    return p.parse_args(join_relative_times(sys.argv[1:]))
 
 
 def build(args):

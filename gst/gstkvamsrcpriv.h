@@ -72,6 +72,7 @@ enum
   PROP_PROXY,
   PROP_PROXY_ID,
   PROP_PROXY_PW,
+  PROP_URI,
 };
 
 struct _GstKvamSrc

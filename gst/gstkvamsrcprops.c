@@ -56,7 +56,8 @@ gst_kvam_src_playback_mode_get_type (void)
           "EOS", "on-demand"},
     {GST_KVAM_SRC_LIVE, "From the newest fragment, following the stream as "
           "it is ingested", "live"},
-    {GST_KVAM_SRC_LIVE_REPLAY, "From start-time, catching up at full speed, "
+    {GST_KVAM_SRC_LIVE_REPLAY,
+        "From start-time, catching up as fast as downstream takes it, "
           "then following (until end-time if set)", "live-replay"},
     {0, NULL, NULL}
   };
@@ -164,6 +165,19 @@ set_string_property (GstKvamSrc * self, guint prop_id, gchar ** slot,
     g_clear_pointer (slot, g_free);
 }
 
+/* "uri" is the URI handler's, as awss3src's: it sets and reads the other
+ * properties itself, so it runs without the object lock. */
+static void
+set_uri_property (GstKvamSrc * self, const gchar * uri)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (!uri)
+    return;
+  if (!gst_uri_handler_set_uri (GST_URI_HANDLER (self), uri, &err))
+    GST_WARNING_OBJECT (self, "'uri' not taken: %s", err->message);
+}
+
 void
 gst_kvam_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -171,6 +185,10 @@ gst_kvam_src_set_property (GObject * object, guint prop_id,
   GstKvamSrc *self = GST_KVAM_SRC (object);
   gchar **slot;
 
+  if (prop_id == PROP_URI) {
+    set_uri_property (self, g_value_get_string (value));
+    return;
+  }
   GST_OBJECT_LOCK (self);
   if (GST_STATE (self) > GST_STATE_READY) {
     GST_OBJECT_UNLOCK (self);
@@ -283,6 +301,11 @@ gst_kvam_src_get_property (GObject * object, guint prop_id, GValue * value,
   GstKvamSrc *self = GST_KVAM_SRC (object);
   gchar **slot;
 
+  if (prop_id == PROP_URI) {
+    g_value_take_string (value, gst_uri_handler_get_uri (GST_URI_HANDLER
+            (self)));
+    return;
+  }
   GST_OBJECT_LOCK (self);
   slot = string_property_slot (self, prop_id);
   if (prop_id == PROP_USER_AGENT && !self->user_agent) {
@@ -399,7 +422,9 @@ install_playback_properties (GObjectClass * gobject_class)
           "then EOS. live: a live source starting at the newest fragment "
           "and following the stream as it is ingested (start-time is "
           "ignored). live-replay: a live source from start-time, catching "
-          "up at full speed, then following; EOS after end-time when set. "
+          "up as fast as downstream takes it (with a synchronised sink: in "
+          "real time, staying behind), then following; EOS after end-time "
+          "when set. "
           "The names are those of AWS's HLS and DASH playback modes",
           GST_TYPE_KVAM_SRC_PLAYBACK_MODE, GST_KVAM_SRC_ON_DEMAND, RW_READY));
   g_object_class_install_property (gobject_class,
@@ -466,6 +491,11 @@ gst_kvam_src_install_properties (GObjectClass * gobject_class)
   install_string (gobject_class, PROP_PROFILE, "profile", "Profile",
       "Profile of the AWS shared config and credentials files. Unset: "
       "AWS_PROFILE, else 'default'");
+  install_string (gobject_class, PROP_URI, "uri", "URI",
+      "The stream, its range and settings as a kvs:// URI (kvs://NAME?"
+      "start-time=...&...: every property but secrets and the transport's "
+      "trust), as the URI handler takes it; reading it gives the current "
+      "settings as one");
   install_string (gobject_class, PROP_ENDPOINT_URI, "endpoint-uri",
       "Endpoint URI", "Kinesis Video control-plane URL, such as "
       "http://127.0.0.1:4566 for a local emulator. Unset: "

@@ -32,8 +32,10 @@ static const gchar *const trust_keys[] = { "ssl-strict", "ssl-ca-file",
 
 #define ANY_ENDPOINT_ENV "KVAMSRC_URI_ANY_ENDPOINT"
 
+/* not settings of the stream ("uri" is this URI itself) */
 static const gchar *const not_keys[] = { "stream-name", "stats", "name",
-  "parent", "blocksize", "num-buffers", "typefind", "do-timestamp", NULL
+  "parent", "blocksize", "num-buffers", "typefind", "do-timestamp", "uri",
+  NULL
 };
 
 static GstURIType

@@ -197,11 +197,13 @@ kvam_client_get_stats (KvamClient * self, KvamClientStats * stats)
 /* ---- waiting ------------------------------------------------------------- */
 
 /* Waits for @api's turn on this stream, shared with every client of the
- * process that calls the same endpoint and stream. */
+ * process that calls the same endpoint and stream; *@booked: the time the
+ * call was booked for, for kvam_pacer_sent () once it was answered. */
 static gboolean
-pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
+pace (KvamClient * self, KvamApi api, GCancellable * cancellable,
+    gint64 * booked)
 {
-  gint64 booked, wait = kvam_pacer_reserve (self->pacers[api], &booked);
+  gint64 wait = kvam_pacer_reserve (self->pacers[api], booked);
 
   if (wait > 0) {
     GST_LOG ("pacing %s: waiting %" G_GINT64_FORMAT " us", kvam_api_name (api),
@@ -209,7 +211,6 @@ pace (KvamClient * self, KvamApi api, GCancellable * cancellable)
     if (!kvam_cancellable_sleep (cancellable, wait))
       return FALSE;
   }
-  kvam_pacer_sent (self->pacers[api], booked);
   g_mutex_lock (&self->lock);
   self->stats.requests[api]++;
   g_mutex_unlock (&self->lock);
@@ -319,6 +320,7 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   g_autofree gchar *url = g_strconcat (base, api_paths[api], NULL);
   const gchar *encoding;
   GError *e = NULL;
+  gint64 booked = 0;
   guint status;
 
   creds = kvam_credentials_provider_get (self->credentials, cancellable, &e);
@@ -329,7 +331,7 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
     return NULL;
   }
   /* paced before signing, so a long wait never ages the signature */
-  if (!pace (self, api, cancellable)) {
+  if (!pace (self, api, cancellable, &booked)) {
     kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0,
         "Cancelled", "cancelled", NULL);
     return NULL;
@@ -343,6 +345,10 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
   GST_DEBUG ("%s %s", kvam_api_name (api), url);
   kvam_transport_prepare (self->transport, msg);
   in = soup_session_send (self->session, msg, cancellable, &e);
+  /* the service counted the call when it arrived, which was before its
+   * answer (signing, connecting and a busy machine delay a request after
+   * its turn): the calls after it keep their distance from this */
+  kvam_pacer_sent (self->pacers[api], booked);
   if (!in) {
     kvam_transport_explain (msg, e);
     kvam_aws_error_from_transport (err, kvam_api_name (api), e);

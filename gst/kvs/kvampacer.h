@@ -27,9 +27,11 @@ void kvam_pacer_release (KvamPacer * pacer);
  * spent even if the caller gives up. */
 gint64 kvam_pacer_reserve (KvamPacer * pacer, gint64 * booked);
 
-/* The call booked at @booked goes out now: if that is later than booked (a
- * sleep that overslept, a busy machine), calls booked after it keep their
- * distance from the real send, not the booked one. */
+/* The call booked at @booked was answered now, so it reached the service
+ * (which counts calls as they arrive) no later: if that is later than
+ * booked (signing, connecting, a busy machine), the calls booked after it
+ * keep their distance from now. A call of one thread is answered before
+ * the same thread books its next. */
 void kvam_pacer_sent (KvamPacer * pacer, gint64 booked);
 
 /* GetMediaForFragmentList allows 5 connections at once per stream, counted

@@ -177,6 +177,23 @@ try:
     pictures = [open(os.path.join(out, n), "rb").read() for n in names]
     check(all(p[:3] == b"\xff\xd8\xff" for p in pictures), "they are JPEGs")
     check(len(set(pictures)) == len(pictures), "and all different")
+    # a relative --start without '=' is a time, not an option; --every 0 is
+    # a usage error, not a traceback
+    thumbs = [os.path.join(source, "examples", "thumbnails.py"),
+              "--stream", "demo", "-o", os.path.join(work, "thumbs2"),
+              "--endpoint-uri", env["ENDPOINT"]]
+    r = subprocess.run(["/usr/bin/python3"] + thumbs +
+                       ["--start", "-15m", "--end", "now", "--every", "5"],
+                       env=env, timeout=60, capture_output=True, text=True)
+    check("argument" not in r.stderr and "has no fragments between" in
+          r.stderr, "--start -15m read as a time (%s)" % r.stderr[-300:])
+    r = subprocess.run(["/usr/bin/python3"] + thumbs +
+                       ["--start", env["FROM"], "--end", env["TO"],
+                        "--every", "0"],
+                       env=env, timeout=60, capture_output=True, text=True)
+    check(r.returncode == 2 and "must be more than 0" in r.stderr and
+          "Traceback" not in r.stderr, "--every 0 refused (%s)"
+          % r.stderr[-300:])
 
     # the README, in order, as pasted (but the port), from a directory
     # where build/ is the build being tested

@@ -159,6 +159,33 @@ GST_START_TEST (test_invalid_settings_fail_start)
 
 GST_END_TEST;
 
+/* "uri" mirrors the URI handler (as awss3src's): it sets what the URI
+ * names, reads back the settings as a URI, and a refused one changes
+ * nothing. */
+GST_START_TEST (test_uri_property)
+{
+  GstElement *src = gst_element_factory_make ("kvamsrc", NULL);
+  g_autofree gchar *name = NULL, *region = NULL, *uri = NULL;
+  g_autofree gchar *after = NULL;
+
+  g_object_set (src, "uri", "kvs://front-door?start-time=-10m&region="
+      "eu-west-1", NULL);
+  g_object_get (src, "stream-name", &name, "region", &region, "uri", &uri,
+      NULL);
+  fail_unless_equals_string (name, "front-door");
+  fail_unless_equals_string (region, "eu-west-1");
+  fail_unless (g_str_has_prefix (uri, "kvs://front-door?"), "%s", uri);
+  fail_unless (strstr (uri, "region=eu-west-1") != NULL, "%s", uri);
+  fail_unless (strstr (uri, "uri=") == NULL, "%s", uri);
+  /* a secret in a URI is refused: nothing changes */
+  g_object_set (src, "uri", "kvs://other?secret-access-key=x", NULL);
+  g_object_get (src, "uri", &after, NULL);
+  fail_unless_equals_string (after, uri);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_region_is_explained)
 {
   GstElement *src = configured_src ();
@@ -547,6 +574,7 @@ kvamsrc_suite (void)
   tcase_add_checked_fixture (tc, setup, NULL);
   tcase_add_test (tc, test_properties_defaults_and_roundtrip);
   tcase_add_test (tc, test_invalid_settings_fail_start);
+  tcase_add_test (tc, test_uri_property);
   tcase_add_test (tc, test_missing_region_is_explained);
   tcase_add_test (tc, test_missing_credentials_is_not_authorized);
   tcase_add_test (tc, test_secrets_never_logged);

@@ -570,6 +570,7 @@ GST_START_TEST (test_date_is_the_first_fragment)
     "end-time", to, "fragment-selector-type", "producer", NULL
   };
   g_autoptr (KvamPlayResult) r = NULL;
+  g_autoptr (GDateTime) dt = NULL;
   const KvsFragment *f;
   guint n, i;
 
@@ -583,8 +584,8 @@ GST_START_TEST (test_date_is_the_first_fragment)
   for (i = 0; i < n && f[i].producer_ms < START_MS + 10000; i++);
   fail_unless (i < n);
   fail_unless_equals_string (r->fragments->pdata[0], f[i].number);
-  fail_unless_equals_int64 (g_date_time_to_unix (gst_date_time_to_g_date_time
-          (r->datetime)), f[i].producer_ms / 1000);
+  dt = gst_date_time_to_g_date_time (r->datetime);
+  fail_unless_equals_int64 (g_date_time_to_unix (dt), f[i].producer_ms / 1000);
 }
 
 GST_END_TEST;

@@ -47,8 +47,8 @@ GST_START_TEST (test_five_free_then_a_window)
 
 GST_END_TEST;
 
-/* A call that went out later than booked (a busy machine) pushes back the
- * call five after it: the window is kept from the real send. */
+/* A call answered later than booked (a busy machine) pushes back the
+ * call five after it: the window is kept from the answer. */
 GST_START_TEST (test_late_send_keeps_the_window)
 {
   KvamPacer *a = kvam_pacer_acquire ("uri late ListFragments");
