@@ -157,10 +157,16 @@ static const gchar *const month_names[] = { "January", "February", "March",
 static gchar *
 explain_iso8601 (const gchar * text)
 {
-  gint y, mo, d, h = 0, mi = 0, sec = 0, n;
+  gint y, mo, d, h = 0, mi = 0, sec = 0, n = 0, i;
 
-  n = sscanf (text, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
-  if (n < 3)
+  /* sscanf's %d takes signs and spaces: the date's digits are checked
+   * first, so the year is 0000 to 9999 and the fields are unsigned */
+  for (i = 0; i < 10; i++)
+    if (i == 4 || i == 7 ? text[i] != '-' : !g_ascii_isdigit (text[i]))
+      break;
+  if (i == 10)
+    n = sscanf (text, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
+  if (n < 3 || y < 1)
     return g_strdup ("not ISO 8601 (YYYY-MM-DDThh:mm:ssZ)");
   if (mo < 1 || mo > 12)
     return g_strdup_printf ("month %d does not exist", mo);
