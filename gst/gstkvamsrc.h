@@ -8,8 +8,10 @@
 #include <gst/base/gstpushsrc.h>
 
 G_BEGIN_DECLS
+
 #define GST_TYPE_KVAM_SRC (gst_kvam_src_get_type ())
 G_DECLARE_FINAL_TYPE (GstKvamSrc, gst_kvam_src, GST, KVAM_SRC, GstPushSrc)
+
 GST_ELEMENT_REGISTER_DECLARE (kvamsrc);
 
 G_END_DECLS

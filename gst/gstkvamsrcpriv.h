@@ -17,6 +17,7 @@
 #include "kvamtransport.h"
 
 G_BEGIN_DECLS
+
 #define DEFAULT_REQUEST_TIMEOUT 15000
 #define MAX_REQUEST_TIMEOUT (24 * 3600 * 1000)
 #define DEFAULT_RETRY_ATTEMPTS 5
@@ -30,8 +31,9 @@ G_BEGIN_DECLS
  * another client */
 #define DEFAULT_MAX_CONCURRENT 4
 #define DEFAULT_MAX_BYTES_AHEAD (96 * 1024 * 1024)
+
 /* named after the PlaybackMode of AWS's HLS and DASH sessions */
-    typedef enum
+typedef enum
 {
   GST_KVAM_SRC_ON_DEMAND,
   GST_KVAM_SRC_LIVE,

@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
+
 /* kvs://STREAM-NAME?KEY=VALUE&... or kvs:///?stream-arn=ARN&..., every key
  * a kvamsrc property, values percent-encoded. Secrets are refused: a URI
  * ends up in logs and window titles. */

@@ -9,6 +9,7 @@
 #include "kvamfragmentindex.h"
 
 G_BEGIN_DECLS
+
 /* The streaming state machine of kvamsrc, apart from the element's GObject
  * and GstBaseSrc glue: which fragments come next, the GetMediaForFragment
  * List response being read, the merger, resuming after cuts, in-band and
@@ -79,4 +80,5 @@ typedef struct
 void kvam_session_get_stats (KvamSession * session, KvamSessionStats * stats);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamSession, kvam_session_free)
-    G_END_DECLS
+
+G_END_DECLS

@@ -13,6 +13,7 @@
 #include "kvamprefetch.h"
 
 G_BEGIN_DECLS
+
 /* Fragments per GetMediaForFragmentList: the service's maximum. The
  * response is streamed, so a large batch costs no memory; fewer calls mean
  * fewer round trips and a wide margin under the 5 calls/s limit. The first
@@ -33,14 +34,15 @@ G_BEGIN_DECLS
  * output: slow playback never gets there, so it never reads ahead */
 #define ADAPT_WINDOW_BYTES (512 * 1024)
 #define ADAPT_WINDOW_US G_USEC_PER_SEC
-    /* Where the streaming thread is; it changes in kvam_session_set_state
-     * only, which knows the transitions:
-     *   BETWEEN -> READING (a response opened) -> BETWEEN (it ended, was
-     *   dropped or given up on); READING -> ENDING (a read that filled its
-     *   block met the end or an error) -> READING (the end is handed to the
-     *   next read, after that block is merged); a seek: any -> BETWEEN, then
-     *   -> CUES (a BYTES seek to the Cues) -> AFTER_CUES (they went out). */
-    typedef enum
+
+/* Where the streaming thread is; it changes in kvam_session_set_state
+ * only, which knows the transitions:
+ *   BETWEEN -> READING (a response opened) -> BETWEEN (it ended, was
+ *   dropped or given up on); READING -> ENDING (a read that filled its
+ *   block met the end or an error) -> READING (the end is handed to the
+ *   next read, after that block is merged); a seek: any -> BETWEEN, then
+ *   -> CUES (a BYTES seek to the Cues) -> AFTER_CUES (they went out). */
+typedef enum
 {
   KVAM_SERVE_BETWEEN,           /* no response: the next read opens one */
   KVAM_SERVE_READING,
@@ -64,9 +66,9 @@ struct _KvamSession
   gboolean fail_on_fragment_error;
   gboolean live;
   guint max_concurrent;
-  guint64 batch_bytes;          /* adapted to the responses' speed */
+  guint64 batch_bytes;           /* adapted to the responses' speed */
   guint64 min_batch_bytes;
-  guint64 max_batch_bytes;      /* a share of max-bytes-ahead */
+  guint64 max_batch_bytes;       /* a share of max-bytes-ahead */
   /* what whole responses delivered, for batches by real sizes: listed
    * sizes may lie */
   guint64 seen_bytes;
@@ -90,7 +92,7 @@ struct _KvamSession
   KvamPacer *media_pacer;       /* process-wide connection count */
   gint open_connections;        /* atomic: own and read-ahead */
   guint concurrency;            /* 1 .. max_concurrent, adapted */
-  gint64 window_start, window_wait;     /* monotonic µs, for adapting */
+  gint64 window_start, window_wait; /* monotonic µs, for adapting */
   guint64 window_bytes;
   gint64 read_wait;             /* µs in reads since the last window */
   guint next_fragment;          /* first fragment not completely written */
@@ -127,7 +129,8 @@ gboolean kvam_session_plan_batch (KvamSession * self, guint first,
     guint published, gboolean complete, guint * count);
 gboolean kvam_session_batch_ahead (KvamSession * self, guint first,
     guint * count);
-gchar *kvam_session_batch_body (KvamSession * self, guint first, guint count);
+gchar *kvam_session_batch_body (KvamSession * self, guint first,
+    guint count);
 void kvam_session_start_prefetches (KvamSession * self);
 GInputStream *kvam_session_take_prefetch (KvamSession * self);
 void kvam_session_adapt_concurrency (KvamSession * self, gsize n);
@@ -135,7 +138,8 @@ void kvam_session_time_response (KvamSession * self);
 
 /* kvamsessionevents.c */
 void kvam_session_events_init (void);
-const KvamFragment *kvam_session_batch_fragment (KvamSession * self, guint i);
+const KvamFragment *kvam_session_batch_fragment (KvamSession * self,
+    guint i);
 void kvam_session_post_pending_messages (KvamSession * self);
 
 /* kvamsessionposts.c: kvam_post_message on the session's element and
@@ -144,7 +148,8 @@ void kvam_session_post (KvamSession * self, GstMessageType type,
     GQuark domain, gint code, const KvamFragment * fragment,
     const KvamAwsError * err, gchar * text);
 /* A failed call, as the error a user can act on. */
-void kvam_session_post_aws_error (KvamSession * self, const KvamAwsError * err);
+void kvam_session_post_aws_error (KvamSession * self,
+    const KvamAwsError * err);
 void kvam_session_count_delivered (KvamSession * self);
 gboolean kvam_session_give_up_on_fragment (KvamSession * self,
     const KvamFragment * f, const gchar * code, const gchar * message);

@@ -13,8 +13,9 @@
 #include "kvamtransport.h"
 
 G_BEGIN_DECLS
+
 /* Counters a client keeps, for the element's stats. */
-    typedef struct
+typedef struct
 {
   guint requests[KVAM_API_COUNT];
   guint retries;
@@ -33,7 +34,7 @@ typedef struct
   const gchar *stream_arn;
   guint timeout_ms;             /* connect and each read stall */
   guint retry_attempts;         /* retries after the first try */
-  KvamCredentialsProvider *credentials; /* not owned */
+  KvamCredentialsProvider *credentials;       /* not owned */
   KvamTransport *transport;     /* NULL: defaults */
   const gchar *profile;         /* for configured endpoints; may be NULL */
 } KvamClientConfig;
@@ -96,4 +97,5 @@ gint64 kvam_backoff_us (guint attempt);
 void kvam_client_get_stats (KvamClient * client, KvamClientStats * stats);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamClient, kvam_client_free)
-    G_END_DECLS
+
+G_END_DECLS

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
+
 /* Kinesis Video allows 5 calls per second per stream per API, counted by
  * the service across all clients. Every element of the process that calls
  * the same API of the same stream shares one pacer, found by its key. */

@@ -8,6 +8,7 @@
 #include "kvamfragment.h"
 
 G_BEGIN_DECLS
+
 /* An incremental EBML scanner over GetMediaForFragmentList responses. Out
  * comes one Matroska stream: the EBML header, an unknown-size Segment, Info
  * and Tracks once; then each fragment's Clusters, with cluster timecodes
@@ -77,7 +78,8 @@ GBytes *kvam_mkv_merger_push (KvamMkvMerger * merger, const guint8 * data,
  * with _push_input_buffer(): a buffer whose memories are slices of the
  * input (the frames) and what the merger wrote between them, so frame data
  * is not copied. */
-guint8 *kvam_mkv_merger_take_input_space (KvamMkvMerger * merger, gsize size);
+guint8 *kvam_mkv_merger_take_input_space (KvamMkvMerger * merger,
+    gsize size);
 GstBuffer *kvam_mkv_merger_push_input_buffer (KvamMkvMerger * merger,
     gsize used, GError ** error);
 /* Nothing was read into it. */
@@ -109,4 +111,5 @@ guint64 kvam_mkv_merger_get_dropped (KvamMkvMerger * merger);
 void kvam_mkv_merger_seek (KvamMkvMerger * merger);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KvamMkvMerger, kvam_mkv_merger_free)
-    G_END_DECLS
+
+G_END_DECLS

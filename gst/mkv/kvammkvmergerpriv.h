@@ -14,7 +14,9 @@
 #include "kvammkvmerger.h"
 #include "kvamebml.h"
 
-G_BEGIN_DECLS GstDebugCategory *kvam_merger_debug_category (void);
+G_BEGIN_DECLS
+
+GstDebugCategory *kvam_merger_debug_category (void);
 
 /* no element of a fragment is this large; more means garbage */
 #define MAX_ELEMENT_SIZE (256 * 1024 * 1024)

@@ -6,7 +6,9 @@
 
 #include "kvammkvmergerpriv.h"
 
-G_BEGIN_DECLS void kvam_merger_io_init (KvamMkvMerger * self);
+G_BEGIN_DECLS
+
+void kvam_merger_io_init (KvamMkvMerger * self);
 void kvam_merger_io_clear (KvamMkvMerger * self);
 void kvam_merger_io_reset_input (KvamMkvMerger * self);
 /* @data NULL: the @size bytes read into the lent space */

@@ -6,15 +6,19 @@
 
 #include "kvammkvmergerpriv.h"
 
-G_BEGIN_DECLS gboolean kvam_merger_resync (KvamMkvMerger * self);
+G_BEGIN_DECLS
+
+gboolean kvam_merger_resync (KvamMkvMerger * self);
 gboolean kvam_merger_damaged (KvamMkvMerger * self, GError ** error,
     const gchar * why);
+
 typedef enum
 {
   KVAM_DOCUMENT_NONE,
   KVAM_DOCUMENT_FOUND,
   KVAM_DOCUMENT_MAYBE,          /* the bytes that would tell are not in */
 } KvamDocumentSearch;
+
 /* Whether a document starts at an offset in [@from, @to) of the input
  * not yet consumed (*@at): the element there was stored truncated and
  * runs into the next document. *@searched: where a search that found

@@ -7,7 +7,9 @@
 #include "kvammkvmergerpriv.h"
 
 G_BEGIN_DECLS
-    void kvam_merger_begin_cluster_time (KvamMkvMerger * self, guint64 tc);
-void kvam_merger_handle_cluster_child (KvamMkvMerger * self, const Element * e);
+
+void kvam_merger_begin_cluster_time (KvamMkvMerger * self, guint64 tc);
+void kvam_merger_handle_cluster_child (KvamMkvMerger * self,
+    const Element * e);
 
 G_END_DECLS

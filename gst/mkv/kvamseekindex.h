@@ -8,6 +8,7 @@
 #include "kvamfragment.h"
 
 G_BEGIN_DECLS
+
 /* matroskademux (GStreamer 1.22, push mode) seeks only through a Cues
  * index found through the SeekHead: one BYTES seek to the Cues, then one to
  * the cluster of the target (tests/spikes/matroska_push_seek.py). kvamsrc
@@ -20,7 +21,8 @@ G_BEGIN_DECLS
 /* fragments that have a position below the Cues' */
 #define KVAM_SEEK_MAX_FRAGMENTS ((guint) (KVAM_SEEK_CUES_POSITION / \
         KVAM_SEEK_STRIDE - 2))
-    guint64 kvam_seek_fragment_position (guint fragment);
+
+guint64 kvam_seek_fragment_position (guint fragment);
 
 /* The fragment whose first cluster is at @position, or -1. */
 gint64 kvam_seek_fragment_at (guint64 position);

@@ -7,15 +7,17 @@
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
-/* ISO 8601 ("2026-11-24T10:00:00Z", "...:00.250+01:00", lower case "t"
- * and "z"; no zone means UTC; a date alone is its midnight, UTC) or epoch
- * seconds ("1764000000.25"). Returns nanoseconds since the epoch in @out. */
+
 /* Times are nanoseconds since the epoch, in GstClockTime and, signed, in
  * GstClockTimeDiff, which ends in April 2262: anything from
  * 2262-01-01T00:00:00Z on is refused rather than wrapped into a time that
  * looks valid. */
 #define KVAM_TIME_MAX_SECONDS G_GINT64_CONSTANT (9214646400)
-    gboolean kvam_time_parse (const gchar * text, GstClockTime * out);
+
+/* ISO 8601 ("2026-11-24T10:00:00Z", "...:00.250+01:00", lower case "t"
+ * and "z"; no zone means UTC; a date alone is its midnight, UTC) or epoch
+ * seconds ("1764000000.25"). Returns nanoseconds since the epoch in @out. */
+gboolean kvam_time_parse (const gchar * text, GstClockTime * out);
 /* The same, and also "now" and times before or after @now (epoch ns)
  * written as "-15m", "-1h30m", "-2d", "+10s" (days, hours, minutes,
  * seconds). FALSE with *@why (may be NULL; free with g_free) saying what

@@ -7,10 +7,11 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
+
 /* @url as every check and every request sees it: an http or https URL
  * with a host, scheme and host lower-cased, no trailing slash, no user
  * information, query or fragment. NULL when @url is not one. */
-    gchar * kvam_url_canonical (const gchar * url);
+gchar *kvam_url_canonical (const gchar * url);
 /* For a canonical URL (or one kvam_url_canonical () accepts). */
 gboolean kvam_url_is_https (const gchar * url);
 /* A host of 127.0.0.0/8, ::1 or "localhost": the machine itself. */
