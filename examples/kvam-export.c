@@ -12,6 +12,9 @@
  * through its parser into mp4mux (.mp4) or matroskamux (.mkv). Progress
  * from kvamsrc's stats goes to stderr: one updating line on a terminal,
  * plain lines every 5 s otherwise, by media time over the range. The file
+ * carries the recording's date (the range's first producer time: an MP4's
+ * creation times are rewritten, kvammp4date.c; matroskamux is given it as
+ * creation-time) and
  * is written as FILE.part and renamed when it is complete; nothing is left
  * on failure. Ctrl-C (SIGINT) or SIGTERM ends the file properly (EOS), a
  * second one stops at once (no file).
@@ -37,6 +40,7 @@
 #include "config.h"
 #endif
 #include "kvamtime.h"
+#include "kvammp4date.h"
 
 #define EXIT_USAGE 2
 
@@ -51,6 +55,7 @@ typedef struct
   gint64 started, last_report;
   GstClockTime range_start, range_end;  /* epoch ns */
   gchar *part;                  /* what filesink writes, renamed at the end */
+  GstDateTime *recorded;        /* the first datetime tag: DateUTC */
 } Export;
 
 static gchar *opt_stream, *opt_start, *opt_end, *opt_output, *opt_region;
@@ -143,6 +148,34 @@ epoch_text (GstClockTime t)
 
 /* ---- the pipeline ------------------------------------------------------ */
 
+static gboolean output_is_mp4 (void);
+
+/* The first datetime tag (kvamsrc's DateUTC, read by matroskademux; the
+ * muxer takes tag events, so no sink posts them on the bus). */
+static GstPadProbeReturn
+on_demuxed_event (GstPad * pad, GstPadProbeInfo * info, Export * ex)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstTagList *tags = NULL;
+  GstDateTime *dt = NULL;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_TAG)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_tag (event, &tags);
+  if (!gst_tag_list_get_date_time (tags, GST_TAG_DATE_TIME, &dt))
+    return GST_PAD_PROBE_OK;
+  if (!g_atomic_pointer_compare_and_exchange (&ex->recorded, NULL, dt)) {
+    gst_date_time_unref (dt);
+  } else if (!output_is_mp4 ()) {
+    /* before any buffer, so before matroskamux writes its header; else
+     * its DateUTC would be the mux time */
+    g_autoptr (GDateTime) when = gst_date_time_to_g_date_time (dt);
+    if (when)
+      g_object_set (ex->mux, "creation-time", when, NULL);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 /* matroskademux's pads come once it has read the tracks: each through its
  * parser into a new pad of the muxer. Other tracks are left unlinked. */
 static void
@@ -168,6 +201,8 @@ on_pad_added (GstElement * demux, GstPad * pad, Export * ex)
     g_printerr ("kvam-export: track of type %s left out\n", type);
     return;
   }
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      (GstPadProbeCallback) on_demuxed_event, ex, NULL);
   queue = gst_element_factory_make ("queue", NULL);
   parse = gst_element_factory_make (parser, NULL);
   if (!parse) {
@@ -385,6 +420,13 @@ usage_problem (void)
 static void
 finish_output (Export * ex)
 {
+  g_autoptr (GError) err = NULL;
+
+  /* a file with the mux time is still a whole file: a warning */
+  if (ex->status == 0 && !ex->empty && output_is_mp4 () && ex->recorded &&
+      !kvam_mp4_set_creation_time (ex->part, ex->recorded, &err))
+    g_printerr ("kvam-export: warning: the recording time is not in the "
+        "file: %s\n", err->message);
   if (ex->status == 0 && !ex->empty && g_rename (ex->part, opt_output) != 0) {
     g_printerr ("kvam-export: could not rename %s to %s: %s\n", ex->part,
         opt_output, g_strerror (errno));
@@ -469,6 +511,7 @@ main (int argc, char **argv)
   gst_object_unref (ex.pipeline);
   g_main_loop_unref (ex.loop);
   g_free (ex.part);
+  g_clear_pointer (&ex.recorded, gst_date_time_unref);
   if (ex.empty) {
     g_printerr ("kvam-export: shard %s holds no fragment (%s to %s): no "
         "file written\n", opt_shard, from, to);

@@ -328,6 +328,39 @@ index_notice (gpointer data, KvamIndexNotice notice, const KvamFragment * f,
           f->number, why));
 }
 
+/* A failed call is retried: said as a warning (the client says it at most
+ * every few seconds), so that a slow service is not silence. */
+static void
+retry_notice (gpointer data, const KvamAwsError * err, guint attempt,
+    guint attempts, gint64 delay_us, guint unreported)
+{
+  GstKvamSrc *self = data;
+  const gchar *stream = stream_label (self);
+  g_autofree gchar *desc = kvam_aws_error_describe (err);
+  g_autofree gchar *more = unreported ? g_strdup_printf ("; %u more "
+      "retries since the last warning", unreported) : g_strdup ("");
+
+  kvam_post_message (GST_ELEMENT (self), stream, GST_MESSAGE_WARNING,
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, NULL, err,
+      g_strdup_printf ("Stream '%s': %s; retrying (retry %u of %u in %.1f s%s)",
+          stream, desc, attempt, attempts, delay_us / (gdouble) G_USEC_PER_SEC,
+          more));
+}
+
+static void
+follow_failure (gpointer data, const KvamAwsError * err, guint failures)
+{
+  GstKvamSrc *self = data;
+  const gchar *stream = stream_label (self);
+  g_autofree gchar *desc = kvam_aws_error_describe (err);
+
+  kvam_post_message (GST_ELEMENT (self), stream, GST_MESSAGE_WARNING,
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, NULL, err,
+      g_strdup_printf ("Stream '%s': no new fragments can be listed, the "
+          "service is failing, not the camera (%u polls in a row failed, the "
+          "last: %s); still trying", stream, failures, desc));
+}
+
 /* Called with the object lock held. */
 static KvamFollow *
 create_follow (GstKvamSrc * self)
@@ -335,6 +368,8 @@ create_follow (GstKvamSrc * self)
   KvamFollowConfig config = { 0 };
 
   config.element = GST_ELEMENT (self);
+  config.on_failure = follow_failure;
+  config.on_failure_data = self;
   config.stream = stream_label (self);
   config.index = self->index;
   config.client = self->client;
@@ -389,6 +424,8 @@ start_listing (GstKvamSrc * self)
   config.credentials = self->credentials;
   config.transport = self->transport;
   config.profile = self->profile;
+  config.on_retry = retry_notice;
+  config.on_retry_data = self;
   self->client = kvam_client_new (&config);
   self->index = kvam_fragment_index_new (self->selector, self->range_start,
       GST_CLOCK_TIME_IS_VALID (self->range_end) ? self->range_end :

@@ -511,7 +511,9 @@ gst_kvam_src_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_RETRY_ATTEMPTS,
       g_param_spec_uint ("retry-attempts", "Retry attempts",
           "How many times in a row a failing request is tried again, with "
-          "exponential backoff and jitter, before the element errors out",
+          "exponential backoff and jitter and a warning, before the element "
+          "errors out; a failing request errors out within "
+          "(retry-attempts + 1) x request-timeout plus the backoff",
           0, MAX_RETRY_ATTEMPTS, DEFAULT_RETRY_ATTEMPTS, RW_READY));
   install_playback_properties (gobject_class);
   install_transport_properties (gobject_class);

@@ -25,6 +25,9 @@ GST_DEBUG_CATEGORY_STATIC (kvam_session_debug);
 #define LAST_WAIT_US (2 * G_USEC_PER_SEC)
 /* how long a seek waits for the listing before its Cues are served */
 #define CUES_WAIT_US (600 * G_USEC_PER_SEC)
+/* resumed responses are warned of at most this often */
+#define RETRY_WARNING_INTERVAL (5 * G_USEC_PER_SEC)
+
 static const gchar *const state_names[] = {
   "between responses", "reading", "ending", "serving the Cues",
   "after the Cues",
@@ -314,6 +317,29 @@ back_off (KvamSession * self, guint attempt)
   return kvam_cancellable_sleep (self->cancellable, kvam_backoff_us (attempt));
 }
 
+/* A response that ended short is resumed: said as a warning, at most
+ * every RETRY_WARNING_INTERVAL (the client's retries are said by it). */
+static void
+warn_retry (KvamSession * self, const gchar * why)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autofree gchar *more = NULL;
+
+  if (self->last_retry_warning &&
+      now - self->last_retry_warning < RETRY_WARNING_INTERVAL) {
+    self->retries_unwarned++;
+    return;
+  }
+  more = self->retries_unwarned ? g_strdup_printf ("; %u more since the "
+      "last warning", self->retries_unwarned) : g_strdup ("");
+  self->last_retry_warning = now;
+  self->retries_unwarned = 0;
+  kvam_session_post (self, GST_MESSAGE_WARNING, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_READ, NULL, NULL, g_strdup_printf ("Stream '%s': "
+          "%s; resuming (retry %u of %u%s)", self->stream, why,
+          self->failures, self->retry_attempts, more));
+}
+
 /* The response ended short (cut, stalled): try again from the first
  * fragment not completely written, within retry-attempts. A fragment whose
  * document never arrives whole is then given up on like an in-band error. */
@@ -323,11 +349,13 @@ retry_after_short_response (KvamSession * self, const gchar * why,
 {
   KvamAwsError err = { 0 };
   const KvamFragment *stuck;
+  g_autofree gchar *gave_up = NULL;
 
   if (++self->failures <= self->retry_attempts) {
     GST_INFO_OBJECT (self->element,
         "%s; resuming at fragment %u (attempt %u of %u)", why,
         self->next_fragment, self->failures, self->retry_attempts);
+    warn_retry (self, why);
     return back_off (self,
         self->failures - 1) ? GST_FLOW_OK : GST_FLOW_FLUSHING;
   }
@@ -336,9 +364,11 @@ retry_after_short_response (KvamSession * self, const gchar * why,
     return kvam_session_give_up_on_fragment (self, stuck,
         "IncompleteFragment", why) ? GST_FLOW_OK : GST_FLOW_ERROR;
   }
+  gave_up = g_strdup_printf ("%s (gave up after %u tries)", why,
+      self->failures);
   kvam_aws_error_set (&err, KVAM_AWS_ERROR_NETWORK,
       kvam_api_name (KVAM_API_GET_MEDIA_FOR_FRAGMENT_LIST), 0,
-      "IncompleteResponse", why, NULL);
+      "IncompleteResponse", gave_up, NULL);
   kvam_session_post_aws_error (self, &err);
   kvam_aws_error_clear (&err);
   return GST_FLOW_ERROR;

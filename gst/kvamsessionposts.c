@@ -103,8 +103,9 @@ kvam_session_post_aws_error (KvamSession * self, const KvamAwsError * err)
           "%s", self->stream, desc);
       break;
     default:
-      text = g_strdup_printf ("Stream '%s': reading failed after %u retries: "
-          "%s", self->stream, self->retry_attempts, desc);
+      /* desc says how many tries and how long */
+      text = g_strdup_printf ("Stream '%s': reading failed: %s", self->stream,
+          desc);
       break;
   }
   kvam_session_post (self, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR, code, NULL,

@@ -98,6 +98,8 @@ struct _KvamSession
   guint next_fragment;          /* first fragment not completely written */
   KvamMergerResume resume;
   guint failures;               /* consecutive, reset when data arrives */
+  gint64 last_retry_warning;    /* monotonic µs, 0: none yet */
+  guint retries_unwarned;       /* resumed since then */
   guint fragment_failures;      /* in-band errors of next_fragment */
   gboolean discont;
   /* not states, what goes out next: */

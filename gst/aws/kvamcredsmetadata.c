@@ -19,6 +19,12 @@
 #define GST_CAT_DEFAULT kvam_creds_debug_category ()
 
 #define DEFAULT_IMDS_ENDPOINT "http://169.254.169.254"
+/* as the AWS SDKs: off EC2 the chain must not hang on IMDS (1 s, one
+ * attempt, unless AWS_METADATA_SERVICE_TIMEOUT / _NUM_ATTEMPTS say) */
+#define DEFAULT_IMDS_TIMEOUT_S 1
+#define DEFAULT_IMDS_ATTEMPTS 1
+#define MAX_IMDS_TIMEOUT_S 60
+#define MAX_IMDS_ATTEMPTS 10
 #define ECS_HOST_URI "http://169.254.170.2"
 
 /* GET/PUT @url with @headers (name, value pairs) on the proxy-less session */
@@ -174,34 +180,81 @@ imds_endpoint (void)
   return g_strndup (v, v[len - 1] == '/' ? len - 1 : len);
 }
 
-KvamCredentials *
-kvam_creds_from_imds (KvamCredsContext * ctx, GError ** error)
+/* A whole number in [1, @max] from @name, else @fallback. */
+static guint
+imds_setting (const gchar * name, guint fallback, guint max)
 {
-  g_autofree gchar *base = NULL, *url = NULL, *token = NULL;
-  g_autofree gchar *role = NULL, *role_url = NULL;
+  const gchar *v = g_getenv (name);
+  guint64 n;
+
+  if (!v || !g_ascii_string_to_unsigned (v, 10, 1, max, &n, NULL)) {
+    if (v && *v)
+      GST_WARNING ("%s=%s is not a whole number from 1 to %u: using %u",
+          name, v, max, fallback);
+    return fallback;
+  }
+  return (guint) n;
+}
+
+/* Whether @e says nothing answered at all: no route, refused, timed out,
+ * no such host (not cancelled, not an HTTP answer). */
+static gboolean
+is_unreachable (const GError * e)
+{
+  return e && e->domain != KVAM_CREDENTIALS_ERROR &&
+      !g_error_matches (e, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* IMDSv2's session token; NULL with @error, or with neither when instance
+ * metadata is unreachable (noted in ctx->tried). */
+static gchar *
+imds_token (KvamCredsContext * ctx, const gchar * base, GError ** error)
+{
   const gchar *ttl[] = { "X-aws-ec2-metadata-token-ttl-seconds", "21600",
     NULL
   };
+  g_autofree gchar *url = g_strconcat (base, "/latest/api/token", NULL);
+  guint attempts = imds_setting ("AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+      DEFAULT_IMDS_ATTEMPTS, MAX_IMDS_ATTEMPTS);
+  g_autoptr (GBytes) body = NULL;
+  GError *e = NULL;
+  guint i;
+
+  for (i = 0; i < attempts && !body; i++) {
+    g_clear_error (&e);
+    body = metadata_request (ctx, "PUT", url, ttl, &e);
+  }
+  if (body)
+    return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  if (!is_unreachable (e)) {
+    g_propagate_error (error, e);
+    return NULL;
+  }
+  GST_DEBUG ("instance metadata at %s: %s", base, e->message);
+  g_string_append_printf (ctx->tried, "; instance metadata at %s is "
+      "unreachable (%s, %u attempt%s of %u s; not an EC2 instance? set "
+      "AWS_EC2_METADATA_DISABLED=true to skip it)", base, e->message,
+      attempts, attempts == 1 ? "" : "s", (guint) (ctx->timeout_us /
+          G_USEC_PER_SEC));
+  g_error_free (e);
+  return NULL;
+}
+
+static KvamCredentials *
+imds_fetch (KvamCredsContext * ctx, const gchar * base, GError ** error)
+{
+  g_autofree gchar *url = NULL, *token = NULL;
+  g_autofree gchar *role = NULL, *role_url = NULL;
   const gchar *auth[] = { "X-aws-ec2-metadata-token", NULL, NULL };
   g_autoptr (GBytes) body = NULL;
   gchar *nl;
 
-  if (imds_disabled ()) {
-    g_string_append (ctx->tried, "; instance metadata is disabled "
-        "(AWS_EC2_METADATA_DISABLED)");
-    return NULL;
-  }
-  base = imds_endpoint ();
-  url = g_strconcat (base, "/latest/api/token", NULL);
   GST_DEBUG ("asking instance metadata at %s", base);
-  body = metadata_request (ctx, "PUT", url, ttl, error);
-  if (!body)
+  token = imds_token (ctx, base, error);
+  if (!token)
     return NULL;
-  token = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
   auth[1] = token;
-  g_clear_pointer (&body, g_bytes_unref);
 
-  g_free (url);
   url = g_strconcat (base, "/latest/meta-data/iam/security-credentials/", NULL);
   body = metadata_request (ctx, "GET", url, auth, error);
   if (!body)
@@ -223,4 +276,27 @@ kvam_creds_from_imds (KvamCredsContext * ctx, GError ** error)
   if (!body)
     return NULL;
   return kvam_credentials_from_json (body, "instance metadata", error);
+}
+
+KvamCredentials *
+kvam_creds_from_imds (KvamCredsContext * ctx, GError ** error)
+{
+  guint timeout_s = imds_setting ("AWS_METADATA_SERVICE_TIMEOUT",
+      DEFAULT_IMDS_TIMEOUT_S, MAX_IMDS_TIMEOUT_S);
+  g_autofree gchar *base = NULL;
+  g_autoptr (SoupSession) session = NULL;
+  KvamCredsContext imds = *ctx;
+
+  if (imds_disabled ()) {
+    g_string_append (ctx->tried, "; instance metadata is disabled "
+        "(AWS_EC2_METADATA_DISABLED)");
+    return NULL;
+  }
+  base = imds_endpoint ();
+  /* its own timeouts, for connecting, each read and a whole response */
+  session = soup_session_new_with_options ("timeout", timeout_s,
+      "proxy-resolver", NULL, "max-conns", 2, NULL);
+  imds.metadata_session = session;
+  imds.timeout_us = (gint64) timeout_s *G_USEC_PER_SEC;
+  return imds_fetch (&imds, base, error);
 }

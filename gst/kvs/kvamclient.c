@@ -26,6 +26,8 @@ GST_DEBUG_CATEGORY_STATIC (kvam_client_debug);
 
 #define BACKOFF_BASE_US (100 * 1000)
 #define BACKOFF_CAP_US (5 * G_USEC_PER_SEC)
+/* retries are told of at most this often */
+#define RETRY_NOTICE_INTERVAL (5 * G_USEC_PER_SEC)
 #define MAX_ERROR_BODY (64 * 1024)
 /* the service's clock is believed within this much of ours: the SDKs cap
  * skew correction too, and a Date of 9999 overflowed GDateTime */
@@ -58,6 +60,12 @@ struct _KvamClient
   GTimeSpan clock_offset;       /* the service's clock minus ours */
   KvamPacer *pacers[KVAM_API_COUNT];
   KvamClientStats stats;
+  gint64 last_retry_notice;     /* monotonic µs, 0: none yet */
+  guint retries_unreported;     /* since then */
+  /* everything from lock on: protected by lock */
+
+  KvamRetryNotify on_retry;
+  gpointer on_retry_data;
 };
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -119,6 +127,8 @@ kvam_client_new (const KvamClientConfig * config)
   self->stream_name = g_strdup (config->stream_name);
   self->stream_arn = g_strdup (config->stream_arn);
   self->retry_attempts = config->retry_attempts;
+  self->on_retry = config->on_retry;
+  self->on_retry_data = config->on_retry_data;
   self->timeout_us = (gint64) MAX (config->timeout_ms, 1) * 1000;
   self->credentials = config->credentials;
   self->transport = config->transport ? kvam_transport_ref
@@ -403,7 +413,7 @@ send_once (KvamClient * self, KvamApi api, const gchar * base,
 typedef gpointer (*KvamReadFunc) (KvamClient * self, KvamApi api,
     GInputStream * in, gpointer data, GCancellable * c, KvamAwsError * err);
 static gpointer send_with_retries (KvamClient * self, KvamApi api,
-    const gchar * body, KvamReadFunc read, gpointer data,
+    const gchar * body, KvamReadFunc read, gpointer data, gint64 deadline,
     GCancellable * cancellable, KvamAwsError * err);
 
 /* The body of a 200, read within KVAM_JSON_MAX_BODY bytes and
@@ -463,8 +473,8 @@ read_json (KvamClient * self, KvamApi api, GInputStream * in, gpointer data,
 
 /* The data endpoint of @api, from the cache or GetDataEndpoint. */
 static gchar *
-look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
-    KvamAwsError * err)
+look_up_endpoint (KvamClient * self, KvamApi api, gint64 deadline,
+    GCancellable * cancellable, KvamAwsError * err)
 {
   g_autoptr (JsonBuilder) b = NULL;
   g_autoptr (JsonNode) root = NULL;
@@ -488,7 +498,7 @@ look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
   body_node = json_builder_get_root (b);
   body = json_to_string (body_node, FALSE);
   root = send_with_retries (self, KVAM_API_GET_DATA_ENDPOINT, body,
-      read_json, NULL, cancellable, err);
+      read_json, NULL, deadline, cancellable, err);
   if (!root)
     return NULL;
   endpoint = kvam_url_canonical (kvam_json_get_string (json_node_get_object
@@ -520,10 +530,10 @@ look_up_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
 /* The data endpoint of @api, from the cache or GetDataEndpoint; whoever
  * waits for a lookup to end (wait_for_endpoint()) is woken. */
 static gchar *
-data_endpoint (KvamClient * self, KvamApi api, GCancellable * cancellable,
-    KvamAwsError * err)
+data_endpoint (KvamClient * self, KvamApi api, gint64 deadline,
+    GCancellable * cancellable, KvamAwsError * err)
 {
-  gchar *endpoint = look_up_endpoint (self, api, cancellable, err);
+  gchar *endpoint = look_up_endpoint (self, api, deadline, cancellable, err);
 
   if (api != KVAM_API_GET_DATA_ENDPOINT) {
     g_mutex_lock (&self->lock);
@@ -565,7 +575,7 @@ kvam_client_prepare_endpoint (KvamClient * self, KvamApi api, KvamApi after,
    * once, by the call that needs them */
   if (!wait_for_endpoint (self, after, cancellable))
     return;
-  g_free (data_endpoint (self, api, cancellable, &err));
+  g_free (data_endpoint (self, api, 0, cancellable, &err));
   if (err.type)
     GST_DEBUG ("looking up the data endpoint of %s ahead failed: %s",
         kvam_api_name (api), err.type);
@@ -627,23 +637,88 @@ prepare_retry (KvamClient * self, KvamApi api, KvamAwsError * err,
   return kvam_aws_error_is_retryable (err);
 }
 
+/* The longest all of @retries backoffs can take. */
+static gint64
+backoff_budget_us (guint retries)
+{
+  gint64 step = BACKOFF_BASE_US, sum = 0;
+  guint i;
+
+  for (i = 0; i < retries; i++) {
+    sum += MIN (step, BACKOFF_CAP_US);
+    step = MIN (step * 2, BACKOFF_CAP_US);
+  }
+  return sum;
+}
+
+/* Tells the notify about a retry, at most once per RETRY_NOTICE_INTERVAL
+ * (the retries in between are counted in the next notice). */
+static void
+notice_retry (KvamClient * self, const KvamAwsError * err, guint attempt,
+    gint64 delay_us)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint unreported;
+
+  g_mutex_lock (&self->lock);
+  self->stats.retries++;
+  if (self->last_retry_notice &&
+      now - self->last_retry_notice < RETRY_NOTICE_INTERVAL) {
+    self->retries_unreported++;
+    g_mutex_unlock (&self->lock);
+    return;
+  }
+  self->last_retry_notice = now;
+  unreported = self->retries_unreported;
+  self->retries_unreported = 0;
+  g_mutex_unlock (&self->lock);
+  if (self->on_retry)
+    self->on_retry (self->on_retry_data, err, attempt + 1,
+        self->retry_attempts, delay_us, unreported);
+}
+
+/* The last error of a call that was tried more than once says so. */
+static void
+note_gave_up (KvamAwsError * err, guint tries, gint64 started)
+{
+  gchar *message;
+
+  if (tries < 2 || err->kind == KVAM_AWS_ERROR_CANCELLED)
+    return;
+  message = g_strdup_printf ("%s (gave up after %u tries in %.1f s)",
+      err->message ? err->message : "failed", tries,
+      (g_get_monotonic_time () - started) / (gdouble) G_USEC_PER_SEC);
+  g_free (err->message);
+  err->message = message;
+}
+
 /* One call, retried as prepare_retry () says: sent, then its 200 read by
- * @read (NULL: the response stream itself is the result). */
+ * @read (NULL: the response stream itself is the result). A retry starts
+ * only if it can end, request-timeout after it starts, by @deadline (0: a
+ * call of its own, with (retry-attempts + 1) x request-timeout and the
+ * longest backoffs): however the service fails, the call ends within that,
+ * and a service that only times out still gets every try. */
 static gpointer
 send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
-    KvamReadFunc read, gpointer data, GCancellable * cancellable,
-    KvamAwsError * err)
+    KvamReadFunc read, gpointer data, gint64 deadline,
+    GCancellable * cancellable, KvamAwsError * err)
 {
   gboolean refreshed_credentials = FALSE, refreshed_endpoint = FALSE;
+  gint64 started = g_get_monotonic_time ();
   guint attempt;
 
+  if (!deadline)
+    deadline = started + (self->retry_attempts + 1) * self->timeout_us +
+        backoff_budget_us (self->retry_attempts);
   for (attempt = 0;; attempt++) {
-    g_autofree gchar *base = data_endpoint (self, api, cancellable, err);
+    g_autofree gchar *base = data_endpoint (self, api, deadline, cancellable,
+        err);
     GInputStream *in;
     gpointer result;
+    gint64 delay;
 
     if (!base)
-      return NULL;
+      return NULL;              /* GetDataEndpoint was retried already */
     in = send_once (self, api, base, body, cancellable, err);
     result = in && read ? read (self, api, in, data, cancellable, err) : in;
     if (in && read)
@@ -653,16 +728,18 @@ send_with_retries (KvamClient * self, KvamApi api, const gchar * body,
       return result;
     }
     count_throttle (self, err);
+    delay = kvam_backoff_us (attempt);
     if (attempt >= self->retry_attempts ||
+        g_get_monotonic_time () + delay + self->timeout_us > deadline ||
         !prepare_retry (self, api, err, &refreshed_credentials,
-            &refreshed_endpoint))
+            &refreshed_endpoint)) {
+      note_gave_up (err, attempt + 1, started);
       return NULL;
-    g_mutex_lock (&self->lock);
-    self->stats.retries++;
-    g_mutex_unlock (&self->lock);
+    }
     GST_INFO ("%s: %s, retry %u of %u", kvam_api_name (api), err->type,
         attempt + 1, self->retry_attempts);
-    if (!kvam_cancellable_sleep (cancellable, kvam_backoff_us (attempt))) {
+    notice_retry (self, err, attempt, delay);
+    if (!kvam_cancellable_sleep (cancellable, delay)) {
       kvam_aws_error_set (err, KVAM_AWS_ERROR_CANCELLED, kvam_api_name (api), 0,
           "Cancelled", "cancelled", NULL);
       return NULL;
@@ -698,7 +775,8 @@ kvam_client_call_checked (KvamClient * self, KvamApi api, JsonBuilder * body,
 
   /* a 200 with a body we cannot read, or that @check refuses, is retried
    * like a failed call, in the same loop */
-  return send_with_retries (self, api, text, read_json, &r, cancellable, err);
+  return send_with_retries (self, api, text, read_json, &r, 0, cancellable,
+      err);
 }
 
 GInputStream *
@@ -707,14 +785,14 @@ kvam_client_open (KvamClient * self, KvamApi api, JsonBuilder * body,
 {
   g_autofree gchar *text = finish_body (body);
 
-  return send_with_retries (self, api, text, NULL, NULL, cancellable, err);
+  return send_with_retries (self, api, text, NULL, NULL, 0, cancellable, err);
 }
 
 GInputStream *
 kvam_client_open_text (KvamClient * self, KvamApi api, const gchar * body,
     GCancellable * cancellable, KvamAwsError * err)
 {
-  return send_with_retries (self, api, body, NULL, NULL, cancellable, err);
+  return send_with_retries (self, api, body, NULL, NULL, 0, cancellable, err);
 }
 
 gchar *

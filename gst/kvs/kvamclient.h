@@ -26,6 +26,12 @@ typedef struct
 
 typedef struct _KvamClient KvamClient;
 
+/* A failed call is tried again (@attempt of @attempts retries, after
+ * @delay_us); @unreported retries came since the last notice, which are at
+ * most one per 5 s. Called from the thread making the call. */
+typedef void (*KvamRetryNotify) (gpointer data, const KvamAwsError * err,
+    guint attempt, guint attempts, gint64 delay_us, guint unreported);
+
 typedef struct
 {
   const gchar *region;
@@ -37,6 +43,8 @@ typedef struct
   KvamCredentialsProvider *credentials;       /* not owned */
   KvamTransport *transport;     /* NULL: defaults */
   const gchar *profile;         /* for configured endpoints; may be NULL */
+  KvamRetryNotify on_retry;     /* may be NULL */
+  gpointer on_retry_data;
 } KvamClientConfig;
 
 KvamClient *kvam_client_new (const KvamClientConfig * config);

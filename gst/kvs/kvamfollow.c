@@ -53,6 +53,8 @@ struct _KvamFollow
   gint64 last_new;              /* monotonic µs a fragment last appeared */
   GstClockTime last_time;       /* of the newest published */
   guint failures;               /* polls failed in a row */
+  gint64 failure_noticed;       /* monotonic µs, 0: not in this run */
+  gint64 service_ok_since;      /* monotonic µs: no poll failed since */
 
   GMutex lock;
   GstClockTime longest;         /* fragment length, for the latency */
@@ -167,7 +169,10 @@ update_state (KvamFollow * self, guint published, gint64 now)
   g_mutex_lock (&self->lock);
   quiet_after = MAX (QUIET_MIN, QUIET_FRAGMENTS * self->longest);
   g_mutex_unlock (&self->lock);
-  if (!self->quiet && (GstClockTime) (now - self->last_new) * GST_USECOND >
+  /* a failing service says nothing about the producer: quiet counts only
+   * while it answers */
+  if (!self->quiet && self->failures == 0 && (GstClockTime) (now -
+          MAX (self->last_new, self->service_ok_since)) * GST_USECOND >
       quiet_after) {
     self->quiet = TRUE;
     post_state (self, "kvam-stream-quiet", (now - self->last_new) *
@@ -269,6 +274,19 @@ catch_up (KvamFollow * self, KvamAwsError * err)
       self->config.cancellable, err);
 }
 
+static void
+notice_failure (KvamFollow * self, const KvamAwsError * err)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->failure_noticed && now - self->failure_noticed <
+      (gint64) (KVAM_FOLLOW_FAILURE_NOTICE / GST_USECOND))
+    return;
+  self->failure_noticed = now;
+  if (self->config.on_failure)
+    self->config.on_failure (self->config.on_failure_data, err, self->failures);
+}
+
 void
 kvam_follow_run (KvamFollow * self)
 {
@@ -287,9 +305,12 @@ kvam_follow_run (KvamFollow * self)
       GST_WARNING_OBJECT (self->config.element, "polling for new fragments "
           "failed (%u in a row): %s; trying again", ++self->failures,
           GST_STR_NULL (err.message));
+      notice_failure (self, &err);
+      self->service_ok_since = g_get_monotonic_time ();
       kvam_aws_error_clear (&err);
     } else {
       self->failures = 0;
+      self->failure_noticed = 0;
     }
     now = g_get_monotonic_time ();
     n = kvam_fragment_index_publish_following (self->config.index, now,

@@ -21,9 +21,19 @@ G_BEGIN_DECLS
 /* Fragment length assumed until one is listed: the producer SDK's */
 #define KVAM_FOLLOW_DEFAULT_FRAGMENT (2 * GST_SECOND)
 
+/* Polls for new fragments failed @failures times in a row, the last with
+ * @err (each after the client's retries): the service, not the producer,
+ * is why nothing new plays. Told on the first failure, then at most every
+ * KVAM_FOLLOW_FAILURE_NOTICE; following goes on. */
+typedef void (*KvamFollowFailed) (gpointer data, const KvamAwsError * err,
+    guint failures);
+#define KVAM_FOLLOW_FAILURE_NOTICE (10 * GST_SECOND)
+
 typedef struct
 {
   GstElement *element;          /* kvam-stream-quiet/-resumed, LATENCY */
+  KvamFollowFailed on_failure;  /* may be NULL */
+  gpointer on_failure_data;
   const gchar *stream;
   KvamFragmentIndex *index;     /* its start: the first time to play */
   KvamClient *client;

@@ -124,7 +124,7 @@ void
 assert_accepted (KvamCredentialsProvider * p)
 {
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, STREAM, NULL,
-    5000, 0, p, NULL, NULL
+    5000, 0, p, NULL, NULL, NULL, NULL
   };
   g_autoptr (KvamClient) client = kvam_client_new (&c);
   JsonBuilder *b = kvam_client_begin_body (client);

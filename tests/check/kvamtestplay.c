@@ -83,6 +83,37 @@ kvam_test_assert_timeline (KvamPlayResult * r, KvsEmulator * emu,
   fail_unless_equals_int (tags->len, 0);
 }
 
+gboolean
+kvam_test_is_retry_warning (GstMessage * warning)
+{
+  g_autoptr (GError) e = NULL;
+
+  gst_message_parse_warning (warning, &e, NULL);
+  return strstr (e->message, "; retrying (retry ") ||
+      strstr (e->message, "; resuming (retry ");
+}
+
+guint
+kvam_test_other_warnings (KvamPlayResult * r, gchar ** first)
+{
+  guint i, n = 0;
+
+  *first = NULL;
+  for (i = 0; i < r->warnings->len; i++) {
+    GstMessage *w = g_ptr_array_index (r->warnings, i);
+    if (kvam_test_is_retry_warning (w))
+      continue;
+    if (!n++) {
+      g_autoptr (GError) e = NULL;
+      gst_message_parse_warning (w, &e, NULL);
+      *first = g_strdup (e->message);
+    }
+  }
+  if (!*first)
+    *first = g_strdup ("");
+  return n;
+}
+
 void
 kvam_test_assert_error (KvamPlayResult * r, GQuark domain, gint code,
     const gchar * needle)

@@ -55,6 +55,13 @@ KvamPlayResult *kvam_test_play_at (const gchar * url, const gchar * tail,
     gboolean keep_raw, guint timeout_s, const gchar * const *props,
     KvamPlayTick tick, gpointer user_data);
 
+/* Whether a warning says a call is retried or a response resumed: what a
+ * faulty service is expected to cause. */
+gboolean kvam_test_is_retry_warning (GstMessage * warning);
+/* The warnings of @r that are not that; the first one's text in *@first
+ * (free it), "" with none. */
+guint kvam_test_other_warnings (KvamPlayResult * r, gchar ** first);
+
 /* Fails the test unless the run ended with an error of @domain/@code whose
  * message contains @needle. */
 void kvam_test_assert_error (KvamPlayResult * r, GQuark domain, gint code,

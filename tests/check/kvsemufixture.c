@@ -41,7 +41,7 @@ KvamClient *
 new_client (const gchar * stream, guint retries)
 {
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, stream, NULL,
-    2000, retries, creds, NULL, NULL
+    2000, retries, creds, NULL, NULL, NULL, NULL
   };
 
   return kvam_client_new (&c);

@@ -106,7 +106,7 @@ GST_START_TEST (test_web_identity_refresh_rereads_token)
     g_autoptr (KvamCredentialsProvider) stale =
         kvam_credentials_provider_new (&fixed);
     KvamClientConfig cc = { KVS_EMULATOR_DEFAULT_REGION, url, STREAM, NULL,
-      5000, 0, stale, NULL, NULL
+      5000, 0, stale, NULL, NULL, NULL, NULL
     };
     g_autoptr (KvamClient) client = kvam_client_new (&cc);
     JsonBuilder *jb = kvam_client_begin_body (client);
@@ -421,7 +421,7 @@ GST_START_TEST (test_endpoint_variables)
   g_autofree gchar *sts = NULL, *all = NULL;
   g_autoptr (KvamCredentialsProvider) p = NULL;
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, NULL, STREAM, NULL,
-    5000, 0, NULL, NULL, NULL
+    5000, 0, NULL, NULL, NULL, NULL, NULL
   };
   KvamCredentialsConfig keys = { KVS_EMULATOR_DEFAULT_ACCESS_KEY,
     KVS_EMULATOR_DEFAULT_SECRET_KEY, NULL, NULL, 5000, NULL, NULL

@@ -19,7 +19,8 @@ static const gchar *const aws_vars[] = {
   "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
   "AWS_CONTAINER_AUTHORIZATION_TOKEN",
   "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-  "AWS_EC2_METADATA_SERVICE_ENDPOINT", NULL
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_METADATA_SERVICE_TIMEOUT",
+  "AWS_METADATA_SERVICE_NUM_ATTEMPTS", NULL
 };
 
 /* Every test starts with an empty HOME and no AWS_* variable but
@@ -868,6 +869,96 @@ GST_START_TEST (test_imds_disabled)
 
 GST_END_TEST;
 
+/* A socket on 127.0.0.1 that takes connections (the kernel's backlog) and
+ * never answers, or with @listen FALSE one that refuses them; its URL. */
+static gchar *
+dead_endpoint (gboolean listen, GSocket ** out)
+{
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
+      (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+
+  fail_unless (g_socket_bind (sock, any, TRUE, NULL));
+  if (listen)
+    fail_unless (g_socket_listen (sock, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  *out = sock;
+  return g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port
+      (G_INET_SOCKET_ADDRESS (bound)));
+}
+
+/* Off EC2, with IMDS not disabled: the "no credentials" error, naming
+ * every source looked at and that instance metadata did not answer, within
+ * about the SDKs' 1 s, not a socket error after request-timeout. */
+GST_START_TEST (test_imds_unreachable_is_no_credentials)
+{
+  gboolean listens[] = { FALSE, TRUE };
+  guint i;
+
+  g_unsetenv ("AWS_EC2_METADATA_DISABLED");
+  for (i = 0; i < G_N_ELEMENTS (listens); i++) {
+    g_autoptr (GSocket) sock = NULL;
+    g_autofree gchar *url = dead_endpoint (listens[i], &sock);
+    KvamCredentialsConfig config = no_props;
+    g_autoptr (KvamCredentialsProvider) p = NULL;
+    GError *err = NULL;
+    gint64 t0 = g_get_monotonic_time ();
+    gdouble s;
+
+    /* a request-timeout of 15 s: IMDS keeps to its own */
+    config.timeout_ms = 15000;
+    g_setenv ("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, TRUE);
+    p = kvam_credentials_provider_new (&config);
+    fail_if (kvam_credentials_provider_get (p, NULL, &err));
+    s = (g_get_monotonic_time () - t0) / (gdouble) G_USEC_PER_SEC;
+    fail_unless (err != NULL);
+    GST_INFO ("%s after %.2f s: %s", listens[i] ? "silent" : "refused", s,
+        err->message);
+    fail_unless (g_error_matches (err, KVAM_CREDENTIALS_ERROR,
+            KVAM_CREDENTIALS_ERROR_NOT_FOUND), "%s", err->message);
+    fail_unless (strstr (err->message, "no AWS credentials found"), "%s",
+        err->message);
+    fail_unless (strstr (err->message, url) && strstr (err->message,
+            "is unreachable"), "%s", err->message);
+    /* the other sources are named too */
+    fail_unless (strstr (err->message, "AWS_ACCESS_KEY_ID") &&
+        strstr (err->message, "container credentials"), "%s", err->message);
+    fail_unless (s < 4.0, "gave up after %.1f s", s);
+    g_clear_error (&err);
+  }
+}
+
+GST_END_TEST;
+
+/* AWS_METADATA_SERVICE_TIMEOUT / _NUM_ATTEMPTS are the SDKs' settings:
+ * 2 attempts of 1 s at a silent endpoint take about 2 s. */
+GST_START_TEST (test_imds_attempts_setting)
+{
+  g_autoptr (GSocket) sock = NULL;
+  g_autofree gchar *url = dead_endpoint (TRUE, &sock);
+  g_autoptr (KvamCredentialsProvider) p = NULL;
+  GError *err = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  gdouble s;
+
+  g_unsetenv ("AWS_EC2_METADATA_DISABLED");
+  g_setenv ("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, TRUE);
+  g_setenv ("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "2", TRUE);
+  g_setenv ("AWS_METADATA_SERVICE_TIMEOUT", "1", TRUE);
+  p = kvam_credentials_provider_new (&no_props);
+  fail_if (kvam_credentials_provider_get (p, NULL, &err));
+  s = (g_get_monotonic_time () - t0) / (gdouble) G_USEC_PER_SEC;
+  fail_unless (err && strstr (err->message, "2 attempts of 1 s"), "%s",
+      err ? err->message : "no error");
+  fail_unless (s >= 1.9 && s < 6.0, "%.1f s", s);
+  g_clear_error (&err);
+}
+
+GST_END_TEST;
+
 /* A region from any source becomes part of host names: one that is not a
  * host label ("x@127.0.0.1:PORT/#" would send signed requests to that
  * host) is an error naming where it came from. */
@@ -972,6 +1063,8 @@ kvamcredentials_suite (void)
   tcase_add_test (tc, test_container_http_error);
   tcase_add_test (tc, test_imds_v2);
   tcase_add_test (tc, test_imds_disabled);
+  tcase_add_test (tc, test_imds_unreachable_is_no_credentials);
+  tcase_add_test (tc, test_imds_attempts_setting);
   tcase_add_test (tc, test_region_precedence);
   tcase_add_test (tc, test_regions_must_be_host_labels);
   return s;

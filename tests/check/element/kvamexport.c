@@ -182,6 +182,100 @@ GST_START_TEST (test_export_mp4_and_mkv)
 
 GST_END_TEST;
 
+/* The creation time (seconds since 1904) of every mvhd, tkhd and mdhd
+ * under moov in @data[off, end), appended to @times. */
+static void
+mp4_creation_times (const guint8 * data, gsize off, gsize end, GArray * times)
+{
+  while (off + 8 <= end) {
+    gsize size = GST_READ_UINT32_BE (data + off);
+    const gchar *type = (const gchar *) data + off + 4;
+    guint64 t;
+
+    fail_unless (size >= 8 && size <= end - off, "box size %" G_GSIZE_FORMAT,
+        size);
+    if (!strncmp (type, "moov", 4) || !strncmp (type, "trak", 4) ||
+        !strncmp (type, "mdia", 4))
+      mp4_creation_times (data, off + 8, off + size, times);
+    if (!strncmp (type, "mvhd", 4) || !strncmp (type, "tkhd", 4) ||
+        !strncmp (type, "mdhd", 4)) {
+      t = data[off + 8] == 1 ? GST_READ_UINT64_BE (data + off + 12) :
+          GST_READ_UINT32_BE (data + off + 12);
+      g_array_append_val (times, t);
+    }
+    off += size;
+  }
+}
+
+/* The first datetime tag reaching a sink behind matroskademux. */
+static GstDateTime *
+mkv_datetime (const gchar * path)
+{
+  g_autofree gchar *launch = g_strdup_printf ("filesrc location=%s ! "
+      "matroskademux ! fakesink sync=false", path);
+  GstElement *pipe = gst_parse_launch (launch, NULL);
+  GstDateTime *dt = NULL;
+  GstMessage *msg;
+
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while (!dt && (msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe),
+              20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR |
+              GST_MESSAGE_TAG))) {
+    GstMessageType type = GST_MESSAGE_TYPE (msg);
+    if (type == GST_MESSAGE_TAG) {
+      GstTagList *tags = NULL;
+      gst_message_parse_tag (msg, &tags);
+      gst_tag_list_get_date_time (tags, GST_TAG_DATE_TIME, &dt);
+      gst_tag_list_unref (tags);
+    }
+    gst_message_unref (msg);
+    if (type != GST_MESSAGE_TAG)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  return dt;
+}
+
+/* An export says when it was recorded, not when it was made: the MP4's
+ * creation times (movie and each track) and the Matroska DateUTC are the
+ * range's first producer time. */
+GST_START_TEST (test_export_carries_the_recording_date)
+{
+  g_autofree gchar *mp4 = out_path ("dated.mp4");
+  g_autofree gchar *mkv = out_path ("dated.mkv");
+  g_autofree gchar *err = NULL, *err2 = NULL, *data = NULL;
+  g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (guint64));
+  GstDateTime *dt;
+  GDateTime *gdt;
+  /* from the 6th fragment on (2 s each from START): not the stream's start */
+  const gchar *range[] = { "--start", "1764000010", "--end", "1764000019",
+    NULL
+  };
+  const guint64 recorded = START_MS / 1000 + 10;
+  gsize size;
+  guint i;
+
+  fail_unless_equals_int (run_export ("av", mp4, &err, range), 0);
+  fail_unless (g_file_get_contents (mp4, &data, &size, NULL));
+  mp4_creation_times ((const guint8 *) data, 0, size, times);
+  /* the movie, and tkhd and mdhd of the video and the sound track */
+  fail_unless_equals_int (times->len, 5);
+  for (i = 0; i < times->len; i++)
+    fail_unless_equals_uint64 (g_array_index (times, guint64, i) -
+        G_GUINT64_CONSTANT (2082844800), recorded);
+
+  fail_unless_equals_int (run_export ("av", mkv, &err2, range), 0);
+  dt = mkv_datetime (mkv);
+  fail_unless (dt != NULL, "no datetime tag in %s", mkv);
+  gdt = gst_date_time_to_g_date_time (dt);
+  fail_unless_equals_int64 (g_date_time_to_unix (gdt), recorded);
+  g_date_time_unref (gdt);
+  gst_date_time_unref (dt);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_export_errors)
 {
   g_autofree gchar *mkv = out_path ("none.mkv");
@@ -401,6 +495,7 @@ kvamexport_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_export_mp4_and_mkv);
+  tcase_add_test (tc, test_export_carries_the_recording_date);
   tcase_add_test (tc, test_export_errors);
   tcase_add_test (tc, test_shards_stitch_to_the_whole);
   tcase_add_test (tc, test_interrupt_finishes_the_file);

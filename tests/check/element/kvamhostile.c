@@ -44,6 +44,50 @@ GST_START_TEST (test_trickled_listing_times_out)
 
 GST_END_TEST;
 
+/* A service that takes the connection and never answers, or refuses it:
+ * each retry is a warning saying what failed, and the error comes within
+ * (retry-attempts + 1) x request-timeout, saying it gave up. */
+GST_START_TEST (test_dead_service_warns_then_gives_up)
+{
+  gboolean listens[] = { TRUE, FALSE };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (listens); i++) {
+    g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
+        (G_SOCKET_FAMILY_IPV4);
+    g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+    g_autoptr (GSocketAddress) bound = NULL;
+    g_autoptr (GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4,
+        G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+    g_autoptr (KvamPlayResult) r = NULL;
+    g_autofree gchar *url = NULL;
+    const gchar *props[] = { "stream-name", "cam", "start-time", START,
+      "retry-attempts", "3", "request-timeout", "1000", NULL
+    };
+    g_autoptr (GError) e = NULL;
+    GstMessage *w;
+
+    fail_unless (g_socket_bind (sock, any, TRUE, NULL));
+    if (listens[i])
+      fail_unless (g_socket_listen (sock, NULL));
+    bound = g_socket_get_local_address (sock, NULL);
+    url = g_strdup_printf ("http://127.0.0.1:%u",
+        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+    r = kvam_test_play_at (url, "fakesink name=sink", FALSE, 30, props, NULL,
+        NULL);
+    kvam_test_assert_error (r, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "gave up after");
+    fail_unless (r->seconds < 4.0 + 1.5, "error after %.1f s", r->seconds);
+    fail_unless (r->warnings->len >= 1, "no warning before the error");
+    w = g_ptr_array_index (r->warnings, 0);
+    gst_message_parse_warning (w, &e, NULL);
+    fail_unless (strstr (e->message, "GetDataEndpoint") &&
+        strstr (e->message, "retrying (retry 1 of 3"), "%s", e->message);
+  }
+}
+
+GST_END_TEST;
+
 static void
 huge_listing (SoupServer * s, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
@@ -361,7 +405,9 @@ list_against_server (KvamAwsError * err)
       kvam_credentials_provider_new (&cc);
   g_autofree gchar *url = kvam_test_server_url (server, "");
   KvamClientConfig conf =
-      { "us-west-2", url, "cam", NULL, 2000, 1, creds, NULL, NULL };
+      { "us-west-2", url, "cam", NULL, 2000, 1, creds, NULL, NULL,
+    NULL, NULL
+  };
   g_autoptr (KvamClient) client = kvam_client_new (&conf);
   KvamFragmentIndex *idx = kvam_fragment_index_new (KVAM_SELECTOR_SERVER,
       1764000000 * GST_SECOND, 1764003600 * GST_SECOND);
@@ -507,6 +553,7 @@ kvamhostile_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_checked_fixture (tc, hostile_setup, hostile_teardown);
   tcase_add_test (tc, test_trickled_listing_times_out);
+  tcase_add_test (tc, test_dead_service_warns_then_gives_up);
   tcase_add_test (tc, test_huge_listing_refused);
   tcase_add_test (tc, test_deeply_nested_json_refused);
   tcase_add_test (tc, test_redirect_not_followed);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kvsemulator.h"
+#include "kvamtestplay.h"
 
 #define FRAGMENT_MS 2000
 
@@ -318,7 +319,10 @@ GST_START_TEST (test_live_replay_follows)
   ended = now_ms ();
   assert_no_error (l);
   fail_if (l->eos, "live-replay without an end-time ended");
-  fail_unless_equals_int (l->warnings->len, 0);
+  /* the cut response is resumed with a warning saying so; nothing else */
+  for (i = 0; i < l->warnings->len; i++)
+    fail_unless (kvam_test_is_retry_warning (l->warnings->pdata[i]),
+        "an unexpected warning");
   assert_in_order (l, 0);
   fail_unless_equals_int (kvs_emulator_count_cuts (emu), 1);
   /* all that were listable 3 s before the end came */
@@ -594,6 +598,55 @@ GST_START_TEST (test_live_pause_keeps_gap)
 
 GST_END_TEST;
 
+static gboolean
+has_warning (Live * l, const gchar * needle)
+{
+  guint i;
+  gboolean found = FALSE;
+
+  g_mutex_lock (&l->lock);
+  for (i = 0; i < l->warnings->len && !found; i++) {
+    g_autoptr (GError) e = NULL;
+    gst_message_parse_warning (g_ptr_array_index (l->warnings, i), &e, NULL);
+    found = strstr (e->message, needle) != NULL;
+  }
+  g_mutex_unlock (&l->lock);
+  return found;
+}
+
+/* The service fails every call for 8 s while the camera goes on: live says
+ * the service is why (warnings while retrying and while polls fail), never
+ * that the stream went quiet, and plays on once the service is back. */
+GST_START_TEST (test_live_service_outage_warns)
+{
+  const gchar *props[] = { "playback-mode", "live", NULL };
+  gint64 back_ms;
+  guint i, after = 0;
+  Live *l;
+
+  start_emulator (now_ms () / 1000 * 1000 - 5000, 40);
+  l = live_new ("matroskademux ! fakesink name=sink sync=false", props);
+  live_run_until (l, 4.0);
+  assert_no_error (l);
+  kvs_emulator_set_fail_every (emu, 1);
+  live_run_until (l, 8.0);
+  kvs_emulator_set_fail_every (emu, 0);
+  back_ms = now_ms ();
+  live_run (l, 8.0);
+  assert_no_error (l);
+  fail_unless (has_warning (l, "retrying"), "no warning while retrying");
+  fail_unless (has_warning (l, "not the camera"), "no warning that the "
+      "service is the cause");
+  fail_unless (l->quiet_ms == 0, "kvam-stream-quiet while the service, not "
+      "the camera, failed");
+  for (i = 0; i < l->delivered->len; i++)
+    after += g_array_index (l->delivered, Delivered, i).wall_ms > back_ms;
+  fail_unless (after >= 2, "%u fragments once the service was back", after);
+  live_free (l);
+}
+
+GST_END_TEST;
+
 /* Decoded and shown by a clock-synced sink: hardly a frame late (QoS), and
  * the position moves with the clock. */
 GST_START_TEST (test_live_sync_playback)
@@ -769,6 +822,7 @@ kvamsrclive_suite (void)
   tcase_add_test (tc, test_live_late_fragments_reported);
   tcase_add_test (tc, test_live_producer_clock_jump);
   tcase_add_test (tc, test_live_pause_keeps_gap);
+  tcase_add_test (tc, test_live_service_outage_warns);
   tcase_add_test (tc, test_live_sync_playback);
   tcase_add_test (tc, test_live_replay_end_time);
   tcase_add_test (tc, test_live_replay_relative_future_end);

@@ -344,7 +344,8 @@ GST_START_TEST (test_captures_decode_as_one_segment)
   const gchar *props[] = { "stream-name", NULL, "start-time", "0",
     "end-time", "2000000000", NULL
   };
-  guint i;
+  guint i, others;
+  gchar *first_other;
 
   for (i = 0; i < G_N_ELEMENTS (captures); i++) {
     g_autofree gchar *rel = g_build_filename ("kvs-captures", captures[i],
@@ -376,11 +377,12 @@ GST_START_TEST (test_captures_decode_as_one_segment)
     /* two captures end inside their last cluster (it declares 4121 and
      * 4660 bytes more than the file holds): that fragment is given up on,
      * with a warning, after the frames that did arrive */
-    fail_unless (r->warnings->len == (strstr (captures[i], "-timecode")
-            ? 1 : 0), "%s: %u warnings, first: %s", captures[i],
-        r->warnings->len, r->warnings->len ?
-        gst_structure_to_string (gst_message_get_structure
-            (r->warnings->pdata[0])) : "");
+    /* (the responses cut there are retried first, with warnings of
+     * their own) */
+    others = kvam_test_other_warnings (r, &first_other);
+    fail_unless (others == (strstr (captures[i], "-timecode") ? 1 : 0),
+        "%s: %u warnings, first: %s", captures[i], others, first_other);
+    g_free (first_other);
     GST_INFO ("%s: %u fragments, %u frames", captures[i], n, r->frames);
   }
 }

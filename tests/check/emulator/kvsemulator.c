@@ -227,7 +227,7 @@ GST_START_TEST (test_data_endpoint_and_arn)
 {
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, NULL,
     "arn:aws:kinesisvideo:us-west-2:123456789012:stream/cam/1700000000000",
-    2000, 0, creds, NULL, NULL
+    2000, 0, creds, NULL, NULL, NULL, NULL
   };
   g_autoptr (KvamClient) client = kvam_client_new (&c);
   g_autoptr (GPtrArray) all = NULL;

@@ -106,7 +106,7 @@ static guint64
 read_media (guint first, guint count, guint timeout_ms, GError ** error)
 {
   KvamClientConfig c = { KVS_EMULATOR_DEFAULT_REGION, url, STREAM, NULL,
-    timeout_ms, 0, creds, NULL, NULL
+    timeout_ms, 0, creds, NULL, NULL, NULL, NULL
   };
   g_autoptr (KvamClient) client = kvam_client_new (&c);
   guint n, i;

@@ -296,7 +296,7 @@ emulator_client (KvsEmulator * emu, KvamCredentialsProvider * creds,
   /* the element's default timeout: a page of 1000 under ASan on a busy
    * machine has been seen to take over 2 s */
   KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, NULL, NULL,
-    15000, 3, NULL, NULL, NULL
+    15000, 3, NULL, NULL, NULL, NULL, NULL
   };
 
   conf.stream_name = stream;

@@ -140,7 +140,7 @@ GST_START_TEST (test_two_clients_share_the_stream_budget)
   g_autoptr (KvamCredentialsProvider) creds = NULL;
   g_autofree gchar *url = NULL;
   KvamClientConfig conf = { KVS_EMULATOR_DEFAULT_REGION, NULL, "cam", NULL,
-    5000, 5, NULL, NULL, NULL
+    5000, 5, NULL, NULL, NULL, NULL, NULL
   };
   Caller one = { 0 }, two = { 0 };
   GThread *t1, *t2;
