@@ -29,6 +29,18 @@ typedef struct
   guint patched;
 } Patch;
 
+/* big-endian, a byte at a time: the data has no alignment */
+static guint64
+read_be (const guint8 * p, guint n)
+{
+  guint64 v = 0;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
 static gboolean
 read_at (Patch * p, guint64 off, guint8 * buf, gsize len, GError ** error)
 {
@@ -88,12 +100,12 @@ walk (Patch * p, guint64 off, guint64 end, guint depth, GError ** error)
 
     if (!read_at (p, off, h, 8, error))
       return FALSE;
-    size = GST_READ_UINT32_BE (h);
+    size = read_be (h, 4);
     memcpy (type, h + 4, 4);
     if (size == 1) {
       if (!read_at (p, off + 8, h + 8, 8, error))
         return FALSE;
-      size = GST_READ_UINT64_BE (h + 8);
+      size = read_be (h + 8, 8);
       hdr = 16;
     } else if (size == 0) {
       size = end - off;         /* to the end of the file */

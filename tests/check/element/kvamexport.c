@@ -182,13 +182,25 @@ GST_START_TEST (test_export_mp4_and_mkv)
 
 GST_END_TEST;
 
+/* big-endian, a byte at a time: the data has no alignment */
+static guint64
+read_be (const guint8 * p, guint n)
+{
+  guint64 v = 0;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
 /* The creation time (seconds since 1904) of every mvhd, tkhd and mdhd
  * under moov in @data[off, end), appended to @times. */
 static void
 mp4_creation_times (const guint8 * data, gsize off, gsize end, GArray * times)
 {
   while (off + 8 <= end) {
-    gsize size = GST_READ_UINT32_BE (data + off);
+    gsize size = read_be (data + off, 4);
     const gchar *type = (const gchar *) data + off + 4;
     guint64 t;
 
@@ -199,8 +211,8 @@ mp4_creation_times (const guint8 * data, gsize off, gsize end, GArray * times)
       mp4_creation_times (data, off + 8, off + size, times);
     if (!strncmp (type, "mvhd", 4) || !strncmp (type, "tkhd", 4) ||
         !strncmp (type, "mdhd", 4)) {
-      t = data[off + 8] == 1 ? GST_READ_UINT64_BE (data + off + 12) :
-          GST_READ_UINT32_BE (data + off + 12);
+      t = data[off + 8] == 1 ? read_be (data + off + 12, 8) :
+          read_be (data + off + 12, 4);
       g_array_append_val (times, t);
     }
     off += size;
